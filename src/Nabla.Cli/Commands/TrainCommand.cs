@@ -1,0 +1,140 @@
+using System.CommandLine;
+using System.Globalization;
+using System.Text.Json.Nodes;
+using Nabla.Data;
+using Nabla.Losses;
+using Nabla.NN;
+using Nabla.Optim;
+using Nabla.Tensors;
+using Nabla.Training;
+
+namespace Nabla.Cli.Commands;
+
+/// <summary><c>nabla train</c>: any MLP on Fashion-MNIST, MNIST or a CSV, with the usual knobs.</summary>
+internal static class TrainCommand
+{
+    public static Command Create(TextWriter stdout, TextWriter stderr)
+    {
+        var dataset = new Option<string>("--dataset") { Description = "fashion-mnist, mnist or csv", DefaultValueFactory = _ => "fashion-mnist" }
+            .AcceptOnlyFromAmong("fashion-mnist", "mnist", "csv");
+        var data = CommonOptions.Data();
+        var hidden = new Option<string>("--hidden") { Description = "Hidden layer widths, comma-separated", DefaultValueFactory = _ => "32" };
+        hidden.Validators.Add(r =>
+        {
+            if (r.Tokens.Count == 0) return;
+            try { CommonOptions.ParseWidths(r.Tokens[^1].Value, "--hidden"); }
+            catch (UsageException e) { r.AddError(e.Message); }
+        });
+        var activation = new Option<string>("--activation") { Description = "sigmoid, relu or tanh", DefaultValueFactory = _ => "sigmoid" }
+            .AcceptOnlyFromAmong("sigmoid", "relu", "tanh");
+        var optimizer = new Option<string>("--optimizer") { Description = "sgd, adam, adamw, rmsprop or adagrad", DefaultValueFactory = _ => "adam" }
+            .AcceptOnlyFromAmong("sgd", "adam", "adamw", "rmsprop", "adagrad");
+        var lr = CommonOptions.Range("--lr", "Learning rate (default: PyTorch's for the optimizer)", 0, 1e6f, minExclusive: true);
+        var momentum = CommonOptions.Range("--momentum", "Momentum for sgd and rmsprop", 0, 0.999999f);
+        var weightDecay = CommonOptions.Range("--weight-decay", "L2 penalty (decoupled for adamw)", 0, 1e6f);
+        var l1 = CommonOptions.Range("--l1", "L1 penalty λ: adds λ·sign(w) to each gradient", 0, 1e6f);
+        var dropout = CommonOptions.Range("--dropout", "Dropout probability after each hidden activation", 0, 0.999f);
+        var epochs = CommonOptions.Positive(new Option<int>("--epochs") { Description = "Epochs (the maximum, with early stopping)", DefaultValueFactory = _ => 10 });
+        var batchSize = CommonOptions.Positive(new Option<int>("--batch-size") { Description = "Samples per batch", DefaultValueFactory = _ => 32 });
+        var valSplit = CommonOptions.Range("--val-split", "Fraction of the training set held out for validation", 0, 0.9f);
+        var early = new Option<int>("--early-stopping") { Description = "Stop after N epochs without validation-loss improvement, restoring the best weights" };
+        early.Validators.Add(r => { if (r.Tokens.Count > 0 && r.GetValueOrDefault<int>() < 0) r.AddError("--early-stopping must be ≥ 0."); });
+        var seed = CommonOptions.Seed();
+        var device = CommonOptions.Device();
+        var threads = CommonOptions.Threads();
+        var json = CommonOptions.Json();
+        var cmd = new Command("train", "Train a multilayer perceptron and report test accuracy")
+        {
+            dataset, data, hidden, activation, optimizer, lr, momentum, weightDecay, l1, dropout, epochs, batchSize,
+            valSplit, early, seed, device, threads, json,
+        };
+        cmd.SetAction(r =>
+        {
+            var config = new TrainConfig
+            {
+                Hidden = CommonOptions.ParseWidths(r.GetValue(hidden)!, "--hidden"),
+                Activation = Enum.Parse<ActivationKind>(r.GetValue(activation)!, ignoreCase: true),
+                Optimizer = Enum.Parse<OptimizerKind>(r.GetValue(optimizer)!, ignoreCase: true),
+                LearningRate = r.GetValue(lr),
+                Momentum = r.GetValue(momentum) ?? 0,
+                WeightDecay = r.GetValue(weightDecay),
+                L1 = r.GetValue(l1) ?? 0,
+                Dropout = r.GetValue(dropout) ?? 0,
+                Epochs = r.GetValue(epochs),
+                BatchSize = r.GetValue(batchSize),
+                ValidationSplit = r.GetValue(valSplit) ?? 0,
+                EarlyStopping = r.GetValue(early),
+                Seed = r.GetValue(seed),
+            };
+            if (config.Validate() is string problem) throw new UsageException(problem + ".");
+            return Run(config, r.GetValue(dataset)!, r.GetValue(data), r.GetValue(device)!, r.GetValue(threads), r.GetValue(json), stdout);
+        });
+        return cmd;
+    }
+
+    private static int Run(TrainConfig c, string datasetName, string? dataDir, string device, int threads, bool json, TextWriter o)
+    {
+        CommonOptions.SetUp(threads, device, o);
+        var (train, test, source) = DataSets.Load(datasetName, dataDir, o);
+        o.WriteLine($"{datasetName}: {train.Count:N0} training and {test.Count:N0} test samples from {source}");
+        IDataset fitSet = train;
+        Subset? validation = null;
+        if (c.ValidationSplit > 0)
+        {
+            int n = Math.Max(1, (int)Math.Round(train.Count * c.ValidationSplit));
+            (var rest, validation) = Subset.RandomSplit(train, n, new Rng(c.Seed ^ 0xA5A5A5A5UL));
+            fitSet = rest;
+        }
+        var model = Mlp.Create(train.Features, c.Hidden, c.Activation, train.Classes, new Rng(c.Seed), c.Dropout, new Rng(c.Seed ^ 0xD00DUL));
+        var opt = OptimizerFactory.Create(c.Optimizer, model.Parameters(), c.LearningRate, c.Momentum, c.WeightDecay, c.L1);
+        var trainer = new Trainer(model, new CrossEntropyLoss(), opt, train.Features, c.BatchSize);
+        o.WriteLine(ModelSummary.Format(model, train.Features));
+        o.WriteLine($"{c.Optimizer} (lr = {opt.LearningRate.ToString(CultureInfo.InvariantCulture)}), batch {c.BatchSize}, up to {c.Epochs} epochs");
+
+        var loader = DataLoader.Shuffled(fitSet, c.BatchSize, new Rng(c.Seed ^ 0x5DEECE66DUL));
+        var valLoader = validation is null ? null : new DataLoader(validation, c.BatchSize);
+        var callbacks = new List<ITrainingCallback>();
+        EarlyStopping? stopper = c.EarlyStopping > 0 ? new EarlyStopping(c.EarlyStopping) : null;
+        if (stopper is not null) callbacks.Add(stopper);
+        var history = trainer.Fit(loader, c.Epochs, valLoader, callbacks, onEpoch: m =>
+        {
+            string val = m.Validation is { } v ? $"  val loss {CommonOptions.F(v.Loss, 4)}  val accuracy {CommonOptions.F(100 * v.Accuracy, 1)} %" : "";
+            o.WriteLine($"Epoch {m.Epoch}/{c.Epochs}  loss {CommonOptions.F(m.TrainLoss, 4)}  accuracy {CommonOptions.F(100 * m.TrainAccuracy, 1)} %{val}  {CommonOptions.F(m.Seconds, 3)} s  {m.SamplesPerSecond:N0} samples/s");
+        });
+        if (stopper is { StoppedEpoch: > 0 })
+            o.WriteLine($"Early stopping at epoch {stopper.StoppedEpoch}; restored the weights of epoch {stopper.BestEpoch} (val loss {CommonOptions.F(stopper.BestLoss, 4)}).");
+        var result = trainer.Test(new DataLoader(test, c.BatchSize));
+        o.WriteLine($"Test accuracy: {CommonOptions.F(100 * result.Accuracy, 1)} %  (loss {CommonOptions.F(result.Loss, 4)})");
+        if (json)
+        {
+            var epochs = new JsonArray();
+            foreach (var m in history)
+            {
+                var e = new JsonObject
+                {
+                    ["epoch"] = m.Epoch,
+                    ["train_loss"] = Math.Round(m.TrainLoss, 6),
+                    ["train_accuracy"] = Math.Round(100 * m.TrainAccuracy, 3),
+                    ["seconds"] = Math.Round(m.Seconds, 4),
+                };
+                if (m.Validation is { } v)
+                {
+                    e["val_loss"] = Math.Round(v.Loss, 6);
+                    e["val_accuracy"] = Math.Round(100 * v.Accuracy, 3);
+                }
+                epochs.Add(e);
+            }
+            var obj = new JsonObject
+            {
+                ["test_accuracy"] = Math.Round(100 * result.Accuracy, 2),
+                ["test_loss"] = Math.Round(result.Loss, 6),
+                ["epochs"] = epochs,
+                ["stopped_early"] = stopper is { StoppedEpoch: > 0 },
+                ["train_seconds"] = Math.Round(history.Sum(m => m.Seconds), 3),
+                ["total_seconds"] = Math.Round(SeedCommand.ProcessSeconds(), 3),
+            };
+            o.WriteLine(obj.ToJsonString());
+        }
+        return 0;
+    }
+}

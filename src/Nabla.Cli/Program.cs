@@ -1,0 +1,58 @@
+using System.CommandLine;
+using Nabla.Cli.Commands;
+
+namespace Nabla.Cli;
+
+/// <summary>
+/// The <c>nabla</c> tool. Parses the command line once, at the edge, into typed settings; user errors
+/// (bad values, missing or corrupt data, a diverging run) become one line on stderr and a non-zero exit code —
+/// 2 for usage errors, 1 for the rest — never a stack trace.
+/// </summary>
+public static class Program
+{
+    /// <summary>Entry point.</summary>
+    public static int Main(string[] args) => Run(args, Console.Out, Console.Error);
+
+    /// <summary>Runs the tool with the given arguments and writers (tests call this).</summary>
+    public static int Run(string[] args, TextWriter stdout, TextWriter stderr)
+    {
+        var root = new RootCommand("Nabla: multilayer perceptrons for .NET, from the textbook's backprop to fast training.")
+        {
+            BackpropCommand.Create(stdout),
+            SeedCommand.Create(stdout, stderr),
+            TrainCommand.Create(stdout, stderr),
+        };
+        var parsed = root.Parse(args);
+        var config = new InvocationConfiguration { Output = stdout, Error = stderr, EnableDefaultExceptionHandler = false };
+        if (parsed.Errors.Count > 0 && !args.Contains("--help") && !args.Contains("-h"))
+        {
+            foreach (var e in parsed.Errors) stderr.WriteLine($"nabla: error: {e.Message}");
+            stderr.WriteLine($"Run '{CommandPath(parsed)} --help' for usage.");
+            return 2;
+        }
+        try
+        {
+            return parsed.Invoke(config);
+        }
+        catch (Exception e) when (UserError(e) is { } code)
+        {
+            stderr.WriteLine($"nabla: error: {e.Message}");
+            return code;
+        }
+    }
+
+    private static int? UserError(Exception e) => e switch
+    {
+        UsageException => 2,
+        Data.DataFormatException or Training.TrainingDivergedException or IOException or UnauthorizedAccessException => 1,
+        _ => null,
+    };
+
+    private static string CommandPath(ParseResult parsed)
+    {
+        var names = new List<string>();
+        for (var c = parsed.CommandResult; c is not null; c = c.Parent as System.CommandLine.Parsing.CommandResult)
+            names.Insert(0, c.Command is RootCommand ? "nabla" : c.Command.Name);
+        return string.Join(' ', names);
+    }
+}

@@ -1,0 +1,93 @@
+using Nabla.Tensors;
+
+namespace Nabla.Data;
+
+/// <summary>One batch: views of the loader's reused buffers, valid until the loader moves on.</summary>
+/// <param name="Features">(Size, Features) row-major; the array may be longer than the batch.</param>
+/// <param name="Labels">Size labels; the array may be longer.</param>
+/// <param name="Size">Samples in this batch.</param>
+public readonly record struct Batch(float[] Features, int[] Labels, int Size);
+
+/// <summary>
+/// Batches a dataset (torch.utils.data.DataLoader): the sampler orders the indices at the start of each pass,
+/// then each batch is gathered into two buffers allocated once. Iterating with <c>foreach</c> allocates nothing.
+/// </summary>
+public sealed class DataLoader
+{
+    private readonly int[] _order;
+    private readonly float[] _features;
+    private readonly int[] _labels;
+
+    /// <summary>Creates a loader; <paramref name="sampler"/> defaults to sequential order.</summary>
+    /// <exception cref="ArgumentOutOfRangeException">The batch size is below 1.</exception>
+    public DataLoader(IDataset dataset, int batchSize, ISampler? sampler = null, bool dropLast = false)
+    {
+        if (batchSize < 1) throw new ArgumentOutOfRangeException(nameof(batchSize), $"batch_size must be ≥ 1; got {batchSize}.");
+        Dataset = dataset;
+        BatchSize = batchSize;
+        Sampler = sampler ?? new SequentialSampler();
+        DropLast = dropLast;
+        _order = new int[dataset.Count];
+        _features = new float[batchSize * dataset.Features];
+        _labels = new int[batchSize];
+    }
+
+    /// <summary>A shuffling loader whose permutations come from <paramref name="rng"/> (shuffle=True, generator=g).</summary>
+    public static DataLoader Shuffled(IDataset dataset, int batchSize, Rng rng, bool dropLast = false) =>
+        new(dataset, batchSize, new RandomSampler(rng), dropLast);
+
+    /// <summary>The dataset.</summary>
+    public IDataset Dataset { get; }
+
+    /// <summary>Samples per batch (the last may be smaller unless <see cref="DropLast"/>).</summary>
+    public int BatchSize { get; }
+
+    /// <summary>The order of each pass.</summary>
+    public ISampler Sampler { get; }
+
+    /// <summary>Whether a last, incomplete batch is skipped.</summary>
+    public bool DropLast { get; }
+
+    /// <summary>Batches per pass.</summary>
+    public int BatchCount => DropLast ? Dataset.Count / BatchSize : (Dataset.Count + BatchSize - 1) / BatchSize;
+
+    /// <summary>Starts a pass: asks the sampler for this pass's order.</summary>
+    public Enumerator GetEnumerator()
+    {
+        Sampler.FillOrder(_order);
+        return new Enumerator(this);
+    }
+
+    private Batch Load(int index)
+    {
+        int start = index * BatchSize;
+        int size = Math.Min(BatchSize, Dataset.Count - start);
+        Dataset.Gather(_order.AsSpan(start, size), _features, _labels);
+        return new Batch(_features, _labels, size);
+    }
+
+    /// <summary>The batches of one pass.</summary>
+    public struct Enumerator
+    {
+        private readonly DataLoader _loader;
+        private int _index;
+
+        internal Enumerator(DataLoader loader)
+        {
+            _loader = loader;
+            _index = -1;
+            Current = default;
+        }
+
+        /// <summary>The current batch.</summary>
+        public Batch Current { get; private set; }
+
+        /// <summary>Loads the next batch.</summary>
+        public bool MoveNext()
+        {
+            if (++_index >= _loader.BatchCount) return false;
+            Current = _loader.Load(_index);
+            return true;
+        }
+    }
+}

@@ -1,0 +1,29 @@
+namespace Nabla.Data;
+
+/// <summary>
+/// A labelled classification dataset of fixed-size samples. It knows nothing of batching or order
+/// (<see cref="DataLoader"/> does): it only copies chosen samples into caller-owned buffers.
+/// </summary>
+public interface IDataset
+{
+    /// <summary>Number of samples.</summary>
+    int Count { get; }
+
+    /// <summary>Features per sample (784 for a 28×28 image).</summary>
+    int Features { get; }
+
+    /// <summary>Number of classes; labels are in [0, Classes).</summary>
+    int Classes { get; }
+
+    /// <summary>Human-readable class names, <see cref="Classes"/> of them.</summary>
+    IReadOnlyList<string> ClassNames { get; }
+
+    /// <summary>
+    /// Copies samples <paramref name="indices"/> into <paramref name="features"/> (indices.Length × Features,
+    /// row-major) and their labels into <paramref name="labels"/>. Allocates nothing.
+    /// </summary>
+    void Gather(ReadOnlySpan<int> indices, Span<float> features, Span<int> labels);
+
+    /// <summary>The label of sample <paramref name="index"/>.</summary>
+    int Label(int index);
+}

@@ -1,0 +1,85 @@
+namespace Nabla.Data;
+
+/// <summary>
+/// Images kept as their original bytes (a quarter of the memory of floats) and converted per batch, straight
+/// into the loader's reused float buffer: <c>x = b/255</c> as torchvision's <c>ToTensor</c>, then optionally
+/// <c>(x − mean)/std</c> as <c>Normalize</c>.
+/// </summary>
+public sealed class ImageDataset : IDataset
+{
+    private readonly byte[] _pixels;
+    private readonly byte[] _labels;
+    private float _mean, _std = 1;
+
+    /// <summary>Wraps images (count × height × width bytes) and labels, checking that they agree.</summary>
+    /// <exception cref="DataFormatException">Counts differ, or a label is outside [0, classes).</exception>
+    public ImageDataset(byte[] pixels, byte[] labels, int height, int width, IReadOnlyList<string> classNames, string name = "dataset")
+    {
+        Height = height;
+        Width = width;
+        ClassNames = classNames;
+        int features = height * width;
+        if (features <= 0 || pixels.Length % features != 0)
+            throw new DataFormatException($"{name}: {pixels.Length} pixel bytes are not a whole number of {height}×{width} images.");
+        int count = pixels.Length / features;
+        if (count != labels.Length)
+            throw new DataFormatException($"{name}: {count} images but {labels.Length} labels; the image and label files do not belong together.");
+        for (int i = 0; i < labels.Length; i++)
+            if (labels[i] >= classNames.Count)
+                throw new DataFormatException($"{name}: label {labels[i]} at index {i} is outside [0, {classNames.Count}).");
+        _pixels = pixels;
+        _labels = labels;
+    }
+
+    /// <summary>Image height in pixels.</summary>
+    public int Height { get; }
+
+    /// <summary>Image width in pixels.</summary>
+    public int Width { get; }
+
+    /// <inheritdoc/>
+    public int Count => _labels.Length;
+
+    /// <inheritdoc/>
+    public int Features => Height * Width;
+
+    /// <inheritdoc/>
+    public int Classes => ClassNames.Count;
+
+    /// <inheritdoc/>
+    public IReadOnlyList<string> ClassNames { get; }
+
+    /// <summary>The raw bytes of image <paramref name="index"/>.</summary>
+    public ReadOnlySpan<byte> Image(int index) => _pixels.AsSpan(index * Features, Features);
+
+    /// <summary>Applies <c>Normalize(mean, std)</c> after the /255 scaling from now on.</summary>
+    /// <exception cref="ArgumentOutOfRangeException">std is not positive.</exception>
+    public ImageDataset Normalize(float mean, float std)
+    {
+        if (!(std > 0)) throw new ArgumentOutOfRangeException(nameof(std), $"Normalize: std must be positive; got {std}.");
+        (_mean, _std) = (mean, std);
+        return this;
+    }
+
+    /// <inheritdoc/>
+    public int Label(int index) => _labels[index];
+
+    /// <inheritdoc/>
+    public void Gather(ReadOnlySpan<int> indices, Span<float> features, Span<int> labels)
+    {
+        int d = Features;
+        for (int r = 0; r < indices.Length; r++)
+        {
+            int i = indices[r];
+            var dst = features.Slice(r * d, d);
+            TensorPrimitives.ConvertTruncating<byte, float>(_pixels.AsSpan(i * d, d), dst);
+            TensorPrimitives.Divide(dst, 255f, dst);
+            if (_mean != 0 || _std != 1)
+            {
+                TensorPrimitives.Subtract(dst, _mean, dst);
+                TensorPrimitives.Divide(dst, _std, dst);
+            }
+            labels[r] = _labels[i];
+        }
+    }
+}

@@ -1,0 +1,101 @@
+using Nabla.Tensors;
+
+namespace Nabla.NN;
+
+/// <summary>
+/// Runs a <see cref="Sequential"/> of explicit layers over preallocated buffers (llm.c's structure): one
+/// activation buffer and one gradient buffer per layer, sized once for the largest batch, reused every step.
+/// A training step through it allocates nothing. The forward keeps every layer's output, which is all the
+/// backward needs (the textbook's forward loop storing what the backward loop consumes).
+/// </summary>
+public sealed class BatchEngine
+{
+    private readonly Module[] _layers;
+    private readonly int[] _features;     // _features[i] = features entering layer i; last = output features
+    private readonly float[][] _acts;     // _acts[i] = output buffer of layer i, (maxBatch, _features[i+1])
+    private readonly float[][] _grads;    // _grads[i] = dℓ/d(input of layer i), (maxBatch, _features[i])
+    private readonly float[][] _out;      // _out[i] = what layer i's output is this step (its buffer, or its input for identities)
+    private readonly int _firstTrainable; // layers before it need no gradient at all
+    private float[] _input = [];
+    private int _batch;
+
+    /// <summary>Sizes the buffers for <paramref name="model"/> on inputs of <paramref name="inputFeatures"/> per sample.</summary>
+    /// <exception cref="NotSupportedException">A layer has no explicit form.</exception>
+    public BatchEngine(Sequential model, int inputFeatures, int maxBatch)
+    {
+        if (maxBatch < 1) throw new ArgumentOutOfRangeException(nameof(maxBatch), "The batch size must be at least 1.");
+        Model = model;
+        MaxBatch = maxBatch;
+        _layers = [.. model.Layers];
+        int n = _layers.Length;
+        _features = new int[n + 1];
+        _features[0] = inputFeatures;
+        _acts = new float[n][];
+        _grads = new float[n][];
+        _out = new float[n][];
+        _firstTrainable = n;
+        for (int i = 0; i < n; i++)
+        {
+            _features[i + 1] = _layers[i].OutputFeatures(_features[i]);
+            _layers[i].Prepare(maxBatch, _features[i]);
+            _acts[i] = _layers[i].IsIdentity ? [] : new float[maxBatch * _features[i + 1]];
+            _grads[i] = new float[maxBatch * _features[i]];
+            if (_firstTrainable == n && _layers[i].NamedParameters().Count > 0) _firstTrainable = i;
+        }
+        foreach (var p in model.Parameters()) p.Grad ??= new Tensor(p.Shape);
+    }
+
+    /// <summary>The model this engine runs.</summary>
+    public Sequential Model { get; }
+
+    /// <summary>Largest batch the buffers hold.</summary>
+    public int MaxBatch { get; }
+
+    /// <summary>Features per sample of the model's output (classes, for a classifier).</summary>
+    public int OutputFeatures => _features[^1];
+
+    /// <summary>Features per sample of the model's input.</summary>
+    public int InputFeatures => _features[0];
+
+    /// <summary>
+    /// Runs the model on <paramref name="x"/> (batch, InputFeatures). The returned span (batch, OutputFeatures)
+    /// is the engine's own buffer, valid until the next call. Training mode is the model's.
+    /// </summary>
+    public ReadOnlySpan<float> Forward(float[] x, int batch)
+    {
+        if (batch < 1 || batch > MaxBatch) throw new ArgumentOutOfRangeException(nameof(batch), $"Batch {batch} is outside [1, {MaxBatch}].");
+        if (x.Length < batch * _features[0]) throw new ArgumentException($"Input holds {x.Length} floats; a batch of {batch} needs {batch * _features[0]}.");
+        _input = x;
+        _batch = batch;
+        float[] current = x;
+        for (int i = 0; i < _layers.Length; i++)
+        {
+            if (!_layers[i].IsIdentity)
+            {
+                _layers[i].ForwardBatch(current, _acts[i].AsSpan(0, batch * _features[i + 1]), batch, _features[i]);
+                current = _acts[i];
+            }
+            _out[i] = current; // an identity layer (Flatten) passes its input buffer on, uncopied
+        }
+        return current.AsSpan(0, batch * _features[^1]);
+    }
+
+    /// <summary>
+    /// Back-propagates <paramref name="dOutput"/> = dℓ/d(output) of the last <see cref="Forward"/>, adding into
+    /// every parameter's Grad. Stops at the first layer with parameters: nobody needs dℓ/dx.
+    /// </summary>
+    public void Backward(ReadOnlySpan<float> dOutput)
+    {
+        int batch = _batch;
+        if (batch == 0) throw new InvalidOperationException("Backward before Forward.");
+        ReadOnlySpan<float> dy = dOutput[..(batch * _features[^1])];
+        for (int i = _layers.Length - 1; i >= _firstTrainable; i--)
+        {
+            if (_layers[i].IsIdentity) continue; // the gradient passes through unchanged
+            var x = i == 0 ? _input : _out[i - 1];
+            Span<float> dx = i == _firstTrainable ? Span<float>.Empty : _grads[i].AsSpan(0, batch * _features[i]);
+            _layers[i].BackwardBatch(x, _out[i], dy, dx, batch, _features[i]);
+            dy = dx;
+        }
+    }
+}

@@ -1,0 +1,94 @@
+using Nabla.Autograd;
+using Nabla.Tensors;
+using Nabla.Tensors.Kernels;
+
+namespace Nabla.NN;
+
+/// <summary>
+/// Affine layer <c>y = x·Wᵀ + b</c> (nn.Linear): x (B, I), W (O, I), b (O). W is the textbook's 𝒲 with rows
+/// w^(1)ᵀ … w^(O)ᵀ; the bias is its "1 input to each neuron". Initialized as PyTorch does: W and b uniform in
+/// ±1/√I (kaiming_uniform with a = √5 works out to that bound).
+/// </summary>
+public sealed class Linear : Module
+{
+    /// <summary>Creates the layer, drawing its initial weights from <paramref name="rng"/>.</summary>
+    /// <exception cref="ArgumentOutOfRangeException">A feature count is below 1.</exception>
+    public Linear(int inFeatures, int outFeatures, Rng rng, bool bias = true)
+    {
+        if (inFeatures < 1) throw new ArgumentOutOfRangeException(nameof(inFeatures), $"in_features must be ≥ 1; got {inFeatures}.");
+        if (outFeatures < 1) throw new ArgumentOutOfRangeException(nameof(outFeatures), $"out_features must be ≥ 1; got {outFeatures}.");
+        InFeatures = inFeatures;
+        OutFeatures = outFeatures;
+        float bound = 1f / MathF.Sqrt(inFeatures);
+        Weight = Tensor.Uniform(new Shape(outFeatures, inFeatures), -bound, bound, rng).RequireGrad();
+        Bias = bias ? Tensor.Uniform(new Shape(outFeatures), -bound, bound, rng).RequireGrad() : null;
+    }
+
+    /// <summary>Input features per sample (I).</summary>
+    public int InFeatures { get; }
+
+    /// <summary>Output features per sample (O).</summary>
+    public int OutFeatures { get; }
+
+    /// <summary>W, shape (O, I).</summary>
+    public Tensor Weight { get; }
+
+    /// <summary>b, shape (O), or null.</summary>
+    public Tensor? Bias { get; }
+
+    /// <inheritdoc/>
+    public override Tensor Forward(Tensor x)
+    {
+        if (x.Rank != 2 || x.Shape[1] != InFeatures)
+            throw new ArgumentException($"Linear({InFeatures}, {OutFeatures}) expects input (batch, {InFeatures}); got {x.Shape}.");
+        return Ops.Linear(x, Weight, Bias);
+    }
+
+    /// <inheritdoc/>
+    protected override IEnumerable<(string Name, Tensor Parameter)> OwnParameters()
+    {
+        yield return ("weight", Weight);
+        if (Bias is not null) yield return ("bias", Bias);
+    }
+
+    /// <inheritdoc/>
+    public override string ToString() => $"Linear(in_features={InFeatures}, out_features={OutFeatures}, bias={(Bias is not null ? "True" : "False")})";
+
+    /// <inheritdoc/>
+    public override int OutputFeatures(int inputFeatures)
+    {
+        if (inputFeatures != InFeatures)
+            throw new ArgumentException($"Linear({InFeatures}, {OutFeatures}) receives {inputFeatures} features per sample.");
+        return OutFeatures;
+    }
+
+    /// <inheritdoc/>
+    public override void ForwardBatch(ReadOnlySpan<float> x, Span<float> y, int batch, int inputFeatures)
+    {
+        int I = InFeatures, O = OutFeatures;
+        float beta = 0f;
+        if (Bias is not null)
+        {
+            // y starts as the bias on every row, then the GEMM adds x·Wᵀ onto it (β = 1): the bias is fused.
+            var b = Bias.Data;
+            for (int r = 0; r < batch; r++) b.CopyTo(y.Slice(r * O, O));
+            beta = 1f;
+        }
+        Gemm.Run(false, true, batch, O, I, 1f, x, I, Weight.Data, I, beta, y, O);
+    }
+
+    /// <inheritdoc/>
+    public override void BackwardBatch(ReadOnlySpan<float> x, ReadOnlySpan<float> y, ReadOnlySpan<float> dy, Span<float> dx,
+        int batch, int inputFeatures)
+    {
+        int I = InFeatures, O = OutFeatures;
+        var dW = (Weight.Grad ??= new Tensor(Weight.Shape)).Data;
+        Gemm.Run(true, false, O, I, batch, 1f, dy, O, x, I, 1f, dW, I);       // dW += dyᵀ·x
+        if (Bias is not null)
+        {
+            var db = (Bias.Grad ??= new Tensor(Bias.Shape)).Data;
+            for (int r = 0; r < batch; r++) TensorPrimitives.Add(db, dy.Slice(r * O, O), db); // db += Σ_rows dy
+        }
+        if (!dx.IsEmpty) Gemm.Run(false, false, batch, I, O, 1f, dy, O, Weight.Data, I, 0f, dx, I); // dx = dy·W
+    }
+}

@@ -1,0 +1,47 @@
+using System.Globalization;
+using System.Text;
+
+namespace Nabla.NN;
+
+/// <summary>A table of a model's layers, output shapes and parameter counts, like Keras' <c>model.summary()</c>.</summary>
+public static class ModelSummary
+{
+    /// <summary>One row of the summary.</summary>
+    /// <param name="Name">Layer name as in PyTorch (<c>1</c>) and its type.</param>
+    /// <param name="OutputShape">E.g. <c>(None, 32)</c>.</param>
+    /// <param name="Parameters">Trainable parameters of the layer.</param>
+    public sealed record Row(string Name, string OutputShape, long Parameters);
+
+    /// <summary>The rows for <paramref name="model"/> on inputs of <paramref name="inputFeatures"/> per sample.</summary>
+    public static IReadOnlyList<Row> Rows(Sequential model, int inputFeatures)
+    {
+        var rows = new List<Row>();
+        int f = inputFeatures;
+        for (int i = 0; i < model.Layers.Count; i++)
+        {
+            var layer = model.Layers[i];
+            f = layer.OutputFeatures(f);
+            long count = layer.NamedParameters().Sum(p => (long)p.Parameter.Size);
+            rows.Add(new Row($"{i} ({layer.GetType().Name})", $"(None, {f})", count));
+        }
+        return rows;
+    }
+
+    /// <summary>The summary as a fixed-width text table with totals.</summary>
+    public static string Format(Sequential model, int inputFeatures)
+    {
+        var rows = Rows(model, inputFeatures);
+        var sb = new StringBuilder();
+        string line = new('─', 58);
+        sb.AppendLine(line);
+        sb.AppendLine($"{"Layer (type)",-26}{"Output Shape",-18}{"Param #",14}");
+        sb.AppendLine(new string('═', 58));
+        foreach (var r in rows)
+            sb.AppendLine($"{r.Name,-26}{r.OutputShape,-18}{r.Parameters.ToString("N0", CultureInfo.InvariantCulture),14}");
+        sb.AppendLine(new string('═', 58));
+        long total = rows.Sum(r => r.Parameters);
+        sb.AppendLine($"Total params: {total.ToString("N0", CultureInfo.InvariantCulture)} ({(total * 4 / 1024.0).ToString("F1", CultureInfo.InvariantCulture)} KiB as float32)");
+        sb.Append(line);
+        return sb.ToString();
+    }
+}

@@ -1,0 +1,83 @@
+using Nabla.Tensors;
+
+namespace Nabla.NN;
+
+/// <summary>
+/// A layer or a model, as PyTorch's <c>nn.Module</c>. Two ways to run it:
+/// <list type="bullet">
+/// <item><see cref="Forward"/> on tensors, recorded by autograd: general, allocates, for experiments and tests.</item>
+/// <item><see cref="ForwardBatch"/>/<see cref="BackwardBatch"/> on caller-owned (batch, features) buffers, the
+/// explicit-layer form of llm.c: no graph, no allocation, used by the training loop through
+/// <see cref="BatchEngine"/>. Both forms compute the same function; tests hold them to it.</item>
+/// </list>
+/// </summary>
+public abstract class Module
+{
+    /// <summary>True in training mode (dropout active), false after <see cref="Eval"/>.</summary>
+    public bool IsTraining { get; private set; } = true;
+
+    /// <summary>Sets training mode on this module and its children.</summary>
+    public void Train(bool mode = true)
+    {
+        IsTraining = mode;
+        foreach (var (_, child) in NamedChildren()) child.Train(mode);
+    }
+
+    /// <summary>Sets evaluation mode (dropout off).</summary>
+    public void Eval() => Train(false);
+
+    /// <summary>Applies the module to <paramref name="x"/>, recording the operations for autograd.</summary>
+    public abstract Tensor Forward(Tensor x);
+
+    /// <summary>The direct sub-modules with their names ("0", "1", … in a <see cref="Sequential"/>).</summary>
+    public virtual IEnumerable<(string Name, Module Module)> NamedChildren() => [];
+
+    /// <summary>This module's own parameters (not its children's).</summary>
+    protected virtual IEnumerable<(string Name, Tensor Parameter)> OwnParameters() => [];
+
+    /// <summary>Every parameter with its PyTorch-style dotted name, e.g. <c>1.weight</c>.</summary>
+    public IReadOnlyList<(string Name, Tensor Parameter)> NamedParameters()
+    {
+        var list = new List<(string, Tensor)>(OwnParameters());
+        foreach (var (name, child) in NamedChildren())
+            foreach (var (pn, p) in child.NamedParameters()) list.Add((name + "." + pn, p));
+        return list;
+    }
+
+    /// <summary>Every parameter, in <see cref="NamedParameters"/> order.</summary>
+    public Tensor[] Parameters() => NamedParameters().Select(p => p.Parameter).ToArray();
+
+    /// <summary>Zeroes every parameter's gradient buffer in place (keeping the buffers).</summary>
+    public void ZeroGrad()
+    {
+        foreach (var (_, p) in NamedParameters()) p.Grad?.Data.Clear();
+    }
+
+    /// <summary>Short description for summaries, e.g. <c>Linear(in=784, out=32)</c>.</summary>
+    public override string ToString() => GetType().Name + "()";
+
+    // ---- explicit-layer form ----------------------------------------------------------------------
+
+    /// <summary>Features per sample of the output, given those of the input; the input must be (batch, features).</summary>
+    /// <exception cref="NotSupportedException">The module has no explicit-layer form.</exception>
+    public virtual int OutputFeatures(int inputFeatures) =>
+        throw new NotSupportedException($"{GetType().Name} has no explicit-layer (batch buffer) form.");
+
+    /// <summary>True for a module whose output is its input unchanged (Flatten): the engine passes the buffer on.</summary>
+    public virtual bool IsIdentity => false;
+
+    /// <summary>Allocates whatever per-batch state the module needs (dropout masks) for up to <paramref name="maxBatch"/> rows.</summary>
+    public virtual void Prepare(int maxBatch, int inputFeatures) { }
+
+    /// <summary><c>y = f(x)</c> for x (batch, in) into y (batch, out); allocates nothing.</summary>
+    public virtual void ForwardBatch(ReadOnlySpan<float> x, Span<float> y, int batch, int inputFeatures) =>
+        throw new NotSupportedException($"{GetType().Name} has no explicit-layer (batch buffer) form.");
+
+    /// <summary>
+    /// Given the forward's x and y and dy = dℓ/dy, adds the parameter gradients into their Grad buffers and, if
+    /// <paramref name="dx"/> is not empty, writes dℓ/dx into it; allocates nothing.
+    /// </summary>
+    public virtual void BackwardBatch(ReadOnlySpan<float> x, ReadOnlySpan<float> y, ReadOnlySpan<float> dy, Span<float> dx,
+        int batch, int inputFeatures) =>
+        throw new NotSupportedException($"{GetType().Name} has no explicit-layer (batch buffer) form.");
+}

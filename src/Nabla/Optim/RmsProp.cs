@@ -1,0 +1,66 @@
+using Nabla.Tensors;
+
+namespace Nabla.Optim;
+
+/// <summary>Hyper-parameters of <see cref="RmsProp"/>, with torch.optim.RMSprop's defaults.</summary>
+public sealed record RmsPropOptions(float LearningRate = 1e-2f, float Alpha = 0.99f, float Eps = 1e-8f,
+    float WeightDecay = 0f, float Momentum = 0f, bool Centered = false);
+
+/// <summary>
+/// RMSprop (torch.optim.RMSprop): <c>g ← g + λθ</c>; <c>v ← αv + (1−α)g²</c>; centered: <c>ḡ ← αḡ + (1−α)g</c>,
+/// <c>ṽ = v − ḡ²</c>; then <c>θ ← θ − γ·g/(√ṽ + ε)</c>, or with momentum <c>b ← μb + g/(√ṽ + ε)</c>, <c>θ ← θ − γb</c>.
+/// </summary>
+public sealed class RmsProp : Optimizer
+{
+    private readonly float[][] _v;
+    private readonly float[][]? _gAvg, _buf;
+
+    /// <summary>Creates the optimizer.</summary>
+    public RmsProp(IReadOnlyList<Tensor> parameters, RmsPropOptions? options = null)
+        : base(parameters, (options ??= new RmsPropOptions()).LearningRate)
+    {
+        Options = options;
+        CheckNonNegative(options.Alpha, "alpha");
+        CheckNonNegative(options.Eps, "eps");
+        CheckNonNegative(options.WeightDecay, "weight decay");
+        CheckNonNegative(options.Momentum, "momentum");
+        _v = StateLike();
+        if (options.Centered) _gAvg = StateLike();
+        if (options.Momentum > 0) _buf = StateLike();
+    }
+
+    /// <summary>The hyper-parameters.</summary>
+    public RmsPropOptions Options { get; }
+
+    /// <summary>Square averages v, per parameter.</summary>
+    public float[][] SquareAvg => _v;
+
+    /// <inheritdoc/>
+    protected override void Update(int index, int offset, Span<float> theta, ReadOnlySpan<float> grad)
+    {
+        var o = Options;
+        float lr = LearningRate, a = o.Alpha, wd = o.WeightDecay, mu = o.Momentum, eps = o.Eps;
+        var v = _v[index].AsSpan(offset, theta.Length);
+        var gAvg = _gAvg is null ? default : _gAvg[index].AsSpan(offset, theta.Length);
+        var buf = _buf is null ? default : _buf[index].AsSpan(offset, theta.Length);
+        for (int i = 0; i < theta.Length; i++)
+        {
+            float g = grad[i];
+            if (wd != 0) g += wd * theta[i];
+            v[i] = a * v[i] + (1 - a) * g * g;
+            float vt = v[i];
+            if (!gAvg.IsEmpty)
+            {
+                gAvg[i] = a * gAvg[i] + (1 - a) * g;
+                vt -= gAvg[i] * gAvg[i];
+            }
+            float denom = MathF.Sqrt(vt) + eps;
+            if (!buf.IsEmpty)
+            {
+                buf[i] = mu * buf[i] + g / denom;
+                theta[i] -= lr * buf[i];
+            }
+            else theta[i] -= lr * g / denom;
+        }
+    }
+}

@@ -1,0 +1,258 @@
+using System.Globalization;
+using System.Text;
+using Nabla.Autograd;
+
+namespace Nabla.Tensors;
+
+/// <summary>
+/// A float32 tensor of rank 0 to 4: contiguous row-major storage plus a <see cref="Shape"/>, and the
+/// autograd fields (<see cref="RequiresGrad"/>, <see cref="Grad"/>). Views (reshape, row slices) share
+/// storage with their source. The operations live in <see cref="Ops"/> and the kernels they call.
+/// </summary>
+public sealed class Tensor
+{
+    internal readonly float[] Storage;
+    internal readonly int Offset;
+
+    /// <summary>The dimensions.</summary>
+    public Shape Shape { get; }
+
+    /// <summary>Whether operations on this tensor are recorded so that gradients flow back to it.</summary>
+    public bool RequiresGrad { get; set; }
+
+    /// <summary>The gradient accumulated by <see cref="Backward()"/> for a leaf tensor; null until then.</summary>
+    public Tensor? Grad { get; set; }
+
+    /// <summary>The operation that produced this tensor, when it was recorded; null for leaves.</summary>
+    internal Node? GradFn { get; set; }
+
+    /// <summary>Gradient being accumulated during one backward pass (non-leaf tensors).</summary>
+    internal float[]? PendingGrad;
+
+    /// <summary>Set once a backward pass has consumed the graph that produced this tensor.</summary>
+    internal bool GraphReleased;
+
+    internal Tensor(float[] storage, int offset, Shape shape)
+    {
+        if (offset < 0 || offset + shape.Size > storage.Length)
+            throw new ArgumentException($"Storage of {storage.Length} floats at offset {offset} cannot hold shape {shape}.");
+        Storage = storage;
+        Offset = offset;
+        Shape = shape;
+    }
+
+    /// <summary>Creates a tensor over a new zeroed buffer of the given shape.</summary>
+    public Tensor(Shape shape) : this(new float[shape.Size], 0, shape) { }
+
+    /// <summary>Number of elements.</summary>
+    public int Size => Shape.Size;
+
+    /// <summary>Number of dimensions.</summary>
+    public int Rank => Shape.Rank;
+
+    /// <summary>The elements in row-major order; writes go to the tensor (and to every view of it).</summary>
+    public Span<float> Data => Storage.AsSpan(Offset, Shape.Size);
+
+    /// <summary>True for a tensor that requires grad and was not produced by a recorded operation.</summary>
+    public bool IsLeaf => GradFn is null;
+
+    // ---- creation -------------------------------------------------------------------------------
+
+    /// <summary>A tensor of zeros.</summary>
+    public static Tensor Zeros(params int[] shape) => new(new Shape(shape));
+
+    /// <summary>A tensor of ones.</summary>
+    public static Tensor Ones(params int[] shape) => Full(1f, shape);
+
+    /// <summary>A tensor filled with <paramref name="value"/>.</summary>
+    public static Tensor Full(float value, params int[] shape)
+    {
+        var t = new Tensor(new Shape(shape));
+        t.Data.Fill(value);
+        return t;
+    }
+
+    /// <summary>A rank-0 tensor holding <paramref name="value"/>.</summary>
+    public static Tensor Scalar(float value)
+    {
+        var t = new Tensor(new Shape());
+        t.Data[0] = value;
+        return t;
+    }
+
+    /// <summary>A tensor holding a copy of <paramref name="values"/> with the given shape (default: 1-D).</summary>
+    /// <exception cref="ArgumentException">The shape's size differs from the number of values.</exception>
+    public static Tensor FromArray(float[] values, params int[] shape)
+    {
+        var s = shape.Length == 0 ? new Shape(values.Length) : new Shape(shape);
+        if (s.Size != values.Length)
+            throw new ArgumentException($"{values.Length} values do not fill shape {s} ({s.Size} elements).");
+        return new Tensor((float[])values.Clone(), 0, s);
+    }
+
+    /// <summary>A 2-D tensor from a rectangular array of rows.</summary>
+    public static Tensor FromRows(float[][] rows)
+    {
+        int cols = rows.Length == 0 ? 0 : rows[0].Length;
+        var t = new Tensor(new Shape(rows.Length, cols));
+        for (int i = 0; i < rows.Length; i++)
+        {
+            if (rows[i].Length != cols) throw new ArgumentException($"Row {i} has {rows[i].Length} values; row 0 has {cols}.");
+            rows[i].CopyTo(t.Data.Slice(i * cols, cols));
+        }
+        return t;
+    }
+
+    /// <summary>Wraps <paramref name="storage"/> without copying.</summary>
+    public static Tensor Wrap(float[] storage, params int[] shape) => new(storage, 0, shape.Length == 0 ? new Shape(storage.Length) : new Shape(shape));
+
+    /// <summary>The values start, start+step, … below end, as torch.arange.</summary>
+    public static Tensor Arange(float start, float end, float step = 1f)
+    {
+        if (step == 0 || float.IsNaN(step)) throw new ArgumentException("arange: step must be non-zero.");
+        int n = Math.Max(0, (int)Math.Ceiling((end - start) / step));
+        var t = new Tensor(new Shape(n));
+        for (int i = 0; i < n; i++) t.Data[i] = start + i * step;
+        return t;
+    }
+
+    /// <summary>Independent uniform samples in [<paramref name="low"/>, <paramref name="high"/>) from <paramref name="rng"/>.</summary>
+    public static Tensor Uniform(Shape shape, float low, float high, Rng rng)
+    {
+        var t = new Tensor(shape);
+        var d = t.Data;
+        for (int i = 0; i < d.Length; i++) d[i] = low + (high - low) * rng.NextSingle();
+        return t;
+    }
+
+    /// <summary>Independent normal samples with the given mean and standard deviation from <paramref name="rng"/>.</summary>
+    public static Tensor Normal(Shape shape, float mean, float std, Rng rng)
+    {
+        var t = new Tensor(shape);
+        var d = t.Data;
+        for (int i = 0; i < d.Length; i++) d[i] = mean + std * (float)rng.NextGaussian();
+        return t;
+    }
+
+    // ---- views ----------------------------------------------------------------------------------
+
+    /// <summary>The same data seen with another shape (one dimension may be -1); recorded for autograd.</summary>
+    public Tensor Reshape(params int[] shape) => Ops.Reshape(this, shape);
+
+    /// <summary>Rows [start, start+count) of the first dimension, sharing storage; recorded for autograd.</summary>
+    public Tensor Rows(int start, int count) => Ops.Rows(this, start, count);
+
+    /// <summary>A view of the same storage with no gradient history.</summary>
+    public Tensor Detach() => new(Storage, Offset, Shape);
+
+    /// <summary>A deep copy with no gradient history.</summary>
+    public Tensor Clone() => new((float[])Data.ToArray(), 0, Shape);
+
+    // ---- autograd -------------------------------------------------------------------------------
+
+    /// <summary>Back-propagates from this scalar: accumulates d(this)/d(leaf) into each leaf's <see cref="Grad"/>.</summary>
+    /// <exception cref="InvalidOperationException">This is not a scalar, or has no gradient history.</exception>
+    public void Backward() => Graph.Backward(this, null);
+
+    /// <summary>Back-propagates with an explicit upstream gradient of this tensor's shape.</summary>
+    public void Backward(Tensor gradient) => Graph.Backward(this, gradient);
+
+    /// <summary>Sets <see cref="Grad"/> to null, as PyTorch's <c>zero_grad(set_to_none=True)</c>.</summary>
+    public void ZeroGrad() => Grad = null;
+
+    /// <summary>Marks this tensor as requiring gradients and returns it.</summary>
+    public Tensor RequireGrad() { RequiresGrad = true; return this; }
+
+    // ---- reading --------------------------------------------------------------------------------
+
+    /// <summary>The single value of a one-element tensor.</summary>
+    public float Item()
+    {
+        if (Size != 1) throw new InvalidOperationException($"Item() needs a one-element tensor; shape is {Shape}.");
+        return Data[0];
+    }
+
+    /// <summary>A copy of the elements in row-major order.</summary>
+    public float[] ToArray() => Data.ToArray();
+
+    /// <summary>The element at the given indices.</summary>
+    [System.Runtime.CompilerServices.IndexerName("At")]
+    public float this[params int[] index]
+    {
+        get => Data[FlatIndex(index)];
+        set => Data[FlatIndex(index)] = value;
+    }
+
+    private int FlatIndex(int[] index)
+    {
+        if (index.Length != Rank) throw new ArgumentException($"{index.Length} indices for shape {Shape}.");
+        int flat = 0;
+        for (int i = 0; i < Rank; i++)
+        {
+            if ((uint)index[i] >= (uint)Shape[i]) throw new IndexOutOfRangeException($"Index {index[i]} out of range for dimension {i} of shape {Shape}.");
+            flat = flat * Shape[i] + index[i];
+        }
+        return flat;
+    }
+
+    /// <summary>Formats as PyTorch prints: <c>tensor([0.7311, 0.7311])</c>, 4 decimals.</summary>
+    public override string ToString() => ToString(4);
+
+    /// <summary>Formats with the given number of decimals.</summary>
+    public string ToString(int decimals)
+    {
+        var sb = new StringBuilder("tensor(");
+        Format(sb, 0, 0, decimals, 7);
+        if (GradFn is not null) sb.Append(", grad_fn=<").Append(GradFn.Name).Append('>');
+        else if (RequiresGrad) sb.Append(", requires_grad=True");
+        return sb.Append(')').ToString();
+    }
+
+    private int Format(StringBuilder sb, int dim, int offset, int decimals, int indent)
+    {
+        var d = Data;
+        if (Rank == 0) { sb.Append(Fmt(d[0], decimals)); return 1; }
+        int n = Shape[dim];
+        sb.Append('[');
+        int stride = Shape.Inner(dim);
+        for (int i = 0; i < n; i++)
+        {
+            if (i > 0) sb.Append(dim == Rank - 1 ? ", " : ",\n" + new string(' ', indent + dim + 1));
+            if (dim == Rank - 1) sb.Append(Fmt(d[offset + i], decimals));
+            else Format(sb, dim + 1, offset + i * stride, decimals, indent);
+        }
+        sb.Append(']');
+        return n;
+    }
+
+    private static string Fmt(float v, int decimals)
+    {
+        string s = v.ToString("F" + decimals, CultureInfo.InvariantCulture);
+        return v >= 0 && !s.StartsWith('-') ? " " + s : s;
+    }
+
+    // ---- operators (see Ops) --------------------------------------------------------------------
+
+    /// <summary>Element-wise sum with broadcasting.</summary>
+    public static Tensor operator +(Tensor a, Tensor b) => Ops.Add(a, b);
+    /// <summary>Element-wise difference with broadcasting.</summary>
+    public static Tensor operator -(Tensor a, Tensor b) => Ops.Sub(a, b);
+    /// <summary>Element-wise product with broadcasting.</summary>
+    public static Tensor operator *(Tensor a, Tensor b) => Ops.Mul(a, b);
+    /// <summary>Element-wise quotient with broadcasting.</summary>
+    public static Tensor operator /(Tensor a, Tensor b) => Ops.Div(a, b);
+    /// <summary>Negation.</summary>
+    public static Tensor operator -(Tensor a) => Ops.Neg(a);
+    /// <summary>Adds a scalar.</summary>
+    public static Tensor operator +(Tensor a, float b) => Ops.Add(a, Scalar(b));
+    /// <summary>Subtracts a scalar.</summary>
+    public static Tensor operator -(Tensor a, float b) => Ops.Sub(a, Scalar(b));
+    /// <summary>Subtracts from a scalar.</summary>
+    public static Tensor operator -(float a, Tensor b) => Ops.Sub(Scalar(a), b);
+    /// <summary>Multiplies by a scalar.</summary>
+    public static Tensor operator *(Tensor a, float b) => Ops.Mul(a, Scalar(b));
+    /// <summary>Multiplies by a scalar.</summary>
+    public static Tensor operator *(float a, Tensor b) => Ops.Mul(Scalar(a), b);
+    /// <summary>Divides by a scalar.</summary>
+    public static Tensor operator /(Tensor a, float b) => Ops.Div(a, Scalar(b));
+}

@@ -1,0 +1,63 @@
+using Nabla.NN;
+using Nabla.Optim;
+
+namespace Nabla.Training;
+
+/// <summary>
+/// Everything that defines a training run, typed and validated once; defaults are the textbook's model and
+/// batch size with Adam for 10 epochs.
+/// </summary>
+public sealed record TrainConfig
+{
+    /// <summary>Hidden layer widths.</summary>
+    public int[] Hidden { get; init; } = [32];
+
+    /// <summary>Hidden activation.</summary>
+    public ActivationKind Activation { get; init; } = ActivationKind.Sigmoid;
+
+    /// <summary>Optimizer.</summary>
+    public OptimizerKind Optimizer { get; init; } = OptimizerKind.Adam;
+
+    /// <summary>Learning rate; null for the optimizer's PyTorch default.</summary>
+    public float? LearningRate { get; init; }
+
+    /// <summary>Momentum (SGD, RMSprop).</summary>
+    public float Momentum { get; init; }
+
+    /// <summary>L2 weight decay; null for the optimizer's default.</summary>
+    public float? WeightDecay { get; init; }
+
+    /// <summary>L1 penalty.</summary>
+    public float L1 { get; init; }
+
+    /// <summary>Dropout probability after each hidden activation (0: none).</summary>
+    public float Dropout { get; init; }
+
+    /// <summary>Epochs (an upper bound with early stopping).</summary>
+    public int Epochs { get; init; } = 10;
+
+    /// <summary>Samples per batch.</summary>
+    public int BatchSize { get; init; } = 32;
+
+    /// <summary>Fraction of the training set held out for validation.</summary>
+    public float ValidationSplit { get; init; }
+
+    /// <summary>Early-stopping patience in epochs (0: off).</summary>
+    public int EarlyStopping { get; init; }
+
+    /// <summary>Seed of every random choice.</summary>
+    public ulong Seed { get; init; } = 42;
+
+    /// <summary>Checks the combination; returns a message for the first problem, or null.</summary>
+    public string? Validate()
+    {
+        if (Hidden.Length == 0 || Hidden.Any(h => h < 1)) return "hidden widths must be positive integers";
+        if (Epochs < 1) return "epochs must be ≥ 1";
+        if (BatchSize < 1) return "batch size must be ≥ 1";
+        if (LearningRate is float lr && !(lr > 0)) return "learning rate must be positive";
+        if (!(ValidationSplit >= 0 && ValidationSplit < 1)) return "validation split must be in [0, 1)";
+        if (EarlyStopping > 0 && ValidationSplit == 0) return "early stopping needs a validation split (--val-split)";
+        if (!(Dropout >= 0 && Dropout < 1)) return "dropout must be in [0, 1)";
+        return null;
+    }
+}

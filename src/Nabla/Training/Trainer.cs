@@ -1,0 +1,143 @@
+using System.Diagnostics;
+using Nabla.Data;
+using Nabla.Losses;
+using Nabla.NN;
+using Nabla.Optim;
+
+namespace Nabla.Training;
+
+/// <summary>
+/// Trains a classifier: the textbook's <c>training_loop</c> and <c>test</c> (section 8.5.3), and
+/// <see cref="Fit"/> with validation and callbacks. Each step runs the model's explicit-layer form through a
+/// <see cref="BatchEngine"/>, the fused loss writes dℓ/dlogits into a reused buffer, and the optimizer updates
+/// in place: a steady-state step allocates nothing.
+/// </summary>
+public sealed class Trainer
+{
+    private readonly BatchEngine _engine;
+    private readonly float[] _dLogits;
+    private readonly Stopwatch _clock = new();
+
+    /// <summary>Creates a trainer for batches of up to <paramref name="maxBatch"/> samples of <paramref name="inputFeatures"/>.</summary>
+    public Trainer(Sequential model, Loss loss, Optimizer optimizer, int inputFeatures, int maxBatch)
+    {
+        Model = model;
+        Loss = loss;
+        Optimizer = optimizer;
+        _engine = new BatchEngine(model, inputFeatures, maxBatch);
+        _dLogits = new float[maxBatch * _engine.OutputFeatures];
+    }
+
+    /// <summary>The model.</summary>
+    public Sequential Model { get; }
+
+    /// <summary>The loss minimized.</summary>
+    public Loss Loss { get; }
+
+    /// <summary>The optimizer; may be replaced between epochs (the textbook switches from SGD to Adam).</summary>
+    public Optimizer Optimizer { get; set; }
+
+    /// <summary>If positive, gradients are clipped to this 2-norm before each step.</summary>
+    public float MaxGradNorm { get; set; }
+
+    /// <summary>Optimizer steps taken so far.</summary>
+    public long StepCount { get; private set; }
+
+    /// <summary>Epochs trained so far (numbers the next epoch's metrics).</summary>
+    public int EpochCount { get; private set; }
+
+    /// <summary>One pass over <paramref name="loader"/>, updating after every batch.</summary>
+    /// <exception cref="TrainingDivergedException">The loss became NaN or infinite.</exception>
+    public EpochMetrics TrainEpoch(DataLoader loader)
+    {
+        Model.Train();
+        _clock.Restart();
+        double lossSum = 0;
+        int correct = 0, seen = 0, batchIndex = 0;
+        int classes = _engine.OutputFeatures;
+        foreach (var batch in loader)
+        {
+            var logits = _engine.Forward(batch.Features, batch.Size);
+            correct += CountCorrect(logits, batch.Labels, batch.Size, classes);
+            float loss = Loss.ForwardBackward(logits, batch.Labels, _dLogits, batch.Size, classes);
+            if (!float.IsFinite(loss))
+                throw new TrainingDivergedException(
+                    $"The loss became {loss} at epoch {EpochCount + 1}, batch {batchIndex + 1}: training diverged. Try a smaller learning rate (--lr) or gradient clipping.");
+            Optimizer.ZeroGrad();
+            _engine.Backward(_dLogits);
+            if (MaxGradNorm > 0) GradClip.ClipGradNorm(Optimizer.Parameters, MaxGradNorm);
+            Optimizer.Step();
+            StepCount++;
+            lossSum += (double)loss * batch.Size;
+            seen += batch.Size;
+            batchIndex++;
+        }
+        double seconds = _clock.Elapsed.TotalSeconds;
+        EpochCount++;
+        return new EpochMetrics(EpochCount, lossSum / Math.Max(seen, 1), (double)correct / Math.Max(seen, 1),
+            seconds, seen / Math.Max(seconds, 1e-9), Optimizer.LearningRate, null);
+    }
+
+    /// <summary>The textbook's <c>training_loop</c>: <paramref name="epochs"/> passes, reporting each.</summary>
+    public List<EpochMetrics> TrainingLoop(DataLoader loader, int epochs, Action<EpochMetrics>? onEpoch = null)
+    {
+        var all = new List<EpochMetrics>();
+        for (int e = 0; e < epochs; e++)
+        {
+            var m = TrainEpoch(loader);
+            all.Add(m);
+            onEpoch?.Invoke(m);
+        }
+        return all;
+    }
+
+    /// <summary>The textbook's <c>test</c>: loss and accuracy in evaluation mode, without updating.</summary>
+    public EvalResult Test(DataLoader loader)
+    {
+        Model.Eval();
+        _clock.Restart();
+        double lossSum = 0;
+        int correct = 0, seen = 0, classes = _engine.OutputFeatures;
+        foreach (var batch in loader)
+        {
+            var logits = _engine.Forward(batch.Features, batch.Size);
+            correct += CountCorrect(logits, batch.Labels, batch.Size, classes);
+            lossSum += (double)Loss.ForwardBackward(logits, batch.Labels, Span<float>.Empty, batch.Size, classes) * batch.Size;
+            seen += batch.Size;
+        }
+        Model.Train();
+        return new EvalResult(lossSum / Math.Max(seen, 1), correct, seen, _clock.Elapsed.TotalSeconds);
+    }
+
+    /// <summary>
+    /// Trains for up to <paramref name="epochs"/> epochs, evaluating on <paramref name="validation"/> after each
+    /// (if given), calling the callbacks and the scheduler, and stopping early if a callback asks to.
+    /// </summary>
+    public List<EpochMetrics> Fit(DataLoader train, int epochs, DataLoader? validation = null,
+        IReadOnlyList<ITrainingCallback>? callbacks = null, LRScheduler? scheduler = null, Action<EpochMetrics>? onEpoch = null)
+    {
+        var history = new List<EpochMetrics>();
+        callbacks ??= [];
+        for (int e = 0; e < epochs; e++)
+        {
+            var m = TrainEpoch(train);
+            if (validation is not null) m = m with { Validation = Test(validation) };
+            history.Add(m);
+            onEpoch?.Invoke(m);
+            scheduler?.Step();
+            bool stop = false;
+            foreach (var cb in callbacks) cb.OnEpochEnd(this, m, ref stop);
+            if (stop) break;
+        }
+        foreach (var cb in callbacks) cb.OnTrainEnd(this);
+        return history;
+    }
+
+    private static int CountCorrect(ReadOnlySpan<float> logits, int[] labels, int rows, int classes)
+    {
+        int correct = 0;
+        for (int r = 0; r < rows; r++)
+            if (TensorPrimitives.IndexOfMax(logits.Slice(r * classes, classes)) == labels[r]) correct++;
+        return correct;
+    }
+}
