@@ -15,6 +15,7 @@ public sealed class WorkerPool : IDisposable
     private int _count;
     private int _next;
     private int _pending;
+    private readonly Lock _gate = new();
     private volatile bool _disposed;
     private Exception? _error;
     [ThreadStatic] private static bool t_inWorker;
@@ -46,11 +47,19 @@ public sealed class WorkerPool : IDisposable
     public void For(int count, IParallelBody body)
     {
         if (count <= 0) return;
-        if (count == 1 || _threads.Length == 0 || t_inWorker)
+        // Serial when parallelism cannot help, when nested, or when another thread is using the pool
+        // (the pool runs one body at a time; a concurrent caller does its own work rather than wait).
+        if (count == 1 || _threads.Length == 0 || t_inWorker || !_gate.TryEnter())
         {
             for (int i = 0; i < count; i++) body.Run(i);
             return;
         }
+        try { RunParallel(count, body); }
+        finally { _gate.Exit(); }
+    }
+
+    private void RunParallel(int count, IParallelBody body)
+    {
         _body = body;
         _count = count;
         _next = 0;

@@ -5,13 +5,13 @@ namespace Nabla.Data;
 /// <summary>
 /// Loads a CSV of labelled samples, one per line: the label (a class index), then the feature values — the
 /// layout of Kaggle's Fashion-MNIST CSVs (<c>label,pixel1,…,pixel784</c>). A first line that is not numeric
-/// is taken as a header. Values are multiplied by <c>scale</c> (1/255 by default, for pixel bytes).
+/// is taken as a header. Values are divided by <c>divideBy</c> (255 by default, for pixel bytes, as ToTensor does).
 /// </summary>
 public static class CsvDataset
 {
     /// <summary>Reads <paramref name="path"/> into a <see cref="TensorDataset"/>.</summary>
     /// <exception cref="DataFormatException">Missing file, ragged rows, a value that is not a number, a bad label.</exception>
-    public static TensorDataset Load(string path, float scale = 1f / 255, IReadOnlyList<string>? classNames = null)
+    public static TensorDataset Load(string path, float divideBy = 255f, IReadOnlyList<string>? classNames = null)
     {
         if (!File.Exists(path)) throw new DataFormatException($"{path}: file not found.");
         var features = new List<float>();
@@ -37,7 +37,7 @@ public static class CsvDataset
             {
                 if (!float.TryParse(cells[j], NumberStyles.Float, CultureInfo.InvariantCulture, out float v) || !float.IsFinite(v))
                     throw new DataFormatException($"{path}: line {lineNo}, column {j + 1}: '{cells[j]}' is not a number.");
-                features.Add(v * scale);
+                features.Add(v / divideBy);
             }
         }
         if (labels.Count == 0) throw new DataFormatException($"{path}: no data rows.");

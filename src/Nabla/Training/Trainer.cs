@@ -15,6 +15,7 @@ namespace Nabla.Training;
 public sealed class Trainer
 {
     private readonly BatchEngine _engine;
+    private BatchEngine? _evalEngine; // for evaluation batches larger than the training batch
     private readonly float[] _dLogits;
     private readonly Stopwatch _clock = new();
 
@@ -98,9 +99,16 @@ public sealed class Trainer
         _clock.Restart();
         double lossSum = 0;
         int correct = 0, seen = 0, classes = _engine.OutputFeatures;
+        var engine = _engine;
+        if (loader.BatchSize > _engine.MaxBatch)
+        {
+            if (_evalEngine is null || _evalEngine.MaxBatch < loader.BatchSize)
+                _evalEngine = new BatchEngine(Model, _engine.InputFeatures, loader.BatchSize);
+            engine = _evalEngine;
+        }
         foreach (var batch in loader)
         {
-            var logits = _engine.Forward(batch.Features, batch.Size);
+            var logits = engine.Forward(batch.Features, batch.Size);
             correct += CountCorrect(logits, batch.Labels, batch.Size, classes);
             lossSum += (double)Loss.ForwardBackward(logits, batch.Labels, Span<float>.Empty, batch.Size, classes) * batch.Size;
             seen += batch.Size;

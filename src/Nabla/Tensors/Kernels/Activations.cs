@@ -11,7 +11,10 @@ namespace Nabla.Tensors.Kernels;
 public static class Activations
 {
     /// <summary><c>y[i] = 1/(1+exp(−x[i]))</c></summary>
-    public static void Sigmoid(ReadOnlySpan<float> x, Span<float> y) => TensorPrimitives.Sigmoid(x, y);
+    public static void Sigmoid(ReadOnlySpan<float> x, Span<float> y)
+    {
+        if (!x.IsEmpty) TensorPrimitives.Sigmoid(x, y); // TensorPrimitives rejects empty spans here
+    }
 
     /// <summary><c>y[i] = tanh(x[i])</c></summary>
     public static void Tanh(ReadOnlySpan<float> x, Span<float> y) => TensorPrimitives.Tanh(x, y);

@@ -1,0 +1,104 @@
+using System.Text.Json;
+using Nabla.Cli;
+
+namespace Nabla.Tests.Cli;
+
+public class CliTests
+{
+    private static (int Code, string Out, string Err) Run(params string[] args)
+    {
+        var o = new StringWriter();
+        var e = new StringWriter();
+        int code = Program.Run(args, o, e);
+        return (code, o.ToString(), e.ToString());
+    }
+
+    [Theory]
+    [InlineData("train", "--lr", "-1")]
+    [InlineData("train", "--batch-size", "0")]
+    [InlineData("train", "--hidden", "abc")]
+    [InlineData("train", "--hidden", "32,-4")]
+    [InlineData("train", "--optimizer", "lion")]
+    [InlineData("train", "--epochs", "x")]
+    [InlineData("train", "--dropout", "1.5")]
+    [InlineData("seed", "--threads", "0")]
+    [InlineData("seed", "--device", "tpu")]
+    [InlineData("nosuchcommand")]
+    public void BadValue_UsageErrorExit2_NoStackTrace(params string[] args)
+    {
+        var (code, _, err) = Run(args);
+        Assert.Equal(2, code);
+        Assert.StartsWith("nabla: error:", err);
+        Assert.DoesNotContain("   at ", err);
+    }
+
+    [Fact]
+    public void EarlyStoppingWithoutValidation_UsageError()
+    {
+        var (code, _, err) = Run("train", "--early-stopping", "3", "--data", "/nonexistent");
+        Assert.Equal(2, code);
+        Assert.Contains("--val-split", err);
+    }
+
+    [Theory]
+    [InlineData]
+    [InlineData("backprop")]
+    [InlineData("seed")]
+    [InlineData("train")]
+    public void Help_EveryCommand_Exit0(params string[] command)
+    {
+        var (code, output, _) = Run([.. command, "--help"]);
+        Assert.Equal(0, code);
+        Assert.Contains("Usage:", output);
+    }
+
+    [Fact]
+    public void MissingDataset_Exit1_OneLineMessage()
+    {
+        var (code, _, err) = Run("seed", "--data", "/nonexistent/fm", "--device", "cpu");
+        Assert.Equal(1, code);
+        Assert.Contains("/nonexistent/fm does not hold the Fashion-MNIST files", err);
+        Assert.Single(err.Trim().Split('\n'));
+    }
+
+    [Fact]
+    public void DeviceCuda_ClearMessage()
+    {
+        var (code, _, err) = Run("seed", "--device", "cuda");
+        Assert.Equal(2, code);
+        Assert.Contains("no CUDA backend", err);
+    }
+
+    [Fact]
+    public void Backprop_Json_ReproducesTextbookNumbers()
+    {
+        var (code, output, _) = Run("backprop", "--json");
+        Assert.Equal(0, code);
+        using var doc = JsonDocument.Parse(output.Trim().Split('\n')[^1]);
+        var r = doc.RootElement;
+        double At(string key, int i, int j) => r.GetProperty(key)[i][j].GetDouble();
+        Assert.Equal(0.7311, r.GetProperty("z1")[0].GetDouble(), 4);
+        Assert.Equal(0.8119, r.GetProperty("z2")[1].GetDouble(), 4);
+        Assert.Equal(0.2084, r.GetProperty("loss").GetDouble(), 4);
+        foreach (var engine in new[] { "autograd", "explicit" })
+        {
+            Assert.Equal(-0.1110, At($"grad_W0_{engine}", 0, 0), 4);
+            Assert.Equal(0.1110, At($"grad_W0_{engine}", 0, 2), 4);
+            Assert.Equal(0.0370, At($"grad_W0_{engine}", 1, 0), 4);
+            Assert.Equal(-0.0370, At($"grad_W0_{engine}", 1, 2), 4);
+            Assert.Equal(0.1375, At($"grad_W1_{engine}", 0, 1), 4);
+            Assert.Equal(-0.1375, At($"grad_W1_{engine}", 1, 0), 4);
+        }
+    }
+
+    [Fact]
+    public void Backprop_Human_PrintsTextbookLayout()
+    {
+        var (code, output, _) = Run("backprop");
+        Assert.Equal(0, code);
+        Assert.Contains("z1 = tensor([ 0.7311,  0.7311]", output);
+        Assert.Contains("z2 = tensor([ 0.1881,  0.8119]", output);
+        Assert.Contains("f  = tensor( 0.2084", output);
+        Assert.Contains("[ 0.1375,  0.1375, -0.1375, -0.1375]", output);
+    }
+}

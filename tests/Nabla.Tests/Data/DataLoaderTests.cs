@@ -1,0 +1,85 @@
+using Nabla.Data;
+using Nabla.Tensors;
+using Nabla.Tests.Testing;
+
+namespace Nabla.Tests.Data;
+
+public class DataLoaderTests
+{
+    private static TensorDataset Numbers(int n) =>
+        new(Enumerable.Range(0, n).Select(i => (float)i).ToArray(), Enumerable.Range(0, n).Select(i => i % 3).ToArray(), 1, ["a", "b", "c"]);
+
+    private static List<int[]> Epoch(DataLoader loader)
+    {
+        var batches = new List<int[]>();
+        foreach (var b in loader) batches.Add(b.Features.Take(b.Size).Select(v => (int)v).ToArray());
+        return batches;
+    }
+
+    [Fact]
+    public void Sequential_VisitsInOrder_LastBatchSmaller()
+    {
+        var batches = Epoch(new DataLoader(Numbers(10), 4));
+        Assert.Equal([[0, 1, 2, 3], [4, 5, 6, 7], [8, 9]], batches);
+    }
+
+    [Fact]
+    public void DropLast_SkipsIncompleteBatch()
+    {
+        var loader = new DataLoader(Numbers(10), 4, dropLast: true);
+        Assert.Equal(2, loader.BatchCount);
+        Assert.Equal(2, Epoch(loader).Count);
+    }
+
+    [Fact]
+    public void Shuffled_EachEpochAPermutation_SameSeedSameOrder()
+    {
+        var a = DataLoader.Shuffled(Numbers(50), 8, new Rng(1));
+        var b = DataLoader.Shuffled(Numbers(50), 8, new Rng(1));
+        var e1 = Epoch(a).SelectMany(x => x).ToArray();
+        var e2 = Epoch(a).SelectMany(x => x).ToArray();
+        Assert.Equal(Enumerable.Range(0, 50), e1.Order());
+        Assert.NotEqual(e1, e2); // a new permutation each pass
+        Assert.Equal(e1, Epoch(b).SelectMany(x => x));
+    }
+
+    [Fact]
+    public void ExplicitOrder_IsFollowed()
+    {
+        var loader = new DataLoader(Numbers(4), 3, new IndexSampler([3, 1, 0, 2]));
+        Assert.Equal([[3, 1, 0], [2]], Epoch(loader));
+    }
+
+    [Fact]
+    public void Labels_ComeWithTheirSamples()
+    {
+        foreach (var b in DataLoader.Shuffled(Numbers(30), 7, new Rng(3)))
+            for (int i = 0; i < b.Size; i++) Assert.Equal((int)b.Features[i] % 3, b.Labels[i]);
+    }
+
+    [Fact]
+    public void RandomSplit_PartitionsTheDataset()
+    {
+        var (train, val) = Subset.RandomSplit(Numbers(20), 5, new Rng(2));
+        Assert.Equal(15, train.Count);
+        Assert.Equal(5, val.Count);
+        var all = Epoch(new DataLoader(train, 20)).Concat(Epoch(new DataLoader(val, 20))).SelectMany(x => x);
+        Assert.Equal(Enumerable.Range(0, 20), all.Order());
+    }
+
+    [Fact]
+    public void ImageDataset_ToTensorAndNormalize()
+    {
+        var ds = new ImageDataset([0, 51, 255, 102], [1], 2, 2, ["a", "b"]);
+        var x = new float[4]; var y = new int[1];
+        ds.Gather([0], x, y);
+        Assert.Equal([0f, 0.2f, 1f, 0.4f], x);
+        ds.Normalize(0.5f, 0.5f).Gather([0], x, y);
+        Close.All([-1f, -0.6f, 1f, -0.2f], x, 1e-6);
+        Assert.Equal(1, y[0]);
+    }
+
+    [Fact]
+    public void Constructor_BatchSizeZero_Throws() =>
+        Assert.Throws<ArgumentOutOfRangeException>(() => new DataLoader(Numbers(3), 0));
+}

@@ -1,0 +1,75 @@
+using CsCheck;
+using Nabla.Compute;
+using Nabla.Tensors.Kernels;
+using Nabla.Tests.Testing;
+
+namespace Nabla.Tests.Tensors;
+
+public class GemmTests
+{
+    private static readonly Gen<(int M, int N, int K, bool TA, bool TB)> Shapes =
+        Gen.Select(Gen.Int[0, 40], Gen.Int[0, 40], Gen.Int[0, 300], Gen.Bool, Gen.Bool);
+
+    private static void Compare(int m, int n, int k, bool ta, bool tb, float alpha, float beta, int seed, WorkerPool? pool = null)
+    {
+        int lda = (ta ? m : k) + 3, ldb = (tb ? k : n) + 1, ldc = n + 2;
+        var a = Close.Random(Math.Max(1, (ta ? k : m) * lda), seed);
+        var b = Close.Random(Math.Max(1, (tb ? n : k) * ldb), seed + 1);
+        var c0 = Close.Random(Math.Max(1, m * ldc), seed + 2);
+        var fast = (float[])c0.Clone();
+        var naive = (float[])c0.Clone();
+        Gemm.Run(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, fast, ldc, pool);
+        GemmNaive.Run(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, naive, ldc);
+        Close.All(naive, fast, atol: 1e-4 * Math.Sqrt(k + 1), rtol: 1e-4, what: $"C m={m} n={n} k={k} ta={ta} tb={tb}");
+    }
+
+    [Fact]
+    public void Run_RandomShapesEveryTranspose_EqualsNaive() =>
+        Shapes.Sample(s => Compare(s.M, s.N, s.K, s.TA, s.TB, 1f, 0f, s.M * 7 + s.N), iter: 300);
+
+    [Fact]
+    public void Run_AlphaBeta_EqualsNaive() =>
+        Gen.Select(Shapes, Gen.Float[-2f, 2f], Gen.Float[-2f, 2f]).Sample(t => Compare(t.Item1.M, t.Item1.N, t.Item1.K, t.Item1.TA, t.Item1.TB, t.Item2, t.Item3, 11), iter: 150);
+
+    [Theory]
+    [InlineData(32, 32, 784)]
+    [InlineData(32, 784, 32)]
+    [InlineData(97, 131, 517)]
+    [InlineData(256, 100, 64)]
+    public void Run_LargeShapes_EqualsNaive(int m, int n, int k)
+    {
+        foreach (var (ta, tb) in new[] { (false, false), (false, true), (true, false), (true, true) })
+            Compare(m, n, k, ta, tb, 1f, 1f, m + n + k, new WorkerPool(2));
+    }
+
+    [Theory]
+    [InlineData(32, 32, 784, false, true)]
+    [InlineData(32, 784, 32, true, false)]
+    [InlineData(200, 300, 600, false, false)]
+    [InlineData(61, 517, 333, true, true)]
+    public void Run_OneAndTwoThreads_IdenticalBits(int m, int n, int k, bool ta, bool tb)
+    {
+        var a = Close.Random(m * k, 1);
+        var b = Close.Random(k * n, 2);
+        var c1 = new float[m * n];
+        var c2 = new float[m * n];
+        Gemm.Run(ta, tb, m, n, k, 1f, a, ta ? m : k, b, tb ? k : n, 0f, c1, n, new WorkerPool(1));
+        Gemm.Run(ta, tb, m, n, k, 1f, a, ta ? m : k, b, tb ? k : n, 0f, c2, n, new WorkerPool(2));
+        Assert.Equal(c1, c2);
+    }
+
+    [Fact]
+    public void Run_BetaZero_IgnoresNaNInC()
+    {
+        var c = new[] { float.NaN, float.NaN, float.NaN, float.NaN };
+        Gemm.Run(false, false, 2, 2, 1, 1f, [1f, 2f], 1, [3f, 4f], 2, 0f, c, 2);
+        Assert.Equal([3f, 4f, 6f, 8f], c);
+    }
+
+    [Fact]
+    public void Run_SpanTooShort_ThrowsNamingOperand()
+    {
+        var e = Assert.Throws<ArgumentException>(() => Gemm.Run(false, false, 2, 2, 2, 1f, new float[3], 2, new float[4], 2, 0f, new float[4], 2));
+        Assert.Contains("A holds 3 floats", e.Message);
+    }
+}

@@ -1,0 +1,130 @@
+using CsCheck;
+using Nabla.Tensors;
+using Nabla.Tensors.Kernels;
+using Nabla.Tests.Testing;
+
+namespace Nabla.Tests.Tensors;
+
+public class KernelTests
+{
+    private static readonly Gen<int> Lengths = Gen.Int[0, 256];
+
+    [Fact]
+    public void Activations_EveryLength0To256_EqualNaive()
+    {
+        for (int n = 0; n <= 256; n++)
+        {
+            var x = Close.Random(n, n, -6, 6);
+            var dy = Close.Random(n, n + 1000);
+            foreach (var (fast, naive, back, backNaive) in new (Action<float[], float[]>, Action<float[], float[]>, Action<float[], float[], float[]>, Action<float[], float[], float[]>)[]
+            {
+                ((a, b) => Activations.Sigmoid(a, b), (a, b) => ActivationsNaive.Sigmoid(a, b), (y, d, g) => Activations.SigmoidBackward(y, d, g), (y, d, g) => ActivationsNaive.SigmoidBackward(y, d, g)),
+                ((a, b) => Activations.Tanh(a, b), (a, b) => ActivationsNaive.Tanh(a, b), (y, d, g) => Activations.TanhBackward(y, d, g), (y, d, g) => ActivationsNaive.TanhBackward(y, d, g)),
+                ((a, b) => Activations.Relu(a, b), (a, b) => ActivationsNaive.Relu(a, b), (y, d, g) => Activations.ReluBackward(y, d, g), (y, d, g) => ActivationsNaive.ReluBackward(y, d, g)),
+            })
+            {
+                var y1 = new float[n]; var y2 = new float[n];
+                fast(x, y1); naive(x, y2);
+                Close.All(y2, y1, 1e-6, 1e-5);
+                var g1 = new float[n]; var g2 = new float[n];
+                back(y2, dy, g1); backNaive(y2, dy, g2);
+                Close.All(g2, g1, 1e-6, 1e-5);
+            }
+        }
+    }
+
+    [Fact]
+    public void Softmax_RandomRows_EqualsNaiveAndRowsSumToOne() =>
+        Gen.Select(Gen.Int[1, 5], Gen.Int[1, 40], Gen.Float[0.1f, 60f]).Sample((rows, n, scale) =>
+        {
+            var x = Close.Random(rows * n, rows * 31 + n, -scale, scale);
+            var y1 = new float[x.Length]; var y2 = new float[x.Length];
+            Softmax.Rows(x, y1, rows, n);
+            SoftmaxNaive.Rows(x, y2, rows, n);
+            Close.All(y2, y1, 1e-6, 1e-4);
+            for (int r = 0; r < rows; r++) Assert.Equal(1.0, y1.Skip(r * n).Take(n).Sum(v => (double)v), 4);
+            Softmax.LogRows(x, y1, rows, n);
+            SoftmaxNaive.LogRows(x, y2, rows, n);
+            Close.All(y2, y1, 1e-4, 1e-5);
+        }, iter: 200);
+
+    [Fact]
+    public void Softmax_HugeLogits_StaysFinite()
+    {
+        var y = new float[3];
+        Softmax.Rows([1000f, 1000f, -1000f], y, 1, 3);
+        Assert.Equal([0.5f, 0.5f, 0f], y);
+    }
+
+    [Fact]
+    public void CrossEntropy_RandomBatches_EqualsNaiveAndLossNonNegative() =>
+        Gen.Select(Gen.Int[1, 17], Gen.Int[2, 12], Gen.Float[0f, 0.3f]).Sample((rows, classes, smooth) =>
+        {
+            var x = Close.Random(rows * classes, rows + classes * 100, -5, 5);
+            var t = new int[rows];
+            for (int r = 0; r < rows; r++) t[r] = (r * 7 + 3) % classes;
+            var g1 = new float[x.Length]; var g2 = new float[x.Length];
+            float l1 = CrossEntropy.ForwardBackward(x, t, g1, rows, classes, smooth);
+            float l2 = CrossEntropyNaive.ForwardBackward(x, t, g2, rows, classes, smooth);
+            Assert.True(l1 >= 0);
+            Assert.Equal(l2, l1, 4);
+            Close.All(g2, g1, 1e-6, 1e-4);
+        }, iter: 200);
+
+    [Fact]
+    public void CrossEntropy_LabelOutOfRange_NamesIndexAndValue()
+    {
+        var e = Assert.Throws<ArgumentException>(() => CrossEntropy.ForwardBackward(new float[6], [1, 12], new float[6], 2, 3));
+        Assert.Contains("Target 12 at index 1", e.Message);
+        Assert.Contains("[0, 3)", e.Message);
+    }
+
+    [Fact]
+    public void Broadcasting_FastPaths_EqualGeneralLoop()
+    {
+        var cases = new (int[] A, int[] B)[]
+        {
+            ([4, 5], [4, 5]), ([4, 5], [5]), ([4, 5], [1, 5]), ([4, 5], []), ([], [3, 2]), ([3, 1], [1, 4]),
+            ([2, 3, 4], [3, 1]), ([2, 1, 4], [2, 3, 1]), ([5], [3, 1]), ([2, 2, 2, 2], [2]),
+        };
+        foreach (var (sa, sb) in cases)
+            foreach (BinaryOp op in Enum.GetValues<BinaryOp>())
+            {
+                var a = new Shape(sa); var b = new Shape(sb);
+                var d = Shape.Broadcast(a, b);
+                var x = Close.Random(a.Size, 1, 0.5f, 2f); var y = Close.Random(b.Size, 2, 0.5f, 2f);
+                var r1 = new float[d.Size]; var r2 = new float[d.Size];
+                Broadcasting.Binary(op, x, a, y, b, r1, d);
+                BroadcastingNaive.Binary(op, x, a, y, b, r2, d);
+                Close.All(r2, r1, 0, 0, $"{op} {a} {b}");
+                var g1 = new float[b.Size]; var g2 = new float[b.Size];
+                Broadcasting.ReduceTo(r1, d, g1, b);
+                BroadcastingNaive.ReduceTo(r1, d, g2, b);
+                Close.All(g2, g1, 1e-5, 1e-5, $"reduce {d}->{b}");
+            }
+    }
+
+    [Fact]
+    public void Shape_Broadcast_IncompatibleShapes_NamesBoth()
+    {
+        var e = Assert.Throws<ArgumentException>(() => Shape.Broadcast(new Shape(3, 4), new Shape(5)));
+        Assert.Contains("(3, 4)", e.Message);
+        Assert.Contains("(5,)", e.Message);
+    }
+
+    [Fact]
+    public void Reductions_Sum_EqualsLoop() =>
+        Gen.Select(Gen.Int[1, 4], Gen.Int[1, 70], Gen.Int[1, 5]).Sample((outer, n, inner) =>
+        {
+            var x = Close.Random(outer * n * inner, n);
+            var d = new float[outer * inner];
+            Reductions.Sum(x, d, outer, n, inner);
+            for (int o = 0; o < outer; o++)
+                for (int i = 0; i < inner; i++)
+                {
+                    double s = 0;
+                    for (int j = 0; j < n; j++) s += x[(o * n + j) * inner + i];
+                    Assert.True(Math.Abs(s - d[o * inner + i]) <= 1e-5 * (1 + Math.Abs(s)), $"{s} vs {d[o * inner + i]}");
+                }
+        }, iter: 100);
+}
