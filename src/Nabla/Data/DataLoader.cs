@@ -63,6 +63,8 @@ public sealed class DataLoader
         int start = index * BatchSize;
         int size = Math.Min(BatchSize, Dataset.Count - start);
         Dataset.Gather(_order.AsSpan(start, size), _features, _labels);
+        int next = start + size;
+        if (next < Dataset.Count) Dataset.Prefetch(_order.AsSpan(next, Math.Min(BatchSize, Dataset.Count - next)));
         return new Batch(_features, _labels, size);
     }
 

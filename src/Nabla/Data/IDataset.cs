@@ -26,4 +26,10 @@ public interface IDataset
 
     /// <summary>The label of sample <paramref name="index"/>.</summary>
     int Label(int index);
+
+    /// <summary>
+    /// A hint that <paramref name="indices"/> will be gathered next: a dataset too large for the caches can start
+    /// fetching them while the current batch trains. Does nothing by default.
+    /// </summary>
+    void Prefetch(ReadOnlySpan<int> indices) { }
 }

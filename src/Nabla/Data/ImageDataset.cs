@@ -1,3 +1,7 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
+
 namespace Nabla.Data;
 
 /// <summary>
@@ -72,14 +76,44 @@ public sealed class ImageDataset : IDataset
         {
             int i = indices[r];
             var dst = features.Slice(r * d, d);
-            TensorPrimitives.ConvertTruncating<byte, float>(_pixels.AsSpan(i * d, d), dst);
-            TensorPrimitives.Divide(dst, 255f, dst);
+            ToUnitInterval(_pixels.AsSpan(i * d, d), dst);
             if (_mean != 0 || _std != 1)
             {
                 TensorPrimitives.Subtract(dst, _mean, dst);
                 TensorPrimitives.Divide(dst, _std, dst);
             }
             labels[r] = _labels[i];
+        }
+    }
+
+    /// <summary>Issues cache prefetches for the images at <paramref name="indices"/> (60,000 images do not fit in L3).</summary>
+    public unsafe void Prefetch(ReadOnlySpan<int> indices)
+    {
+        if (!Sse.IsSupported) return;
+        int d = Features;
+        fixed (byte* p = _pixels)
+        {
+            foreach (int i in indices)
+                for (int off = 0; off < d; off += 64) Sse.Prefetch1(p + (long)i * d + off);
+        }
+    }
+
+    /// <summary><c>dst[j] = src[j] / 255</c> (ToTensor), 8 bytes at a time: widen to int32, convert, divide.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    internal static unsafe void ToUnitInterval(ReadOnlySpan<byte> src, Span<float> dst)
+    {
+        if (dst.Length < src.Length) throw new ArgumentException("Destination too short.");
+        int j = 0;
+        fixed (byte* s = src)
+        fixed (float* t = dst)
+        {
+            if (Avx2.IsSupported)
+            {
+                var div = Vector256.Create(255f);
+                for (; j <= src.Length - 8; j += 8)
+                    Avx.Store(t + j, Avx.ConvertToVector256Single(Avx2.ConvertToVector256Int32(s + j)) / div);
+            }
+            for (; j < src.Length; j++) t[j] = s[j] / 255f;
         }
     }
 }

@@ -46,6 +46,15 @@ public sealed class Subset : IDataset
     public int Label(int index) => _source.Label(_indices[index]);
 
     /// <inheritdoc/>
+    public void Prefetch(ReadOnlySpan<int> indices)
+    {
+        if (_mapped.Length < indices.Length) return; // sized by the first Gather
+        var m = _mapped.AsSpan(0, indices.Length);
+        for (int r = 0; r < indices.Length; r++) m[r] = _indices[indices[r]];
+        _source.Prefetch(m);
+    }
+
+    /// <inheritdoc/>
     public void Gather(ReadOnlySpan<int> indices, Span<float> features, Span<int> labels)
     {
         if (_mapped.Length < indices.Length) _mapped = new int[indices.Length]; // grows once, to the batch size

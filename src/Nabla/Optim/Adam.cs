@@ -1,3 +1,5 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
 using Nabla.Tensors;
 
 namespace Nabla.Optim;
@@ -46,6 +48,7 @@ public class Adam : Optimizer
     protected virtual bool Decoupled => false;
 
     /// <inheritdoc/>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     protected override void Update(int index, int offset, Span<float> theta, ReadOnlySpan<float> grad)
     {
         var o = Options;
@@ -53,26 +56,55 @@ public class Adam : Optimizer
         float lr = LearningRate;
         float bc1 = 1 - MathF.Pow(o.Beta1, t);
         float bc2Sqrt = MathF.Sqrt(1 - MathF.Pow(o.Beta2, t));
-        float stepSize = lr / bc1;
-        float wd = o.WeightDecay, b1 = o.Beta1, b2 = o.Beta2, eps = o.Eps;
+        var k = new Constants(lr / bc1, bc2Sqrt, o.Beta1, o.Beta2, o.Eps, o.WeightDecay, Decoupled ? 1 - lr * o.WeightDecay : 1);
         var m = _m[index].AsSpan(offset, theta.Length);
         var v = _v[index].AsSpan(offset, theta.Length);
         var vMax = _vMax is null ? default : _vMax[index].AsSpan(offset, theta.Length);
-        bool decoupled = Decoupled;
-        for (int i = 0; i < theta.Length; i++)
+        bool decoupled = Decoupled, ams = !vMax.IsEmpty;
+        int i = 0;
+        if (Vector256.IsHardwareAccelerated)
+        {
+            for (; i <= theta.Length - 8; i += 8)
+            {
+                var th = Vector256.Create(theta.Slice(i, 8));
+                var g = Vector256.Create(grad.Slice(i, 8));
+                if (k.WeightDecay != 0)
+                {
+                    if (decoupled) th *= Vector256.Create(k.DecayFactor);
+                    else g += Vector256.Create(k.WeightDecay) * th;
+                }
+                var mi = Vector256.Create(k.Beta1) * Vector256.Create(m.Slice(i, 8)) + Vector256.Create(1 - k.Beta1) * g;
+                var vi = Vector256.Create(k.Beta2) * Vector256.Create(v.Slice(i, 8)) + Vector256.Create(1 - k.Beta2) * g * g;
+                mi.CopyTo(m.Slice(i, 8));
+                vi.CopyTo(v.Slice(i, 8));
+                var vHat = vi;
+                if (ams)
+                {
+                    vHat = Vector256.Max(Vector256.Create(vMax.Slice(i, 8)), vi);
+                    vHat.CopyTo(vMax.Slice(i, 8));
+                }
+                var denom = Vector256.Sqrt(vHat) / Vector256.Create(k.Bc2Sqrt) + Vector256.Create(k.Eps);
+                (th - Vector256.Create(k.StepSize) * mi / denom).CopyTo(theta.Slice(i, 8));
+            }
+        }
+        for (; i < theta.Length; i++)
         {
             float g = grad[i];
-            if (wd != 0)
+            if (k.WeightDecay != 0)
             {
-                if (decoupled) theta[i] *= 1 - lr * wd;
-                else g += wd * theta[i];
+                if (decoupled) theta[i] *= k.DecayFactor;
+                else g += k.WeightDecay * theta[i];
             }
-            m[i] = b1 * m[i] + (1 - b1) * g;
-            v[i] = b2 * v[i] + (1 - b2) * g * g;
+            m[i] = k.Beta1 * m[i] + (1 - k.Beta1) * g;
+            v[i] = k.Beta2 * v[i] + (1 - k.Beta2) * g * g;
             float vHat = v[i];
-            if (!vMax.IsEmpty) vHat = vMax[i] = MathF.Max(vMax[i], v[i]);
-            float denom = MathF.Sqrt(vHat) / bc2Sqrt + eps;
-            theta[i] -= stepSize * m[i] / denom;
+            if (ams) vHat = vMax[i] = MathF.Max(vMax[i], v[i]);
+            float denom = MathF.Sqrt(vHat) / k.Bc2Sqrt + k.Eps;
+            theta[i] -= k.StepSize * m[i] / denom;
         }
     }
+
+    /// <summary>The step's scalars, computed once per update rather than per element.</summary>
+    private readonly record struct Constants(float StepSize, float Bc2Sqrt, float Beta1, float Beta2, float Eps,
+        float WeightDecay, float DecayFactor);
 }

@@ -39,6 +39,13 @@ public sealed class Sgd : Optimizer
     protected override void Update(int index, int offset, Span<float> theta, ReadOnlySpan<float> grad)
     {
         float lr = LearningRate, wd = Options.WeightDecay, mu = Options.Momentum, damp = 1 - Options.Dampening;
+        if (wd == 0 && mu == 0)
+        {
+            // Plain SGD, the textbook's: θ ← θ − γg, one vectorized pass. (γg is rounded, then subtracted,
+            // as in the scalar loop below, so the two paths agree bit for bit.)
+            TensorPrimitives.MultiplyAdd(grad, -lr, theta, theta);
+            return;
+        }
         bool first = Steps[index] == 1;
         var buf = _momentum is null ? default : _momentum[index].AsSpan(offset, theta.Length);
         for (int i = 0; i < theta.Length; i++)

@@ -55,20 +55,13 @@ public sealed class Trainer
         _clock.Restart();
         double lossSum = 0;
         int correct = 0, seen = 0, batchIndex = 0;
-        int classes = _engine.OutputFeatures;
         foreach (var batch in loader)
         {
-            var logits = _engine.Forward(batch.Features, batch.Size);
-            correct += CountCorrect(logits, batch.Labels, batch.Size, classes);
-            float loss = Loss.ForwardBackward(logits, batch.Labels, _dLogits, batch.Size, classes);
+            var (loss, right) = Step(batch.Features, batch.Labels, batch.Size);
             if (!float.IsFinite(loss))
                 throw new TrainingDivergedException(
                     $"The loss became {loss} at epoch {EpochCount + 1}, batch {batchIndex + 1}: training diverged. Try a smaller learning rate (--lr) or gradient clipping.");
-            Optimizer.ZeroGrad();
-            _engine.Backward(_dLogits);
-            if (MaxGradNorm > 0) GradClip.ClipGradNorm(Optimizer.Parameters, MaxGradNorm);
-            Optimizer.Step();
-            StepCount++;
+            correct += right;
             lossSum += (double)loss * batch.Size;
             seen += batch.Size;
             batchIndex++;
@@ -77,6 +70,25 @@ public sealed class Trainer
         EpochCount++;
         return new EpochMetrics(EpochCount, lossSum / Math.Max(seen, 1), (double)correct / Math.Max(seen, 1),
             seconds, seen / Math.Max(seconds, 1e-9), Optimizer.LearningRate, null);
+    }
+
+    /// <summary>
+    /// One training step on a batch: forward, fused loss and dℓ/dlogits, zero the gradients, backward, update.
+    /// Returns the batch's mean loss and how many samples were classified right before the update.
+    /// </summary>
+    public (float Loss, int Correct) Step(float[] features, int[] labels, int size)
+    {
+        int classes = _engine.OutputFeatures;
+        var logits = _engine.Forward(features, size);
+        int correct = CountCorrect(logits, labels, size, classes);
+        float loss = Loss.ForwardBackward(logits, labels, _dLogits, size, classes);
+        if (!float.IsFinite(loss)) return (loss, correct);
+        Optimizer.ZeroGrad();
+        _engine.Backward(_dLogits);
+        if (MaxGradNorm > 0) GradClip.ClipGradNorm(Optimizer.Parameters, MaxGradNorm);
+        Optimizer.Step();
+        StepCount++;
+        return (loss, correct);
     }
 
     /// <summary>The textbook's <c>training_loop</c>: <paramref name="epochs"/> passes, reporting each.</summary>

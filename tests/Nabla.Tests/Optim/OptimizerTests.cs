@@ -143,3 +143,39 @@ public class OptimizerTests
     public void Constructor_NesterovWithoutMomentum_Throws() =>
         Assert.Throws<ArgumentException>(() => new Sgd([Tensor.Zeros(1)], new SgdOptions(Nesterov: true)));
 }
+
+public class OptimizerVectorTests
+{
+    [Theory]
+    [InlineData("adam")]
+    [InlineData("adam_amsgrad_wd")]
+    [InlineData("adamw")]
+    [InlineData("sgd")]
+    [InlineData("sgd_momentum")]
+    public void Update_VectorBodyAndScalarTail_AgreeBitForBit(string config)
+    {
+        // One 37-element parameter (four vectors and a tail) against 37 one-element parameters (all tail).
+        var theta = Nabla.Tests.Testing.Close.Random(37, 1);
+        var grads = new[] { Nabla.Tests.Testing.Close.Random(37, 2), Nabla.Tests.Testing.Close.Random(37, 3) };
+        var whole = Tensor.FromArray(theta).RequireGrad();
+        var parts = theta.Select(v => Tensor.FromArray([v]).RequireGrad()).ToArray();
+        Optimizer Make(Tensor[] p) => config switch
+        {
+            "adam" => new Adam(p),
+            "adam_amsgrad_wd" => new Adam(p, new AdamOptions(0.01f, WeightDecay: 0.1f, Amsgrad: true)),
+            "adamw" => new AdamW(p),
+            "sgd" => new Sgd(p, new SgdOptions(0.1f)),
+            _ => new Sgd(p, new SgdOptions(0.1f, Momentum: 0.9f)),
+        };
+        var a = Make([whole]);
+        var b = Make(parts);
+        foreach (var g in grads)
+        {
+            whole.Grad = Tensor.FromArray(g);
+            for (int i = 0; i < 37; i++) parts[i].Grad = Tensor.FromArray([g[i]]);
+            a.Step();
+            b.Step();
+        }
+        Assert.Equal(parts.Select(p => p.Data[0]), whole.ToArray());
+    }
+}

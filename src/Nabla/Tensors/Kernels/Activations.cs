@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 
 namespace Nabla.Tensors.Kernels;
@@ -23,6 +24,7 @@ public static class Activations
     public static void Relu(ReadOnlySpan<float> x, Span<float> y) => TensorPrimitives.Max(x, 0f, y);
 
     /// <summary><c>dx[i] = dy[i]·y[i]·(1−y[i])</c>: σ′(t) = σ(t)(1−σ(t)) (textbook 8.5.1).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // hot kernel: fully optimized at first call, no tier-0 phase
     public static void SigmoidBackward(ReadOnlySpan<float> y, ReadOnlySpan<float> dy, Span<float> dx)
     {
         CheckLengths(y, dy, dx);
@@ -40,6 +42,7 @@ public static class Activations
     }
 
     /// <summary><c>dx[i] = dy[i]·(1−y[i]²)</c></summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // hot kernel: fully optimized at first call, no tier-0 phase
     public static void TanhBackward(ReadOnlySpan<float> y, ReadOnlySpan<float> dy, Span<float> dx)
     {
         CheckLengths(y, dy, dx);
@@ -57,6 +60,7 @@ public static class Activations
     }
 
     /// <summary><c>dx[i] = y[i] &gt; 0 ? dy[i] : 0</c></summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // hot kernel: fully optimized at first call, no tier-0 phase
     public static void ReluBackward(ReadOnlySpan<float> y, ReadOnlySpan<float> dy, Span<float> dx)
     {
         CheckLengths(y, dy, dx);

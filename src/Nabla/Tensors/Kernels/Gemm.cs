@@ -1,32 +1,34 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
-using System.Runtime.Intrinsics;
-using System.Runtime.Intrinsics.X86;
 using Nabla.Compute;
 
 namespace Nabla.Tensors.Kernels;
 
 /// <summary>
 /// Single-precision GEMM, <c>C = α·op(A)·op(B) + β·C</c>, row-major, with op = identity or transpose.
-/// Written by hand because no maintained managed BLAS exists; the structure is the classic GotoBLAS/BLIS one:
-/// C is cut into tiles; for each tile, K is cut into chunks of <see cref="KC"/>; the A and B chunks are packed
-/// into contiguous slivers (transposes are absorbed here) and a 6×16 register-blocked micro-kernel
-/// (<see cref="GemmMicroKernel"/>) sweeps them. Tiles run in parallel on a <see cref="WorkerPool"/>.
-/// Every element of C is summed over K in the same order whatever the tiling and the thread count, so results
-/// are bitwise identical with 1 or N threads.
+/// Written by hand because no maintained managed BLAS exists. Two algorithms, chosen by shape alone:
+/// <list type="bullet">
+/// <item>The classic GotoBLAS/BLIS one: for each K chunk of <see cref="KC"/>, a panel of op(B) is packed once
+/// (shared by all threads) into NR-wide slivers, each thread packs MC-row blocks of op(A) into MR-row slivers
+/// (transposes are absorbed by packing), and the 6×16 micro-kernel (<see cref="GemmMicroKernel"/>) sweeps them.</item>
+/// <item>For <c>A·Bᵀ</c> with a small side (a layer's forward at small batch or width): dot products of
+/// contiguous rows, no packing (<see cref="GemmDot"/>).</item>
+/// </list>
+/// Work is split over tiles of C only, never over K, and every C element goes through the same arithmetic
+/// whatever the split, so results are bitwise identical with 1 or N threads.
 /// </summary>
 public static unsafe class Gemm
 {
     internal const int MR = GemmMicroKernel.MR;
     internal const int NR = GemmMicroKernel.NR;
     internal const int KC = 256;
-    private const int MC = 96;
-    private const int NC = 512;
+    internal const int MC = 120;
+    internal const int NC = 4096;
 
     [ThreadStatic] private static float* t_packA;
     [ThreadStatic] private static float* t_packB;
-
-    [ThreadStatic] private static GemmJob? t_job;
+    [ThreadStatic] private static PackedJob? t_job;
+    [ThreadStatic] private static GemmDot.Job? t_dotJob;
 
     /// <summary>
     /// <c>C[m×n] = α·op(A)[m×k]·op(B)[k×n] + β·C</c>. op(A)[i,p] is <c>a[i*lda+p]</c>, or <c>a[p*lda+i]</c>
@@ -48,16 +50,26 @@ public static unsafe class Gemm
             return;
         }
         pool ??= WorkerPool.Default;
+        if (2L * m * n * k < 150_000) pool = null; // below a few µs of work, waking a thread costs more than it saves
         fixed (float* pa = a, pb = b, pc = c)
         {
-            var job = t_job ??= new GemmJob();
+            if (GemmDot.Suits(transA, transB, m, n, k))
+            {
+                var dot = t_dotJob ??= new GemmDot.Job();
+                dot.Set(m, n, k, alpha, pa, lda, pb, ldb, beta, pc, ldc);
+                RunParts(pool, dot.Parts, dot);
+                return;
+            }
+            var job = t_job ??= new PackedJob();
             job.Set(transA, transB, m, n, k, alpha, pa, lda, pb, ldb, beta, pc, ldc);
-            long flops = 2L * m * n * k;
-            int threads = flops < 200_000 ? 1 : pool.Threads;
-            job.ChooseTiles(threads);
-            if (job.TileCount == 1) job.Run(0);
-            else pool.For(job.TileCount, job);
+            job.Execute(pool);
         }
+    }
+
+    private static void RunParts(WorkerPool? pool, int parts, IParallelBody body)
+    {
+        if (pool is null || parts == 1) { for (int i = 0; i < parts; i++) body.Run(i); }
+        else pool.For(parts, body);
     }
 
     private static void CheckOperand(string name, ReadOnlySpan<float> x, int rows, int cols, int ld)
@@ -74,19 +86,29 @@ public static unsafe class Gemm
         {
             var row = c.Slice(i * ldc, n);
             if (beta == 0) row.Clear();
-            else if (beta != 1) System.Numerics.Tensors.TensorPrimitives.Multiply(row, beta, row);
+            else if (beta != 1) TensorPrimitives.Multiply(row, beta, row);
         }
     }
 
-    /// <summary>One GEMM call's arguments, reused per thread so that a call allocates nothing.</summary>
-    private sealed class GemmJob : IParallelBody
+    internal static float* PackBufferA() => t_packA != null ? t_packA : (t_packA = Alloc(MC * KC));
+
+    private static float* Alloc(int floats) => (float*)NativeMemory.AlignedAlloc((nuint)floats * sizeof(float), 64);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static int RoundUp(int x, int m) => (x + m - 1) / m * m;
+
+    /// <summary>
+    /// The packed algorithm's state for one call, reused per calling thread so that a call allocates nothing.
+    /// Parts of a K chunk: (row block of MC) × (column range of C); each part packs its A block and sweeps it.
+    /// </summary>
+    private sealed class PackedJob : IParallelBody
     {
         private bool _transA, _transB;
-        private int _m, _n, _k, _lda, _ldb, _ldc, _mc, _nc, _tilesN;
+        private int _m, _n, _k, _lda, _ldb, _ldc;
         private float _alpha, _beta;
         private float* _a, _b, _c;
-
-        public int TileCount { get; private set; }
+        private float* _packB;
+        private int _jc, _nc, _pc, _kc, _mBlocks, _nParts, _partWidth;
 
         public void Set(bool transA, bool transB, int m, int n, int k, float alpha, float* a, int lda,
             float* b, int ldb, float beta, float* c, int ldc)
@@ -95,47 +117,46 @@ public static unsafe class Gemm
             _a = a; _lda = lda; _b = b; _ldb = ldb; _c = c; _ldc = ldc;
         }
 
-        /// <summary>Tile sizes: as large as the caches allow, cut further until every thread has a tile.</summary>
-        public void ChooseTiles(int threads)
+        public void Execute(WorkerPool? pool)
         {
-            _mc = Math.Min(MC, RoundUp(_m, MR));
-            _nc = Math.Min(NC, RoundUp(_n, NR));
-            while (Tiles() < threads && _nc > NR) _nc = RoundUp(_nc / 2, NR);
-            while (Tiles() < threads && _mc > MR) _mc = RoundUp(_mc / 2, MR);
-            _tilesN = (_n + _nc - 1) / _nc;
-            TileCount = Tiles();
-        }
-
-        private int Tiles() => ((_m + _mc - 1) / _mc) * ((_n + _nc - 1) / _nc);
-
-        public void Run(int tile)
-        {
-            int i0 = tile / _tilesN * _mc, j0 = tile % _tilesN * _nc;
-            int mc = Math.Min(_mc, _m - i0), nc = Math.Min(_nc, _n - j0);
-            float* packA = t_packA != null ? t_packA : (t_packA = Alloc(MC * KC));
-            float* packB = t_packB != null ? t_packB : (t_packB = Alloc(NC * KC));
-            for (int p0 = 0; p0 < _k; p0 += KC)
+            int threads = pool?.Threads ?? 1;
+            _packB = t_packB != null ? t_packB : (t_packB = Alloc(NC * KC));
+            _mBlocks = (_m + MC - 1) / MC;
+            for (_jc = 0; _jc < _n; _jc += NC)
             {
-                int kc = Math.Min(KC, _k - p0);
-                GemmPacking.PackA(_transA, _a, _lda, i0, p0, mc, kc, packA);
-                GemmPacking.PackB(_transB, _b, _ldb, p0, j0, kc, nc, packB);
-                float beta = p0 == 0 ? _beta : 1f;
-                for (int jr = 0; jr < nc; jr += NR)
+                _nc = Math.Min(NC, _n - _jc);
+                // Enough parts for every thread: split the columns when there are few row blocks.
+                int slivers = (_nc + NR - 1) / NR;
+                _nParts = Math.Clamp((2 * threads + _mBlocks - 1) / _mBlocks, 1, slivers);
+                if (threads == 1) _nParts = 1;
+                _partWidth = (slivers + _nParts - 1) / _nParts * NR;
+                _nParts = (_nc + _partWidth - 1) / _partWidth;
+                for (_pc = 0; _pc < _k; _pc += KC)
                 {
-                    int nr = Math.Min(NR, nc - jr);
-                    for (int ir = 0; ir < mc; ir += MR)
-                    {
-                        int mr = Math.Min(MR, mc - ir);
-                        float* cBlock = _c + (long)(i0 + ir) * _ldc + j0 + jr;
-                        GemmMicroKernel.Run(kc, packA + ir * kc, packB + jr * kc, cBlock, _ldc, mr, nr, _alpha, beta);
-                    }
+                    _kc = Math.Min(KC, _k - _pc);
+                    GemmPacking.PackB(_transB, _b, _ldb, _pc, _jc, _kc, _nc, _packB);
+                    RunParts(pool, _mBlocks * _nParts, this);
                 }
             }
         }
 
-        private static float* Alloc(int floats) => (float*)NativeMemory.AlignedAlloc((nuint)floats * sizeof(float), 64);
+        public void Run(int part)
+        {
+            int i0 = part / _nParts * MC, j0 = part % _nParts * _partWidth;
+            int mc = Math.Min(MC, _m - i0), width = Math.Min(_partWidth, _nc - j0);
+            float* packA = PackBufferA();
+            GemmPacking.PackA(_transA, _a, _lda, i0, _pc, mc, _kc, packA);
+            float beta = _pc == 0 ? _beta : 1f;
+            for (int jr = j0; jr < j0 + width; jr += NR)
+            {
+                int nr = Math.Min(NR, _nc - jr);
+                float* pb = _packB + jr * _kc;
+                for (int ir = 0; ir < mc; ir += MR)
+                {
+                    float* cBlock = _c + (long)(i0 + ir) * _ldc + _jc + jr;
+                    GemmMicroKernel.Run(_kc, packA + ir * _kc, pb, cBlock, _ldc, Math.Min(MR, mc - ir), nr, _alpha, beta);
+                }
+            }
+        }
     }
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    internal static int RoundUp(int x, int m) => (x + m - 1) / m * m;
 }

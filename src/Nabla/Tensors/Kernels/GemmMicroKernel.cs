@@ -16,6 +16,7 @@ internal static unsafe class GemmMicroKernel
     public const int MR = 6;
     public const int NR = 16;
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // hot kernel: fully optimized at first call, no tier-0 phase
     public static void Run(int kc, float* pa, float* pb, float* c, int ldc, int mr, int nr, float alpha, float beta)
     {
         if (mr == MR && nr == NR && Vector256.IsHardwareAccelerated)
@@ -41,8 +42,19 @@ internal static unsafe class GemmMicroKernel
     private static Vector256<float> Madd(Vector256<float> a, Vector256<float> b, Vector256<float> c) =>
         Fma.IsSupported ? Fma.MultiplyAdd(a, b, c) : a * b + c;
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // hot kernel: fully optimized at first call, no tier-0 phase
     private static void Full(int kc, float* pa, float* pb, float* c, int ldc, float alpha, float beta)
     {
+        if (Sse.IsSupported)
+        {
+            // C's rows are far apart (ldc floats), so the hardware prefetcher does not fetch them; ask now, so
+            // the lines arrive while the k loop runs rather than stalling the epilogue.
+            for (int r = 0; r < MR; r++)
+            {
+                Sse.Prefetch0(c + (long)r * ldc);
+                Sse.Prefetch0(c + (long)r * ldc + 15);
+            }
+        }
         Vector256<float> c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default;
         Vector256<float> c30 = default, c31 = default, c40 = default, c41 = default, c50 = default, c51 = default;
         for (int p = 0; p < kc; p++)
@@ -87,6 +99,7 @@ internal static unsafe class GemmMicroKernel
     }
 
     /// <summary>Portable fallback for machines without 256-bit SIMD; the same k order as the vector kernel.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // hot kernel: fully optimized at first call, no tier-0 phase
     private static void Scalar(int kc, float* pa, float* pb, float* tmp)
     {
         for (int i = 0; i < MR * NR; i++) tmp[i] = 0;

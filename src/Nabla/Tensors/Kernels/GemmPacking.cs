@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 
 namespace Nabla.Tensors.Kernels;
@@ -11,6 +12,7 @@ internal static unsafe class GemmPacking
 {
     private const int MR = Gemm.MR, NR = Gemm.NR;
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // hot kernel: fully optimized at first call, no tier-0 phase
     public static void PackA(bool trans, float* a, int lda, int i0, int p0, int mc, int kc, float* dst)
     {
         for (int ir = 0; ir < mc; ir += MR)
@@ -46,6 +48,7 @@ internal static unsafe class GemmPacking
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // hot kernel: fully optimized at first call, no tier-0 phase
     public static void PackB(bool trans, float* b, int ldb, int p0, int j0, int kc, int nc, float* dst)
     {
         for (int jr = 0; jr < nc; jr += NR)

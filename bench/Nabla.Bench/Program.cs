@@ -1,0 +1,21 @@
+using BenchmarkDotNet.Running;
+
+namespace Nabla.Bench;
+
+public static class Program
+{
+    public static void Main(string[] args)
+    {
+        if (args.Length > 0 && args[0] == "quick-epoch")
+        {
+            Quick.Epoch(args.Length > 1 ? int.Parse(args[1]) : 2);
+            return;
+        }
+        if (args.Length > 0 && args[0] == "quick")
+        {
+            Quick.Run(args.Length > 1 ? int.Parse(args[1]) : 2);
+            return;
+        }
+        BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);
+    }
+}
