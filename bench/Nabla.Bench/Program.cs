@@ -6,6 +6,11 @@ public static class Program
 {
     public static void Main(string[] args)
     {
+        if (args.Length > 0 && args[0] == "gemm")
+        {
+            Quick.GemmJson(args.Length > 1 ? int.Parse(args[1]) : 2);
+            return;
+        }
         if (args.Length > 0 && args[0] == "quick-epoch")
         {
             Quick.Epoch(args.Length > 1 ? int.Parse(args[1]) : 2);

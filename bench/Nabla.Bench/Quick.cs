@@ -59,6 +59,36 @@ public static class Quick
         }
     }
 
+    /// <summary>
+    /// `gemm`: median GFLOP/s of a layer's forward <c>x·Wᵀ</c> — x (m, k), W (n, k) — at the three recorded
+    /// m×k×n shapes, as one JSON line (for compare.py, which times numpy's <c>x @ w.T</c> the same way).
+    /// </summary>
+    public static void GemmJson(int threads)
+    {
+        var pool = new WorkerPool(threads);
+        var parts = new List<string>();
+        foreach (var (m, k, n) in new[] { (1024, 1024, 1024), (256, 784, 1024), (32, 784, 32) })
+        {
+            var rng = new Rng(1);
+            var x = Enumerable.Range(0, m * k).Select(_ => rng.NextSingle()).ToArray();
+            var w = Enumerable.Range(0, n * k).Select(_ => rng.NextSingle()).ToArray();
+            var c = new float[m * n];
+            var times = new List<double>();
+            var warm = Stopwatch.StartNew();
+            while (warm.ElapsedMilliseconds < 300) Gemm.Run(false, true, m, n, k, 1f, x, k, w, k, 0f, c, n, pool);
+            for (int r = 0; r < 21; r++)
+            {
+                int reps = Math.Max(1, (int)(2e8 / (2.0 * m * n * k)));
+                var sw = Stopwatch.StartNew();
+                for (int i = 0; i < reps; i++) Gemm.Run(false, true, m, n, k, 1f, x, k, w, k, 0f, c, n, pool);
+                times.Add(sw.Elapsed.TotalSeconds / reps);
+            }
+            times.Sort();
+            parts.Add($"\"{m}x{k}x{n}\": {2.0 * m * n * k / times[times.Count / 2] / 1e9:F1}");
+        }
+        Console.WriteLine("{" + string.Join(", ", parts) + "}");
+    }
+
     /// <summary>`quick-epoch`: one real Fashion-MNIST epoch of the textbook model, split into loader and step time.</summary>
     public static void Epoch(int threads)
     {

@@ -11,7 +11,7 @@ namespace Nabla.Optim;
 /// </summary>
 public abstract class Optimizer
 {
-    private const int Chunk = 16_384;
+    private const int Chunk = 4_096; // elements per parallel part; fixed, so the split never depends on the threads
     private readonly float[]?[] _scratch;
     private readonly ChunkJob _job;
 
@@ -71,7 +71,7 @@ public abstract class Optimizer
                 for (int j = 0; j < s.Length; j++) s[j] = g[j] + L1Penalty * MathF.Sign(theta[j]);
             }
             int chunks = (p.Size + Chunk - 1) / Chunk;
-            if (chunks <= 2 || pool.Threads == 1) UpdateRange(i, 0, p.Size);
+            if (chunks < 4 || pool.Threads == 1) UpdateRange(i, 0, p.Size);
             else
             {
                 _job.Parameter = i;

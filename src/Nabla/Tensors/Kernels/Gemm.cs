@@ -109,6 +109,7 @@ public static unsafe class Gemm
         private float* _a, _b, _c;
         private float* _packB;
         private int _jc, _nc, _pc, _kc, _mBlocks, _nParts, _partWidth;
+        private bool _packPerPart;
 
         public void Set(bool transA, bool transB, int m, int n, int k, float alpha, float* a, int lda,
             float* b, int ldb, float beta, float* c, int ldc)
@@ -131,10 +132,13 @@ public static unsafe class Gemm
                 if (threads == 1) _nParts = 1;
                 _partWidth = (slivers + _nParts - 1) / _nParts * NR;
                 _nParts = (_nc + _partWidth - 1) / _partWidth;
+                // With a single row block every part owns distinct columns, so each packs its own slivers of B
+                // (in parallel, nothing packed twice); otherwise B is packed once, up front, and shared.
+                _packPerPart = _mBlocks == 1;
                 for (_pc = 0; _pc < _k; _pc += KC)
                 {
                     _kc = Math.Min(KC, _k - _pc);
-                    GemmPacking.PackB(_transB, _b, _ldb, _pc, _jc, _kc, _nc, _packB);
+                    if (!_packPerPart) GemmPacking.PackB(_transB, _b, _ldb, _pc, _jc, _kc, _nc, _packB);
                     RunParts(pool, _mBlocks * _nParts, this);
                 }
             }
@@ -145,6 +149,7 @@ public static unsafe class Gemm
             int i0 = part / _nParts * MC, j0 = part % _nParts * _partWidth;
             int mc = Math.Min(MC, _m - i0), width = Math.Min(_partWidth, _nc - j0);
             float* packA = PackBufferA();
+            if (_packPerPart) GemmPacking.PackB(_transB, _b, _ldb, _pc, _jc + j0, _kc, width, _packB + j0 * _kc);
             GemmPacking.PackA(_transA, _a, _lda, i0, _pc, mc, _kc, packA);
             float beta = _pc == 0 ? _beta : 1f;
             for (int jr = j0; jr < j0 + width; jr += NR)
