@@ -20,6 +20,12 @@ internal static class CommonOptions
         DefaultValueFactory = _ => Environment.ProcessorCount,
     });
 
+    public static Option<string> GemmProvider() => new Option<string>("--gemm")
+    {
+        Description = "Matrix-multiply implementation: managed (Nabla's, default) or openblas (needs libopenblas0-pthread)",
+        DefaultValueFactory = _ => "managed",
+    }.AcceptOnlyFromAmong("managed", "openblas");
+
     public static Option<bool> Json() => new("--json") { Description = "Print a JSON object as the last line" };
 
     public static Option<ulong> Seed(ulong value = 42) => new("--seed") { Description = "Seed for initialization, shuffling and dropout", DefaultValueFactory = _ => value };
@@ -63,10 +69,17 @@ internal static class CommonOptions
         return widths;
     }
 
-    /// <summary>Applies --threads and resolves --device; prints "Using device: …" as the textbook does.</summary>
-    public static void SetUp(int threads, string device, TextWriter output, bool quiet = false)
+    /// <summary>Applies --threads and --gemm and resolves --device; prints "Using device: …" as the textbook does.</summary>
+    public static void SetUp(int threads, string device, string gemm, TextWriter output, bool quiet = false)
     {
         Compute.WorkerPool.Default = new Compute.WorkerPool(threads);
+        if (gemm == "openblas")
+        {
+            if (!Tensors.Kernels.OpenBlas.TryLoad(out string? error)) throw new IOException("--gemm openblas: " + error);
+            Tensors.Kernels.OpenBlas.SetThreads(threads);
+            Tensors.Kernels.Gemm.Provider = Tensors.Kernels.GemmProvider.OpenBlas;
+            if (!quiet) output.WriteLine("GEMM: OpenBLAS (cblas_sgemm)");
+        }
         if (device == "cuda")
             throw new UsageException("--device cuda: this build has no CUDA backend yet; use --device cpu (or auto).");
         if (!quiet) output.WriteLine("Using device: cpu");

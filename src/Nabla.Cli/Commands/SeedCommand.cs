@@ -23,18 +23,19 @@ internal static class SeedCommand
         var device = CommonOptions.Device();
         var threads = CommonOptions.Threads();
         var json = CommonOptions.Json();
+        var gemm = CommonOptions.GemmProvider();
         var seed = CommonOptions.Seed();
         var cmd = new Command("seed", "Run the textbook's experiment: 10 epochs of SGD, then 3 of Adam, on Fashion-MNIST")
         {
-            data, device, threads, json, seed,
+            data, device, threads, gemm, json, seed,
         };
-        cmd.SetAction(r => Run(r.GetValue(data), r.GetValue(device)!, r.GetValue(threads), r.GetValue(json), r.GetValue(seed), stdout));
+        cmd.SetAction(r => Run(r.GetValue(data), r.GetValue(device)!, r.GetValue(threads), r.GetValue(gemm)!, r.GetValue(json), r.GetValue(seed), stdout));
         return cmd;
     }
 
-    private static int Run(string? dataDir, string device, int threads, bool json, ulong seed, TextWriter o)
+    private static int Run(string? dataDir, string device, int threads, string gemm, bool json, ulong seed, TextWriter o)
     {
-        CommonOptions.SetUp(threads, device, o);
+        CommonOptions.SetUp(threads, device, gemm, o);
         var loadClock = Stopwatch.StartNew();
         var (train, test, source) = DataSets.Load("fashion-mnist", dataDir, o);
         o.WriteLine($"Fashion-MNIST: {train.Count:N0} training and {test.Count:N0} test images from {source} ({CommonOptions.F(loadClock.Elapsed.TotalSeconds, 2)} s)");
@@ -78,6 +79,7 @@ internal static class SeedCommand
                 ["total_seconds"] = Math.Round(ProcessSeconds(), 3),
                 ["seed"] = seed,
                 ["threads"] = threads,
+                ["gemm"] = gemm,
                 ["epochs"] = epochs,
             };
             o.WriteLine(obj.ToJsonString());

@@ -43,10 +43,11 @@ internal static class TrainCommand
         var device = CommonOptions.Device();
         var threads = CommonOptions.Threads();
         var json = CommonOptions.Json();
+        var gemm = CommonOptions.GemmProvider();
         var cmd = new Command("train", "Train a multilayer perceptron and report test accuracy")
         {
             dataset, data, hidden, activation, optimizer, lr, momentum, weightDecay, l1, dropout, epochs, batchSize,
-            valSplit, early, seed, device, threads, json,
+            valSplit, early, seed, device, threads, gemm, json,
         };
         cmd.SetAction(r =>
         {
@@ -67,14 +68,14 @@ internal static class TrainCommand
                 Seed = r.GetValue(seed),
             };
             if (config.Validate() is string problem) throw new UsageException(problem + ".");
-            return Run(config, r.GetValue(dataset)!, r.GetValue(data), r.GetValue(device)!, r.GetValue(threads), r.GetValue(json), stdout);
+            return Run(config, r.GetValue(dataset)!, r.GetValue(data), r.GetValue(device)!, r.GetValue(threads), r.GetValue(gemm)!, r.GetValue(json), stdout);
         });
         return cmd;
     }
 
-    private static int Run(TrainConfig c, string datasetName, string? dataDir, string device, int threads, bool json, TextWriter o)
+    private static int Run(TrainConfig c, string datasetName, string? dataDir, string device, int threads, string gemm, bool json, TextWriter o)
     {
-        CommonOptions.SetUp(threads, device, o);
+        CommonOptions.SetUp(threads, device, gemm, o);
         var (train, test, source) = DataSets.Load(datasetName, dataDir, o);
         o.WriteLine($"{datasetName}: {train.Count:N0} training and {test.Count:N0} test samples from {source}");
         IDataset fitSet = train;
@@ -132,6 +133,7 @@ internal static class TrainCommand
                 ["stopped_early"] = stopper is { StoppedEpoch: > 0 },
                 ["train_seconds"] = Math.Round(history.Sum(m => m.Seconds), 3),
                 ["total_seconds"] = Math.Round(SeedCommand.ProcessSeconds(), 3),
+                ["gemm"] = gemm,
             };
             o.WriteLine(obj.ToJsonString());
         }

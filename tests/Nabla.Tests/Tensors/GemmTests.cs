@@ -73,3 +73,36 @@ public class GemmTests
         Assert.Contains("A holds 3 floats", e.Message);
     }
 }
+
+public class OpenBlasProviderTests
+{
+    [Fact]
+    public void OpenBlas_WhenInstalled_EqualsNaive_OtherwiseSaysHowToInstall()
+    {
+        if (!OpenBlas.TryLoad(out string? error))
+        {
+            Assert.Contains("apt-get install libopenblas0-pthread", error);
+            return;
+        }
+        var previous = Gemm.Provider;
+        try
+        {
+            Gemm.Provider = GemmProvider.OpenBlas;
+            foreach (var (ta, tb) in new[] { (false, false), (false, true), (true, false), (true, true) })
+            {
+                int m = 33, n = 47, k = 65;
+                var a = Close.Random(m * k, 1);
+                var b = Close.Random(k * n, 2);
+                var c1 = Close.Random(m * n, 3);
+                var c2 = (float[])c1.Clone();
+                Gemm.Run(ta, tb, m, n, k, 0.5f, a, ta ? m : k, b, tb ? k : n, 2f, c1, n);
+                GemmNaive.Run(ta, tb, m, n, k, 0.5f, a, ta ? m : k, b, tb ? k : n, 2f, c2, n);
+                Close.All(c2, c1, 1e-4, 1e-4, $"openblas ta={ta} tb={tb}");
+            }
+        }
+        finally
+        {
+            Gemm.Provider = previous;
+        }
+    }
+}

@@ -25,6 +25,12 @@ public static unsafe class Gemm
     internal const int MC = 120;
     internal const int NC = 4096;
 
+    /// <summary>
+    /// The implementation used by every GEMM; <see cref="GemmProvider.Managed"/> unless set (the CLI's
+    /// <c>--gemm openblas</c>). Set <see cref="GemmProvider.OpenBlas"/> only after <see cref="OpenBlas.TryLoad"/> succeeded.
+    /// </summary>
+    public static GemmProvider Provider { get; set; } = GemmProvider.Managed;
+
     [ThreadStatic] private static float* t_packA;
     [ThreadStatic] private static float* t_packB;
     [ThreadStatic] private static PackedJob? t_job;
@@ -53,6 +59,11 @@ public static unsafe class Gemm
         if (2L * m * n * k < 150_000) pool = null; // below a few µs of work, waking a thread costs more than it saves
         fixed (float* pa = a, pb = b, pc = c)
         {
+            if (Provider == GemmProvider.OpenBlas)
+            {
+                OpenBlas.Sgemm(transA, transB, m, n, k, alpha, pa, lda, pb, ldb, beta, pc, ldc);
+                return;
+            }
             if (GemmDot.Suits(transA, transB, m, n, k))
             {
                 var dot = t_dotJob ??= new GemmDot.Job();
