@@ -135,7 +135,7 @@ def main():
 
     cpu = next((l.split(":", 1)[1].strip() for l in sh("lscpu").splitlines() if l.startswith("Model name")), "?")
     commit = sh(f"git -C {ROOT} rev-parse --short HEAD").strip()
-    dirty = " (with uncommitted changes)" if sh(f"git -C {ROOT} status --porcelain -- src bench").strip() else ""
+    dirty = " (with uncommitted changes)" if sh(f"git -C {ROOT} status --porcelain -- src bench/Nabla.Bench bench/compare.py").strip() else ""
     head = (f"### {datetime.date.today()} — commit {commit}{dirty} — {cpu}, {os.cpu_count()} cores, "
             f"{a.pairs} alternated rounds, medians, `--threads 2`; managed GEMM unless a row says otherwise")
     table = "\n".join([head, "", *lines, ""])
