@@ -21,8 +21,8 @@ public static unsafe class Gemm
 {
     internal const int MR = GemmMicroKernel.MR;
     internal const int NR = GemmMicroKernel.NR;
-    internal const int KC = 256;
-    internal const int MC = 120;
+    internal const int KC = 320;
+    internal const int MC = 96;
     internal const int NC = 4096;
 
     /// <summary>
