@@ -102,3 +102,52 @@ public class CliTests
         Assert.Contains("[ 0.1375,  0.1375, -0.1375, -0.1375]", output);
     }
 }
+
+public class TrainCommandTests
+{
+    /// <summary>Writes a small separable CSV dataset (Kaggle layout: label, then pixel values 0–255).</summary>
+    private static void WriteCsv(string path, int rows, int seed)
+    {
+        var rng = new Nabla.Tensors.Rng((ulong)seed);
+        var lines = new List<string> { "label," + string.Join(',', Enumerable.Range(1, 16).Select(i => $"pixel{i}")) };
+        for (int r = 0; r < rows; r++)
+        {
+            int label = r % 3;
+            var pixels = Enumerable.Range(0, 16).Select(j => (j / 5 == label ? 200 : 20) + rng.NextInt(40));
+            lines.Add(label + "," + string.Join(',', pixels));
+        }
+        File.WriteAllLines(path, lines);
+    }
+
+    [Fact]
+    public void Train_CsvWithValidationDropoutAndEarlyStopping_JsonParses()
+    {
+        using var dir = new Nabla.Tests.Testing.TempDir();
+        WriteCsv(dir.File("my_train.csv"), 300, 1);
+        WriteCsv(dir.File("my_test.csv"), 60, 2);
+        var o = new StringWriter();
+        var e = new StringWriter();
+        int code = Program.Run(["train", "--dataset", "csv", "--data", dir.Path, "--hidden", "16,8", "--activation", "relu",
+            "--optimizer", "sgd", "--lr", "0.1", "--momentum", "0.9", "--dropout", "0.1", "--val-split", "0.2",
+            "--early-stopping", "2", "--epochs", "40", "--batch-size", "16", "--l1", "1e-5", "--threads", "1", "--json"], o, e);
+        Assert.True(code == 0, e.ToString());
+        using var doc = System.Text.Json.JsonDocument.Parse(o.ToString().Trim().Split('\n')[^1]);
+        var r = doc.RootElement;
+        Assert.True(r.GetProperty("test_accuracy").GetDouble() > 90, o.ToString());
+        var epochs = r.GetProperty("epochs");
+        Assert.InRange(epochs.GetArrayLength(), 1, 40);
+        Assert.True(epochs[0].TryGetProperty("val_loss", out _));
+        Assert.True(epochs[0].GetProperty("seconds").GetDouble() >= 0);
+        Assert.True(r.GetProperty("total_seconds").GetDouble() > 0);
+    }
+
+    [Fact]
+    public void Train_CsvFolderWithoutFiles_Exit1WithMessage()
+    {
+        using var dir = new Nabla.Tests.Testing.TempDir();
+        var e = new StringWriter();
+        int code = Program.Run(["train", "--dataset", "csv", "--data", dir.Path], new StringWriter(), e);
+        Assert.Equal(1, code);
+        Assert.Contains("expected exactly one *train*.csv", e.ToString());
+    }
+}

@@ -121,6 +121,7 @@ public static unsafe class Gemm
         private float* _packB;
         private int _jc, _nc, _pc, _kc, _mBlocks, _nParts, _partWidth;
         private bool _packPerPart;
+        private PackBJob? _packJob;
 
         public void Set(bool transA, bool transB, int m, int n, int k, float alpha, float* a, int lda,
             float* b, int ldb, float beta, float* c, int ldc)
@@ -149,9 +150,36 @@ public static unsafe class Gemm
                 for (_pc = 0; _pc < _k; _pc += KC)
                 {
                     _kc = Math.Min(KC, _k - _pc);
-                    if (!_packPerPart) GemmPacking.PackB(_transB, _b, _ldb, _pc, _jc, _kc, _nc, _packB);
+                    if (!_packPerPart) PackSharedB(pool);
                     RunParts(pool, _mBlocks * _nParts, this);
                 }
+            }
+        }
+
+        /// <summary>Packs this K chunk's panel of B, split over the threads when it is large.</summary>
+        private void PackSharedB(WorkerPool? pool)
+        {
+            const int SliversPerPart = 8;
+            int slivers = (_nc + NR - 1) / NR;
+            if (pool is null || (long)_kc * _nc < 65_536 || slivers <= SliversPerPart)
+            {
+                GemmPacking.PackB(_transB, _b, _ldb, _pc, _jc, _kc, _nc, _packB);
+                return;
+            }
+            _packJob ??= new PackBJob(this);
+            pool.For((slivers + SliversPerPart - 1) / SliversPerPart, _packJob);
+        }
+
+        private void PackBColumns(int j0, int width) =>
+            GemmPacking.PackB(_transB, _b, _ldb, _pc, _jc + j0, _kc, width, _packB + j0 * _kc);
+
+        /// <summary>Packs groups of 8 slivers of the shared B panel: disjoint output, so any thread may take any group.</summary>
+        private sealed class PackBJob(PackedJob owner) : IParallelBody
+        {
+            public void Run(int index)
+            {
+                int j0 = index * 8 * NR;
+                owner.PackBColumns(j0, Math.Min(8 * NR, owner._nc - j0));
             }
         }
 
@@ -160,7 +188,7 @@ public static unsafe class Gemm
             int i0 = part / _nParts * MC, j0 = part % _nParts * _partWidth;
             int mc = Math.Min(MC, _m - i0), width = Math.Min(_partWidth, _nc - j0);
             float* packA = PackBufferA();
-            if (_packPerPart) GemmPacking.PackB(_transB, _b, _ldb, _pc, _jc + j0, _kc, width, _packB + j0 * _kc);
+            if (_packPerPart) PackBColumns(j0, width);
             GemmPacking.PackA(_transA, _a, _lda, i0, _pc, mc, _kc, packA);
             float beta = _pc == 0 ? _beta : 1f;
             for (int jr = j0; jr < j0 + width; jr += NR)
