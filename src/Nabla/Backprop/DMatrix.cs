@@ -71,14 +71,6 @@ public sealed class DMatrix
         return m;
     }
 
-    /// <summary>The n×n identity.</summary>
-    public static DMatrix Identity(int n)
-    {
-        var m = new DMatrix(n, n);
-        for (int i = 0; i < n; i++) m[i, i] = 1;
-        return m;
-    }
-
     /// <summary>Matrix product.</summary>
     /// <exception cref="ArgumentException">Inner dimensions differ.</exception>
     public static DMatrix operator *(DMatrix a, DMatrix b)

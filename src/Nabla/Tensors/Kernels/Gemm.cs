@@ -105,9 +105,6 @@ public static unsafe class Gemm
 
     private static float* Alloc(int floats) => (float*)NativeMemory.AlignedAlloc((nuint)floats * sizeof(float), 64);
 
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    internal static int RoundUp(int x, int m) => (x + m - 1) / m * m;
-
     /// <summary>
     /// The packed algorithm's state for one call, reused per calling thread so that a call allocates nothing.
     /// Parts of a K chunk: (row block of MC) × (column range of C); each part packs its A block and sweeps it.

@@ -40,10 +40,4 @@ public static class Reductions
             }
         }
     }
-
-    /// <summary>Index of the largest value of each row of a (rows, n) matrix: the predicted class.</summary>
-    public static void ArgMaxRows(ReadOnlySpan<float> x, Span<int> dst, int rows, int n)
-    {
-        for (int r = 0; r < rows; r++) dst[r] = TensorPrimitives.IndexOfMax(x.Slice(r * n, n));
-    }
 }
