@@ -26,6 +26,8 @@ internal static class CommonOptions
         DefaultValueFactory = _ => "managed",
     }.AcceptOnlyFromAmong("managed", "openblas");
 
+    public static Option<string?> Save() => new("--save") { Description = "Write the trained model here as safetensors (PyTorch names, float32)" };
+
     public static Option<bool> Json() => new("--json") { Description = "Print a JSON object as the last line" };
 
     public static Option<ulong> Seed(ulong value = 42) => new("--seed") { Description = "Seed for initialization, shuffling and dropout", DefaultValueFactory = _ => value };

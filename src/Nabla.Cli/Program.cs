@@ -21,6 +21,8 @@ public static class Program
             BackpropCommand.Create(stdout),
             SeedCommand.Create(stdout, stderr),
             TrainCommand.Create(stdout, stderr),
+            EvalCommand.Create(stdout),
+            SummaryCommand.Create(stdout),
         };
         var parsed = root.Parse(args);
         var config = new InvocationConfiguration { Output = stdout, Error = stderr, EnableDefaultExceptionHandler = false };

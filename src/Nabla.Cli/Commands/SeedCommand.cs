@@ -24,16 +24,17 @@ internal static class SeedCommand
         var threads = CommonOptions.Threads();
         var json = CommonOptions.Json();
         var gemm = CommonOptions.GemmProvider();
+        var save = CommonOptions.Save();
         var seed = CommonOptions.Seed();
         var cmd = new Command("seed", "Run the textbook's experiment: 10 epochs of SGD, then 3 of Adam, on Fashion-MNIST")
         {
-            data, device, threads, gemm, json, seed,
+            data, device, threads, gemm, json, seed, save,
         };
-        cmd.SetAction(r => Run(r.GetValue(data), r.GetValue(device)!, r.GetValue(threads), r.GetValue(gemm)!, r.GetValue(json), r.GetValue(seed), stdout));
+        cmd.SetAction(r => Run(r.GetValue(data), r.GetValue(device)!, r.GetValue(threads), r.GetValue(gemm)!, r.GetValue(json), r.GetValue(seed), r.GetValue(save), stdout));
         return cmd;
     }
 
-    private static int Run(string? dataDir, string device, int threads, string gemm, bool json, ulong seed, TextWriter o)
+    private static int Run(string? dataDir, string device, int threads, string gemm, bool json, ulong seed, string? save, TextWriter o)
     {
         CommonOptions.SetUp(threads, device, gemm, o);
         var loadClock = Stopwatch.StartNew();
@@ -41,7 +42,8 @@ internal static class SeedCommand
         o.WriteLine($"Fashion-MNIST: {train.Count:N0} training and {test.Count:N0} test images from {source} ({CommonOptions.F(loadClock.Elapsed.TotalSeconds, 2)} s)");
 
         const int batch = 32;
-        var model = Mlp.Create(train.Features, [32], ActivationKind.Sigmoid, train.Classes, new Rng(seed));
+        var architecture = new MlpArchitecture(train.Features, [32], ActivationKind.Sigmoid, train.Classes);
+        var model = architecture.Create(new Rng(seed));
         var trainLoader = DataLoader.Shuffled(train, batch, new Rng(seed ^ 0x5DEECE66DUL));
         var testLoader = new DataLoader(test, batch);
         var trainer = new Trainer(model, new CrossEntropyLoss(), new Sgd(model.Parameters(), new SgdOptions(1e-3f)), train.Features, batch);
@@ -67,6 +69,11 @@ internal static class SeedCommand
         trainer.TrainingLoop(trainLoader, 3, m => Report("adam", m with { Epoch = m.Epoch - before }, 3));
         var adam = trainer.Test(testLoader);
         o.WriteLine($"Test accuracy: {CommonOptions.F(100 * adam.Accuracy, 1)} %  (loss {CommonOptions.F(adam.Loss, 4)})");
+        if (save is not null)
+        {
+            IO.ModelFile.Save(save, model, architecture, train.ClassNames);
+            o.WriteLine($"Saved the model to {save}");
+        }
 
         if (json)
         {

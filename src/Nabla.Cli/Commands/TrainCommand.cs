@@ -44,10 +44,11 @@ internal static class TrainCommand
         var threads = CommonOptions.Threads();
         var json = CommonOptions.Json();
         var gemm = CommonOptions.GemmProvider();
+        var save = CommonOptions.Save();
         var cmd = new Command("train", "Train a multilayer perceptron and report test accuracy")
         {
             dataset, data, hidden, activation, optimizer, lr, momentum, weightDecay, l1, dropout, epochs, batchSize,
-            valSplit, early, seed, device, threads, gemm, json,
+            valSplit, early, seed, device, threads, gemm, json, save,
         };
         cmd.SetAction(r =>
         {
@@ -68,12 +69,13 @@ internal static class TrainCommand
                 Seed = r.GetValue(seed),
             };
             if (config.Validate() is string problem) throw new UsageException(problem + ".");
-            return Run(config, r.GetValue(dataset)!, r.GetValue(data), r.GetValue(device)!, r.GetValue(threads), r.GetValue(gemm)!, r.GetValue(json), stdout);
+            return Run(config, r.GetValue(dataset)!, r.GetValue(data), r.GetValue(device)!, r.GetValue(threads), r.GetValue(gemm)!, r.GetValue(json), r.GetValue(save), stdout);
         });
         return cmd;
     }
 
-    private static int Run(TrainConfig c, string datasetName, string? dataDir, string device, int threads, string gemm, bool json, TextWriter o)
+    private static int Run(TrainConfig c, string datasetName, string? dataDir, string device, int threads, string gemm, bool json,
+        string? save, TextWriter o)
     {
         CommonOptions.SetUp(threads, device, gemm, o);
         var (train, test, source) = DataSets.Load(datasetName, dataDir, o);
@@ -86,7 +88,8 @@ internal static class TrainCommand
             (var rest, validation) = Subset.RandomSplit(train, n, new Rng(c.Seed ^ 0xA5A5A5A5UL));
             fitSet = rest;
         }
-        var model = Mlp.Create(train.Features, c.Hidden, c.Activation, train.Classes, new Rng(c.Seed), c.Dropout, new Rng(c.Seed ^ 0xD00DUL));
+        var architecture = new MlpArchitecture(train.Features, c.Hidden, c.Activation, train.Classes, c.Dropout);
+        var model = architecture.Create(new Rng(c.Seed), new Rng(c.Seed ^ 0xD00DUL));
         var opt = OptimizerFactory.Create(c.Optimizer, model.Parameters(), c.LearningRate, c.Momentum, c.WeightDecay, c.L1);
         var trainer = new Trainer(model, new CrossEntropyLoss(), opt, train.Features, c.BatchSize);
         o.WriteLine(ModelSummary.Format(model, train.Features));
@@ -106,6 +109,11 @@ internal static class TrainCommand
             o.WriteLine($"Early stopping at epoch {stopper.StoppedEpoch}; restored the weights of epoch {stopper.BestEpoch} (val loss {CommonOptions.F(stopper.BestLoss, 4)}).");
         var result = trainer.Test(new DataLoader(test, c.BatchSize));
         o.WriteLine($"Test accuracy: {CommonOptions.F(100 * result.Accuracy, 1)} %  (loss {CommonOptions.F(result.Loss, 4)})");
+        if (save is not null)
+        {
+            IO.ModelFile.Save(save, model, architecture, train.ClassNames);
+            o.WriteLine($"Saved the model to {save}");
+        }
         if (json)
         {
             var epochs = new JsonArray();

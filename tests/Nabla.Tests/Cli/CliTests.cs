@@ -45,6 +45,8 @@ public class CliTests
     [InlineData("backprop")]
     [InlineData("seed")]
     [InlineData("train")]
+    [InlineData("eval")]
+    [InlineData("summary")]
     public void Help_EveryCommand_Exit0(params string[] command)
     {
         var (code, output, _) = Run([.. command, "--help"]);
@@ -139,6 +141,55 @@ public class TrainCommandTests
         Assert.True(epochs[0].TryGetProperty("val_loss", out _));
         Assert.True(epochs[0].GetProperty("seconds").GetDouble() >= 0);
         Assert.True(r.GetProperty("total_seconds").GetDouble() > 0);
+    }
+
+    [Fact]
+    public void TrainSaveThenSummaryAndEval_JsonOutputsAgree()
+    {
+        using var dir = new Nabla.Tests.Testing.TempDir();
+        WriteCsv(dir.File("a_train.csv"), 240, 3);
+        WriteCsv(dir.File("a_test.csv"), 60, 4);
+        string model = dir.File("out/model.safetensors");
+        var o = new StringWriter();
+        var e = new StringWriter();
+        Assert.Equal(0, Program.Run(["train", "--dataset", "csv", "--data", dir.Path, "--hidden", "8", "--epochs", "15", "--lr", "0.01",
+            "--dropout", "0.1", "--threads", "1", "--json", "--save", model], o, e));
+        double trained;
+        using (var doc = System.Text.Json.JsonDocument.Parse(o.ToString().Trim().Split('\n')[^1]))
+            trained = doc.RootElement.GetProperty("test_accuracy").GetDouble();
+
+        o = new StringWriter();
+        Assert.Equal(0, Program.Run(["eval", model, "--dataset", "csv", "--data", dir.Path, "--json"], o, e));
+        using (var doc = System.Text.Json.JsonDocument.Parse(o.ToString().Trim().Split('\n')[^1]))
+        {
+            Assert.Equal(trained, doc.RootElement.GetProperty("test_accuracy").GetDouble());
+            Assert.Equal(60, doc.RootElement.GetProperty("confusion_matrix").EnumerateArray().SelectMany(r => r.EnumerateArray()).Sum(v => v.GetInt32()));
+            Assert.Equal(3, doc.RootElement.GetProperty("per_class").GetArrayLength());
+        }
+
+        o = new StringWriter();
+        Assert.Equal(0, Program.Run(["summary", model, "--json"], o, e));
+        using (var doc = System.Text.Json.JsonDocument.Parse(o.ToString().Trim()))
+        {
+            Assert.Equal("16-8-3 sigmoid", doc.RootElement.GetProperty("architecture").GetString());
+            Assert.Equal(16 * 8 + 8 + 8 * 3 + 3, doc.RootElement.GetProperty("parameters").GetInt64());
+            Assert.Equal(new FileInfo(model).Length, doc.RootElement.GetProperty("bytes_on_disk").GetInt64());
+        }
+        o = new StringWriter();
+        Assert.Equal(0, Program.Run(["eval", model, "--dataset", "csv", "--data", dir.Path], o, e));
+        Assert.Contains("Confusion matrix", o.ToString());
+        Assert.Contains("precision", o.ToString());
+    }
+
+    [Fact]
+    public void Summary_CorruptModel_Exit1OneLine()
+    {
+        using var dir = new Nabla.Tests.Testing.TempDir();
+        File.WriteAllBytes(dir.File("bad.safetensors"), [1, 2, 3, 4, 5, 6, 7, 8, 9]);
+        var e = new StringWriter();
+        Assert.Equal(1, Program.Run(["summary", dir.File("bad.safetensors")], new StringWriter(), e));
+        Assert.Contains("exceeds the file", e.ToString());
+        Assert.Single(e.ToString().Trim().Split('\n'));
     }
 
     [Fact]

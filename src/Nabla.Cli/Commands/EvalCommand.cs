@@ -1,0 +1,71 @@
+using System.CommandLine;
+using System.Text.Json.Nodes;
+using Nabla.IO;
+using Nabla.Training;
+
+namespace Nabla.Cli.Commands;
+
+/// <summary>
+/// <c>nabla eval MODEL</c>: test accuracy, the confusion matrix, and per-class precision, recall and F1 of a saved
+/// model on the test set of its dataset.
+/// </summary>
+internal static class EvalCommand
+{
+    public static Command Create(TextWriter stdout)
+    {
+        var model = new Argument<string>("MODEL") { Description = "A model saved with --save" };
+        var dataset = new Option<string>("--dataset") { Description = "fashion-mnist, mnist or csv", DefaultValueFactory = _ => "fashion-mnist" }
+            .AcceptOnlyFromAmong("fashion-mnist", "mnist", "csv");
+        var data = CommonOptions.Data();
+        var threads = CommonOptions.Threads();
+        var json = CommonOptions.Json();
+        var cmd = new Command("eval", "Evaluate a saved model on the test set: accuracy, confusion matrix, per-class metrics")
+        {
+            model, dataset, data, threads, json,
+        };
+        cmd.SetAction(r => Run(r.GetValue(model)!, r.GetValue(dataset)!, r.GetValue(data), r.GetValue(threads), r.GetValue(json), stdout));
+        return cmd;
+    }
+
+    private static int Run(string path, string datasetName, string? dataDir, int threads, bool json, TextWriter o)
+    {
+        Compute.WorkerPool.Default = new Compute.WorkerPool(threads);
+        var loaded = ModelFile.Load(path);
+        var (_, test, _) = DataSets.Load(datasetName, dataDir, o);
+        if (test.Features != loaded.Architecture.Inputs)
+            throw new Data.DataFormatException($"{path} takes {loaded.Architecture.Inputs} features per sample; the {datasetName} test set has {test.Features}.");
+        var report = ClassificationReport.Evaluate(loaded.Model, test);
+        int k = report.ClassNames.Count;
+        if (json)
+        {
+            var matrix = new JsonArray();
+            for (int t = 0; t < k; t++) matrix.Add(new JsonArray([.. Enumerable.Range(0, k).Select(p => (JsonNode)JsonValue.Create(report.Confusion[t, p]))]));
+            var perClass = new JsonArray();
+            for (int c = 0; c < k; c++)
+                perClass.Add(new JsonObject
+                {
+                    ["class"] = report.ClassNames[c], ["precision"] = Math.Round(report.Precision(c), 4),
+                    ["recall"] = Math.Round(report.Recall(c), 4), ["f1"] = Math.Round(report.F1(c), 4),
+                });
+            o.WriteLine(new JsonObject
+            {
+                ["test_accuracy"] = Math.Round(100 * report.Accuracy, 2), ["samples"] = report.Count,
+                ["confusion_matrix"] = matrix, ["per_class"] = perClass,
+            }.ToJsonString());
+            return 0;
+        }
+        o.WriteLine($"Test accuracy: {CommonOptions.F(100 * report.Accuracy, 2)} % ({report.Count:N0} samples)");
+        o.WriteLine();
+        o.WriteLine("Confusion matrix (rows: true class, columns: predicted class)");
+        o.WriteLine("".PadLeft(14) + string.Concat(Enumerable.Range(0, k).Select(p => p.ToString().PadLeft(6))));
+        for (int t = 0; t < k; t++)
+            o.WriteLine($"{t,2} {Short(report.ClassNames[t]),-11}" + string.Concat(Enumerable.Range(0, k).Select(p => report.Confusion[t, p].ToString().PadLeft(6))));
+        o.WriteLine();
+        o.WriteLine($"{"class",-14}{"precision",10}{"recall",10}{"F1",10}");
+        for (int c = 0; c < k; c++)
+            o.WriteLine($"{Short(report.ClassNames[c]),-14}{CommonOptions.F(report.Precision(c), 3),10}{CommonOptions.F(report.Recall(c), 3),10}{CommonOptions.F(report.F1(c), 3),10}");
+        return 0;
+    }
+
+    private static string Short(string s) => s.Length <= 11 ? s : s[..11];
+}

@@ -1,0 +1,45 @@
+using System.CommandLine;
+using System.Text.Json.Nodes;
+using Nabla.IO;
+using Nabla.NN;
+
+namespace Nabla.Cli.Commands;
+
+/// <summary><c>nabla summary MODEL</c>: layers, output shapes, parameter counts and size on disk of a saved model.</summary>
+internal static class SummaryCommand
+{
+    public static Command Create(TextWriter stdout)
+    {
+        var model = new Argument<string>("MODEL") { Description = "A model saved with --save (or PyTorch nn.Sequential weights in safetensors)" };
+        var json = CommonOptions.Json();
+        var cmd = new Command("summary", "Show a saved model's layers, shapes and parameter counts") { model, json };
+        cmd.SetAction(r => Run(r.GetValue(model)!, r.GetValue(json), stdout));
+        return cmd;
+    }
+
+    private static int Run(string path, bool json, TextWriter o)
+    {
+        var loaded = ModelFile.Load(path);
+        long bytes = new FileInfo(path).Length;
+        var rows = ModelSummary.Rows(loaded.Model, loaded.Architecture.Inputs);
+        if (json)
+        {
+            var layers = new JsonArray();
+            foreach (var row in rows)
+                layers.Add(new JsonObject { ["layer"] = row.Name, ["output_shape"] = row.OutputShape, ["parameters"] = row.Parameters });
+            o.WriteLine(new JsonObject
+            {
+                ["architecture"] = loaded.Architecture.ToString(),
+                ["layers"] = layers,
+                ["parameters"] = rows.Sum(r => r.Parameters),
+                ["classes"] = new JsonArray([.. loaded.ClassNames.Select(c => (JsonNode)JsonValue.Create(c))]),
+                ["bytes_on_disk"] = bytes,
+            }.ToJsonString());
+            return 0;
+        }
+        o.WriteLine($"{path}: {loaded.Architecture}, {bytes:N0} bytes on disk");
+        o.WriteLine(ModelSummary.Format(loaded.Model, loaded.Architecture.Inputs));
+        o.WriteLine($"Classes: {string.Join(", ", loaded.ClassNames)}");
+        return 0;
+    }
+}

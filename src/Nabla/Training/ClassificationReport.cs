@@ -1,0 +1,80 @@
+using Nabla.Data;
+using Nabla.NN;
+
+namespace Nabla.Training;
+
+/// <summary>
+/// How a classifier does on a dataset: accuracy, the confusion matrix (rows: true class, columns: predicted), and
+/// per-class precision, recall and F1.
+/// </summary>
+public sealed class ClassificationReport
+{
+    private ClassificationReport(int[,] confusion, IReadOnlyList<string> classNames)
+    {
+        Confusion = confusion;
+        ClassNames = classNames;
+    }
+
+    /// <summary>Confusion[t, p]: samples of true class t predicted as p.</summary>
+    public int[,] Confusion { get; }
+
+    /// <summary>Label names.</summary>
+    public IReadOnlyList<string> ClassNames { get; }
+
+    /// <summary>Samples seen.</summary>
+    public int Count => Enumerable.Range(0, ClassNames.Count).Sum(t => Enumerable.Range(0, ClassNames.Count).Sum(p => Confusion[t, p]));
+
+    /// <summary>Fraction classified right.</summary>
+    public double Accuracy => Count == 0 ? 0 : (double)Enumerable.Range(0, ClassNames.Count).Sum(c => Confusion[c, c]) / Count;
+
+    /// <summary>TP / (TP + FP) for class <paramref name="c"/> (0 when nothing was predicted as c).</summary>
+    public double Precision(int c)
+    {
+        int predicted = Enumerable.Range(0, ClassNames.Count).Sum(t => Confusion[t, c]);
+        return predicted == 0 ? 0 : (double)Confusion[c, c] / predicted;
+    }
+
+    /// <summary>TP / (TP + FN) for class <paramref name="c"/> (0 when the class does not occur).</summary>
+    public double Recall(int c)
+    {
+        int actual = Enumerable.Range(0, ClassNames.Count).Sum(p => Confusion[c, p]);
+        return actual == 0 ? 0 : (double)Confusion[c, c] / actual;
+    }
+
+    /// <summary>Harmonic mean of precision and recall.</summary>
+    public double F1(int c)
+    {
+        double p = Precision(c), r = Recall(c);
+        return p + r == 0 ? 0 : 2 * p * r / (p + r);
+    }
+
+    /// <summary>Runs <paramref name="model"/> (in evaluation mode) over <paramref name="data"/> and tallies its predictions.</summary>
+    public static ClassificationReport Evaluate(Sequential model, IDataset data, int batchSize = 256)
+    {
+        int classes = data.Classes;
+        var confusion = new int[classes, classes];
+        var engine = new BatchEngine(model, data.Features, batchSize);
+        bool wasTraining = model.IsTraining;
+        model.Eval();
+        try
+        {
+            foreach (var batch in new DataLoader(data, batchSize))
+            {
+                var logits = engine.Forward(batch.Features, batch.Size);
+                int outputs = engine.OutputFeatures;
+                for (int r = 0; r < batch.Size; r++)
+                {
+                    int predicted = TensorPrimitives.IndexOfMax(logits.Slice(r * outputs, outputs));
+                    if (predicted >= classes)
+                        throw new DataFormatException($"The model has {outputs} outputs but the dataset only {classes} classes.");
+                    confusion[batch.Labels[r], predicted]++;
+                }
+            }
+        }
+        finally
+        {
+            model.Train(wasTraining);
+        }
+        return new ClassificationReport(confusion, data.ClassNames);
+    }
+}
