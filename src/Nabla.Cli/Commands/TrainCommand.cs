@@ -7,6 +7,7 @@ using Nabla.NN;
 using Nabla.Optim;
 using Nabla.Tensors;
 using Nabla.Training;
+using Nabla.IO;
 
 namespace Nabla.Cli.Commands;
 
@@ -45,10 +46,14 @@ internal static class TrainCommand
         var json = CommonOptions.Json();
         var gemm = CommonOptions.GemmProvider();
         var save = CommonOptions.Save();
+        var checkpoint = new Option<string?>("--checkpoint") { Description = "Folder for a training checkpoint (last.safetensors), written atomically after every epoch" };
+        var checkpointEvery = new Option<int>("--checkpoint-every") { Description = "Also checkpoint every N steps (0: only at epoch ends)" };
+        checkpointEvery.Validators.Add(r => { if (r.Tokens.Count > 0 && r.GetValueOrDefault<int>() < 0) r.AddError("--checkpoint-every must be ≥ 0."); });
+        var resume = new Option<string?>("--resume") { Description = "Continue the run of this checkpoint (its configuration replaces the model and optimizer options)" };
         var cmd = new Command("train", "Train a multilayer perceptron and report test accuracy")
         {
             dataset, data, hidden, activation, optimizer, lr, momentum, weightDecay, l1, dropout, epochs, batchSize,
-            valSplit, early, seed, device, threads, gemm, json, save,
+            valSplit, early, seed, device, threads, gemm, json, save, checkpoint, checkpointEvery, resume,
         };
         cmd.SetAction(r =>
         {
@@ -69,14 +74,27 @@ internal static class TrainCommand
                 Seed = r.GetValue(seed),
             };
             if (config.Validate() is string problem) throw new UsageException(problem + ".");
-            return Run(config, r.GetValue(dataset)!, r.GetValue(data), r.GetValue(device)!, r.GetValue(threads), r.GetValue(gemm)!, r.GetValue(json), r.GetValue(save), stdout);
+            var persistence = new Persistence(r.GetValue(save), r.GetValue(checkpoint), r.GetValue(checkpointEvery), r.GetValue(resume));
+            if (persistence.Resume is not null)
+            {
+                var resumed = Checkpoint.ReadState(persistence.Resume);
+                config = System.Text.Json.JsonSerializer.Deserialize<TrainConfig>(resumed.Config)
+                    ?? throw new Data.DataFormatException($"{persistence.Resume}: the checkpoint holds no configuration.");
+            }
+            if (persistence.Resume is not null && config.EarlyStopping > 0)
+                throw new UsageException("--resume does not support runs with --early-stopping yet (its best-weights snapshot is not checkpointed).");
+            return Run(config, r.GetValue(dataset)!, r.GetValue(data), r.GetValue(device)!, r.GetValue(threads), r.GetValue(gemm)!, r.GetValue(json), persistence, stdout);
         });
         return cmd;
     }
 
+    /// <summary>What to write and read: --save, --checkpoint, --checkpoint-every, --resume.</summary>
+    private sealed record Persistence(string? Save, string? CheckpointDir, int CheckpointEvery, string? Resume);
+
     private static int Run(TrainConfig c, string datasetName, string? dataDir, string device, int threads, string gemm, bool json,
-        string? save, TextWriter o)
+        Persistence files, TextWriter o)
     {
+        string? save = files.Save;
         CommonOptions.SetUp(threads, device, gemm, o);
         var (train, test, source) = DataSets.Load(datasetName, dataDir, o);
         o.WriteLine($"{datasetName}: {train.Count:N0} training and {test.Count:N0} test samples from {source}");
@@ -89,13 +107,35 @@ internal static class TrainCommand
             fitSet = rest;
         }
         var architecture = new MlpArchitecture(train.Features, c.Hidden, c.Activation, train.Classes, c.Dropout);
-        var model = architecture.Create(new Rng(c.Seed), new Rng(c.Seed ^ 0xD00DUL));
+        var dropoutRng = new Rng(c.Seed ^ 0xD00DUL);
+        var model = architecture.Create(new Rng(c.Seed), dropoutRng);
         var opt = OptimizerFactory.Create(c.Optimizer, model.Parameters(), c.LearningRate, c.Momentum, c.WeightDecay, c.L1);
         var trainer = new Trainer(model, new CrossEntropyLoss(), opt, train.Features, c.BatchSize);
         o.WriteLine(ModelSummary.Format(model, train.Features));
         o.WriteLine($"{c.Optimizer} (lr = {opt.LearningRate.ToString(CultureInfo.InvariantCulture)}), batch {c.BatchSize}, up to {c.Epochs} epochs");
 
-        var loader = DataLoader.Shuffled(fitSet, c.BatchSize, new Rng(c.Seed ^ 0x5DEECE66DUL));
+        var sampler = new RandomSampler(new Rng(c.Seed ^ 0x5DEECE66DUL));
+        var loader = new DataLoader(fitSet, c.BatchSize, sampler);
+        int startEpoch = 0, skipBatches = 0;
+        if (files.Resume is not null)
+        {
+            var state = Checkpoint.Restore(files.Resume, model, opt);
+            sampler.Rng.SetState(state.EpochShuffleRng);
+            if (state.DropoutRng is { } d) dropoutRng.SetState(d);
+            (startEpoch, skipBatches) = (state.Epoch, state.Batch);
+            o.WriteLine($"Resuming {files.Resume} at epoch {startEpoch + 1}, batch {skipBatches}");
+        }
+        ulong[] epochShuffle = sampler.Rng.GetState();
+        string configJson = System.Text.Json.JsonSerializer.Serialize(c);
+        void SaveCheckpoint(int epoch, int batch)
+        {
+            if (files.CheckpointDir is null) return;
+            Checkpoint.Save(Path.Combine(files.CheckpointDir, "last.safetensors"), model, opt,
+                new CheckpointState(epoch, batch, epochShuffle, c.Dropout > 0 ? dropoutRng.GetState() : null, configJson));
+        }
+        trainer.BeforeEpoch = _ => epochShuffle = sampler.Rng.GetState();
+        if (files.CheckpointDir is not null && files.CheckpointEvery > 0)
+            trainer.AfterStep = (epoch, batch) => { if (batch % files.CheckpointEvery == 0) SaveCheckpoint(epoch, batch); };
         var valLoader = validation is null ? null : new DataLoader(validation, c.BatchSize);
         var callbacks = new List<ITrainingCallback>();
         EarlyStopping? stopper = c.EarlyStopping > 0 ? new EarlyStopping(c.EarlyStopping) : null;
@@ -104,7 +144,9 @@ internal static class TrainCommand
         {
             string val = m.Validation is { } v ? $"  val loss {CommonOptions.F(v.Loss, 4)}  val accuracy {CommonOptions.F(100 * v.Accuracy, 1)} %" : "";
             o.WriteLine($"Epoch {m.Epoch}/{c.Epochs}  loss {CommonOptions.F(m.TrainLoss, 4)}  accuracy {CommonOptions.F(100 * m.TrainAccuracy, 1)} %{val}  {CommonOptions.F(m.Seconds, 3)} s  {m.SamplesPerSecond:N0} samples/s");
-        });
+            epochShuffle = sampler.Rng.GetState(); // the next epoch starts from here
+            SaveCheckpoint(m.Epoch, 0);
+        }, startEpoch: startEpoch, skipBatches: skipBatches);
         if (stopper is { StoppedEpoch: > 0 })
             o.WriteLine($"Early stopping at epoch {stopper.StoppedEpoch}; restored the weights of epoch {stopper.BestEpoch} (val loss {CommonOptions.F(stopper.BestLoss, 4)}).");
         var result = trainer.Test(new DataLoader(test, c.BatchSize));

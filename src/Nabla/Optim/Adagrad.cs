@@ -30,6 +30,9 @@ public sealed class Adagrad : Optimizer
     /// <summary>The hyper-parameters.</summary>
     public AdagradOptions Options { get; }
 
+    /// <inheritdoc/>
+    public override IEnumerable<(string Name, float[][] Buffers)> State() => [("sum", _sum)];
+
     /// <summary>Accumulated squared gradients s, per parameter.</summary>
     public float[][] Sum => _sum;
 

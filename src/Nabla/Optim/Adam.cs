@@ -35,6 +35,10 @@ public class Adam : Optimizer
     /// <summary>The hyper-parameters.</summary>
     public AdamOptions Options { get; }
 
+    /// <inheritdoc/>
+    public override IEnumerable<(string Name, float[][] Buffers)> State() =>
+        _vMax is null ? [("exp_avg", _m), ("exp_avg_sq", _v)] : [("exp_avg", _m), ("exp_avg_sq", _v), ("max_exp_avg_sq", _vMax)];
+
     /// <summary>First-moment estimates m, per parameter.</summary>
     public float[][] ExpAvg => _m;
 

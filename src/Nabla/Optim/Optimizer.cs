@@ -47,6 +47,12 @@ public abstract class Optimizer
     /// <summary>The pool that runs large updates in parallel (default: <see cref="WorkerPool.Default"/>).</summary>
     public WorkerPool? Pool { get; set; }
 
+    /// <summary>
+    /// The optimizer's per-parameter state buffers by name (PyTorch's names: <c>exp_avg</c>, <c>exp_avg_sq</c>, …),
+    /// one array per parameter, for checkpoints. Restoring means copying into these arrays (and <see cref="Steps"/>).
+    /// </summary>
+    public virtual IEnumerable<(string Name, float[][] Buffers)> State() => [];
+
     /// <summary>Clears every parameter's gradient buffer (keeping it allocated).</summary>
     public void ZeroGrad()
     {

@@ -32,6 +32,14 @@ public sealed class RmsProp : Optimizer
     /// <summary>The hyper-parameters.</summary>
     public RmsPropOptions Options { get; }
 
+    /// <inheritdoc/>
+    public override IEnumerable<(string Name, float[][] Buffers)> State()
+    {
+        yield return ("square_avg", _v);
+        if (_gAvg is not null) yield return ("grad_avg", _gAvg);
+        if (_buf is not null) yield return ("momentum_buffer", _buf);
+    }
+
     /// <summary>Square averages v, per parameter.</summary>
     public float[][] SquareAvg => _v;
 

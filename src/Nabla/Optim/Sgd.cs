@@ -32,6 +32,10 @@ public sealed class Sgd : Optimizer
     /// <summary>The hyper-parameters.</summary>
     public SgdOptions Options { get; }
 
+    /// <inheritdoc/>
+    public override IEnumerable<(string Name, float[][] Buffers)> State() =>
+        _momentum is null ? [] : [("momentum_buffer", _momentum)];
+
     /// <summary>Momentum buffers b (null without momentum).</summary>
     public float[][]? MomentumBuffers => _momentum;
 

@@ -47,9 +47,19 @@ public sealed class Trainer
     /// <summary>Epochs trained so far (numbers the next epoch's metrics).</summary>
     public int EpochCount { get; private set; }
 
-    /// <summary>One pass over <paramref name="loader"/>, updating after every batch.</summary>
+    /// <summary>Called by <see cref="Fit"/> before each epoch with its 0-based index (checkpoints record the shuffle state here).</summary>
+    public Action<int>? BeforeEpoch { get; set; }
+
+    /// <summary>Called by <see cref="Fit"/> after each step with the epoch index and the batches done in it.</summary>
+    public Action<int, int>? AfterStep { get; set; }
+
+    /// <summary>
+    /// One pass over <paramref name="loader"/>, updating after every batch. When resuming mid-epoch,
+    /// <paramref name="skipBatches"/> batches of the pass are drawn but not trained on (the loader's order must be
+    /// the interrupted pass's); <paramref name="afterStep"/> is called with the count of batches done.
+    /// </summary>
     /// <exception cref="TrainingDivergedException">The loss became NaN or infinite.</exception>
-    public EpochMetrics TrainEpoch(DataLoader loader)
+    public EpochMetrics TrainEpoch(DataLoader loader, int skipBatches = 0, Action<int>? afterStep = null)
     {
         Model.Train();
         _clock.Restart();
@@ -57,6 +67,7 @@ public sealed class Trainer
         int correct = 0, seen = 0, batchIndex = 0;
         foreach (var batch in loader)
         {
+            if (batchIndex < skipBatches) { batchIndex++; continue; }
             var (loss, right) = Step(batch.Features, batch.Labels, batch.Size);
             if (!float.IsFinite(loss))
                 throw new TrainingDivergedException(
@@ -65,6 +76,7 @@ public sealed class Trainer
             lossSum += (double)loss * batch.Size;
             seen += batch.Size;
             batchIndex++;
+            afterStep?.Invoke(batchIndex);
         }
         double seconds = _clock.Elapsed.TotalSeconds;
         EpochCount++;
@@ -133,14 +145,22 @@ public sealed class Trainer
     /// Trains for up to <paramref name="epochs"/> epochs, evaluating on <paramref name="validation"/> after each
     /// (if given), calling the callbacks and the scheduler, and stopping early if a callback asks to.
     /// </summary>
+    /// <remarks>
+    /// To resume an interrupted run, pass the epoch it was in as <paramref name="startEpoch"/> and the batches it had
+    /// done as <paramref name="skipBatches"/>, with the loader's generator set to its state at that epoch's start.
+    /// </remarks>
     public List<EpochMetrics> Fit(DataLoader train, int epochs, DataLoader? validation = null,
-        IReadOnlyList<ITrainingCallback>? callbacks = null, LRScheduler? scheduler = null, Action<EpochMetrics>? onEpoch = null)
+        IReadOnlyList<ITrainingCallback>? callbacks = null, LRScheduler? scheduler = null, Action<EpochMetrics>? onEpoch = null,
+        int startEpoch = 0, int skipBatches = 0)
     {
         var history = new List<EpochMetrics>();
         callbacks ??= [];
-        for (int e = 0; e < epochs; e++)
+        for (int e = startEpoch; e < epochs; e++)
         {
-            var m = TrainEpoch(train);
+            EpochCount = e;
+            BeforeEpoch?.Invoke(e);
+            int epoch = e;
+            var m = TrainEpoch(train, e == startEpoch ? skipBatches : 0, AfterStep is null ? null : b => AfterStep(epoch, b));
             if (validation is not null) m = m with { Validation = Test(validation) };
             history.Add(m);
             onEpoch?.Invoke(m);

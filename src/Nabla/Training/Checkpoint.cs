@@ -1,0 +1,106 @@
+using System.Globalization;
+using System.Text.Json;
+using Nabla.Data;
+using Nabla.IO;
+using Nabla.NN;
+using Nabla.Optim;
+
+namespace Nabla.Training;
+
+/// <summary>Where a run stands: what a checkpoint records besides the weights and the optimizer's buffers.</summary>
+/// <param name="Epoch">Epochs completed (0-based index of the epoch in progress).</param>
+/// <param name="Batch">Batches of that epoch already trained on.</param>
+/// <param name="EpochShuffleRng">The shuffling generator's state at the start of that epoch, so its order can be redrawn.</param>
+/// <param name="DropoutRng">The dropout generator's state now (null without dropout).</param>
+/// <param name="Config">The run's configuration, as JSON.</param>
+public sealed record CheckpointState(int Epoch, int Batch, ulong[] EpochShuffleRng, ulong[]? DropoutRng, string Config);
+
+/// <summary>
+/// Training checkpoints: the weights under their PyTorch names, every optimizer buffer as
+/// <c>optimizer.{buffer}.{parameter}</c>, and the run's position, generators and configuration as metadata — one
+/// safetensors file, written atomically, so an interrupted write leaves the previous checkpoint intact. Resuming
+/// from one ends, bit for bit, where the uninterrupted run ends.
+/// </summary>
+public static class Checkpoint
+{
+    private const string StateKey = "nabla.checkpoint";
+
+    /// <summary>Writes a checkpoint of <paramref name="model"/> and <paramref name="optimizer"/> at <paramref name="state"/>.</summary>
+    public static void Save(string path, Sequential model, Optimizer optimizer, CheckpointState state)
+    {
+        var tensors = new List<(string, float[], long[])>();
+        var named = model.NamedParameters();
+        foreach (var (name, p) in named) tensors.Add((name, p.ToArray(), [.. p.Shape.ToArray().Select(d => (long)d)]));
+        foreach (var (buffer, arrays) in optimizer.State())
+            for (int i = 0; i < arrays.Length; i++) tensors.Add(($"optimizer.{buffer}.{named[i].Name}", arrays[i], [arrays[i].Length]));
+        var meta = new Dictionary<string, string>
+        {
+            [StateKey] = JsonSerializer.Serialize(new Dictionary<string, object?>
+            {
+                ["epoch"] = state.Epoch,
+                ["batch"] = state.Batch,
+                ["epoch_shuffle_rng"] = state.EpochShuffleRng.Select(Hex).ToArray(),
+                ["dropout_rng"] = state.DropoutRng?.Select(Hex).ToArray(),
+                ["optimizer"] = optimizer.GetType().Name,
+                ["optimizer_steps"] = optimizer.Steps,
+                ["learning_rate"] = optimizer.LearningRate,
+                ["config"] = state.Config,
+            }),
+        };
+        SafeTensors.Save(path, tensors, meta);
+    }
+
+    /// <summary>Reads only the run's position and configuration (to rebuild the model before <see cref="Restore"/>).</summary>
+    /// <exception cref="DataFormatException">Not a Nabla checkpoint, or damaged.</exception>
+    public static CheckpointState ReadState(string path) => Parse(path, SafeTensors.Read(path).Metadata).State;
+
+    /// <summary>Loads the weights and optimizer buffers of <paramref name="path"/> into <paramref name="model"/> and <paramref name="optimizer"/>.</summary>
+    /// <exception cref="DataFormatException">The checkpoint does not fit the model or the optimizer.</exception>
+    public static CheckpointState Restore(string path, Sequential model, Optimizer optimizer)
+    {
+        var (meta, tensors) = SafeTensors.Read(path);
+        var (state, kind, steps, lr) = Parse(path, meta);
+        if (kind != optimizer.GetType().Name)
+            throw new DataFormatException($"{path}: the checkpoint's optimizer is {kind}, not {optimizer.GetType().Name}.");
+        var named = model.NamedParameters();
+        ModelFile.LoadInto(path, model, [.. tensors.Where(t => !t.Name.StartsWith("optimizer.", StringComparison.Ordinal))]);
+        var byName = tensors.ToDictionary(t => t.Name);
+        foreach (var (buffer, arrays) in optimizer.State())
+            for (int i = 0; i < arrays.Length; i++)
+            {
+                string key = $"optimizer.{buffer}.{named[i].Name}";
+                if (!byName.TryGetValue(key, out var t) || t.Data.Length != arrays[i].Length)
+                    throw new DataFormatException($"{path}: optimizer buffer '{key}' is missing or has the wrong size.");
+                t.Data.CopyTo(arrays[i], 0);
+            }
+        if (steps.Length != optimizer.Steps.Length) throw new DataFormatException($"{path}: step counts for {steps.Length} parameters, the model has {optimizer.Steps.Length}.");
+        steps.CopyTo(optimizer.Steps, 0);
+        optimizer.LearningRate = lr;
+        return state;
+    }
+
+    private static (CheckpointState State, string Optimizer, long[] Steps, float LearningRate) Parse(string path, IReadOnlyDictionary<string, string> meta)
+    {
+        if (!meta.TryGetValue(StateKey, out var json))
+            throw new DataFormatException($"{path}: not a Nabla training checkpoint (no '{StateKey}' metadata).");
+        try
+        {
+            using var doc = JsonDocument.Parse(json);
+            var r = doc.RootElement;
+            var dropout = r.GetProperty("dropout_rng");
+            var state = new CheckpointState(
+                r.GetProperty("epoch").GetInt32(), r.GetProperty("batch").GetInt32(),
+                [.. r.GetProperty("epoch_shuffle_rng").EnumerateArray().Select(e => ulong.Parse(e.GetString()!, NumberStyles.HexNumber))],
+                dropout.ValueKind == JsonValueKind.Null ? null : [.. dropout.EnumerateArray().Select(e => ulong.Parse(e.GetString()!, NumberStyles.HexNumber))],
+                r.GetProperty("config").GetString()!);
+            return (state, r.GetProperty("optimizer").GetString()!,
+                [.. r.GetProperty("optimizer_steps").EnumerateArray().Select(e => e.GetInt64())], r.GetProperty("learning_rate").GetSingle());
+        }
+        catch (Exception e) when (e is JsonException or KeyNotFoundException or InvalidOperationException or FormatException or OverflowException)
+        {
+            throw new DataFormatException($"{path}: damaged checkpoint metadata ({e.Message}).", e);
+        }
+    }
+
+    private static string Hex(ulong v) => v.ToString("x16", CultureInfo.InvariantCulture);
+}
