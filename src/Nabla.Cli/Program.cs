@@ -23,6 +23,8 @@ public static class Program
             TrainCommand.Create(stdout, stderr),
             EvalCommand.Create(stdout),
             SummaryCommand.Create(stdout),
+            ExportCommand.Create(stdout),
+            PredictCommand.Create(stdout),
         };
         var parsed = root.Parse(args);
         var config = new InvocationConfiguration { Output = stdout, Error = stderr, EnableDefaultExceptionHandler = false };

@@ -47,6 +47,8 @@ public class CliTests
     [InlineData("train")]
     [InlineData("eval")]
     [InlineData("summary")]
+    [InlineData("export")]
+    [InlineData("predict")]
     public void Help_EveryCommand_Exit0(params string[] command)
     {
         var (code, output, _) = Run([.. command, "--help"]);
@@ -175,6 +177,11 @@ public class TrainCommandTests
             Assert.Equal(16 * 8 + 8 + 8 * 3 + 3, doc.RootElement.GetProperty("parameters").GetInt64());
             Assert.Equal(new FileInfo(model).Length, doc.RootElement.GetProperty("bytes_on_disk").GetInt64());
         }
+        o = new StringWriter();
+        Assert.Equal(0, Program.Run(["export", model, "--onnx", dir.File("m.onnx")], o, e));
+        using (var session = new Microsoft.ML.OnnxRuntime.InferenceSession(dir.File("m.onnx")))
+            Assert.Equal("logits", session.OutputMetadata.Keys.Single());
+
         o = new StringWriter();
         Assert.Equal(0, Program.Run(["eval", model, "--dataset", "csv", "--data", dir.Path], o, e));
         Assert.Contains("Confusion matrix", o.ToString());

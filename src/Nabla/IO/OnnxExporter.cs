@@ -1,0 +1,94 @@
+using Nabla.NN;
+
+namespace Nabla.IO;
+
+/// <summary>
+/// Writes an MLP as an ONNX model (opset 13, IR version 8): input <c>input</c> of shape (batch, features), then
+/// <c>Flatten</c>, one <c>Gemm</c> (x·Wᵀ + b, transB = 1) per Linear, <c>Sigmoid</c>/<c>Relu</c>/<c>Tanh</c>
+/// between them, and optionally a final <c>Softmax</c>; output <c>logits</c> (or <c>probabilities</c>).
+/// Dropout is the identity at inference and is left out. Field numbers follow onnx.proto.
+/// </summary>
+public static class OnnxExporter
+{
+    private const int FloatType = 1, AttrInt = 2;
+
+    /// <summary>Exports <paramref name="model"/>, whose input has <paramref name="inputFeatures"/> features, to <paramref name="path"/>.</summary>
+    /// <exception cref="NotSupportedException">A layer with no ONNX counterpart here.</exception>
+    public static void Export(string path, Sequential model, int inputFeatures, bool softmax = false)
+    {
+        var graph = new ProtoWriter().String(2, "nabla_mlp");
+        string current = "input";
+        int features = inputFeatures, id = 0;
+        foreach (var layer in model.Layers)
+        {
+            string output = $"t{id}";
+            switch (layer)
+            {
+                case Flatten:
+                    graph.Message(1, Node("Flatten", [current], output, $"flatten_{id}").Message(5, IntAttribute("axis", 1)));
+                    break;
+                case Linear linear:
+                    string w = $"weight_{id}", b = $"bias_{id}";
+                    graph.Message(5, Initializer(w, [linear.OutFeatures, linear.InFeatures], linear.Weight.ToArray()));
+                    var inputs = new List<string> { current, w };
+                    if (linear.Bias is not null)
+                    {
+                        graph.Message(5, Initializer(b, [linear.OutFeatures], linear.Bias.ToArray()));
+                        inputs.Add(b);
+                    }
+                    graph.Message(1, Node("Gemm", inputs, output, $"linear_{id}").Message(5, IntAttribute("transB", 1)));
+                    features = linear.OutFeatures;
+                    break;
+                case Sigmoid: graph.Message(1, Node("Sigmoid", [current], output, $"sigmoid_{id}")); break;
+                case Relu: graph.Message(1, Node("Relu", [current], output, $"relu_{id}")); break;
+                case Tanh: graph.Message(1, Node("Tanh", [current], output, $"tanh_{id}")); break;
+                case Dropout: id++; continue; // identity at inference
+                case NN.Softmax: graph.Message(1, Node("Softmax", [current], output, $"softmax_{id}").Message(5, IntAttribute("axis", 1))); break;
+                default: throw new NotSupportedException($"ONNX export does not support {layer.GetType().Name}.");
+            }
+            current = output;
+            id++;
+        }
+        string final = softmax ? "probabilities" : "logits";
+        if (softmax) graph.Message(1, Node("Softmax", [current], final, "softmax_out").Message(5, IntAttribute("axis", 1)));
+        else graph.Message(1, Node("Identity", [current], final, "output"));
+        graph.Message(11, ValueInfo("input", inputFeatures));
+        graph.Message(12, ValueInfo(final, features));
+        var model_ = new ProtoWriter()
+            .Varint(1, 8)
+            .String(2, "nabla")
+            .String(3, typeof(OnnxExporter).Assembly.GetName().Version?.ToString(3) ?? "0")
+            .Message(7, graph)
+            .Message(8, new ProtoWriter().String(1, "").Varint(2, 13));
+        var bytes = model_.ToArray();
+        AtomicFile.Write(path, s => s.Write(bytes));
+    }
+
+    private static ProtoWriter Node(string op, IEnumerable<string> inputs, string output, string name)
+    {
+        var n = new ProtoWriter();
+        foreach (var i in inputs) n.String(1, i);
+        return n.String(2, output).String(3, name).String(4, op);
+    }
+
+    private static ProtoWriter IntAttribute(string name, long value) => new ProtoWriter().String(1, name).Varint(3, value).Varint(20, AttrInt);
+
+    private static ProtoWriter Initializer(string name, long[] dims, float[] data)
+    {
+        var t = new ProtoWriter();
+        foreach (long d in dims) t.Varint(1, d);
+        var raw = new byte[data.Length * 4];
+        for (int i = 0; i < data.Length; i++) System.Buffers.Binary.BinaryPrimitives.WriteSingleLittleEndian(raw.AsSpan(4 * i), data[i]);
+        return t.Varint(2, FloatType).String(8, name).Bytes(9, raw);
+    }
+
+    /// <summary>A float tensor of shape (batch, features), the batch dimension symbolic.</summary>
+    private static ProtoWriter ValueInfo(string name, int features)
+    {
+        var shape = new ProtoWriter()
+            .Message(1, new ProtoWriter().String(2, "batch"))
+            .Message(1, new ProtoWriter().Varint(1, features));
+        var tensorType = new ProtoWriter().Varint(1, FloatType).Message(2, shape);
+        return new ProtoWriter().String(1, name).Message(2, new ProtoWriter().Message(1, tensorType));
+    }
+}
