@@ -25,6 +25,7 @@ public static class Program
             SummaryCommand.Create(stdout),
             ExportCommand.Create(stdout),
             PredictCommand.Create(stdout),
+            CompareCommand.Create(stdout),
         };
         var parsed = root.Parse(args);
         var config = new InvocationConfiguration { Output = stdout, Error = stderr, EnableDefaultExceptionHandler = false };

@@ -49,11 +49,13 @@ internal static class TrainCommand
         var checkpoint = new Option<string?>("--checkpoint") { Description = "Folder for a training checkpoint (last.safetensors), written atomically after every epoch" };
         var checkpointEvery = new Option<int>("--checkpoint-every") { Description = "Also checkpoint every N steps (0: only at epoch ends)" };
         checkpointEvery.Validators.Add(r => { if (r.Tokens.Count > 0 && r.GetValueOrDefault<int>() < 0) r.AddError("--checkpoint-every must be ≥ 0."); });
+        var log = new Option<string?>("--log") { Description = "Write per-epoch metrics to this CSV file (rewritten after each epoch)" };
+        var quiet = new Option<bool>("--quiet", "-q") { Description = "Print only the result (and the JSON line with --json)" };
         var resume = new Option<string?>("--resume") { Description = "Continue the run of this checkpoint (its configuration replaces the model and optimizer options)" };
         var cmd = new Command("train", "Train a multilayer perceptron and report test accuracy")
         {
             dataset, data, hidden, activation, optimizer, lr, momentum, weightDecay, l1, dropout, epochs, batchSize,
-            valSplit, early, seed, device, threads, gemm, json, save, checkpoint, checkpointEvery, resume,
+            valSplit, early, seed, device, threads, gemm, json, save, checkpoint, checkpointEvery, resume, log, quiet,
         };
         cmd.SetAction(r =>
         {
@@ -74,7 +76,8 @@ internal static class TrainCommand
                 Seed = r.GetValue(seed),
             };
             if (config.Validate() is string problem) throw new UsageException(problem + ".");
-            var persistence = new Persistence(r.GetValue(save), r.GetValue(checkpoint), r.GetValue(checkpointEvery), r.GetValue(resume));
+            var persistence = new Persistence(r.GetValue(save), r.GetValue(checkpoint), r.GetValue(checkpointEvery), r.GetValue(resume),
+                r.GetValue(log), r.GetValue(quiet));
             if (persistence.Resume is not null)
             {
                 var resumed = Checkpoint.ReadState(persistence.Resume);
@@ -89,12 +92,14 @@ internal static class TrainCommand
     }
 
     /// <summary>What to write and read: --save, --checkpoint, --checkpoint-every, --resume.</summary>
-    private sealed record Persistence(string? Save, string? CheckpointDir, int CheckpointEvery, string? Resume);
+    private sealed record Persistence(string? Save, string? CheckpointDir, int CheckpointEvery, string? Resume, string? Log, bool Quiet);
 
     private static int Run(TrainConfig c, string datasetName, string? dataDir, string device, int threads, string gemm, bool json,
         Persistence files, TextWriter o)
     {
         string? save = files.Save;
+        var console = o;
+        if (files.Quiet) o = TextWriter.Null; // progress and summaries off; the result lines go to `console`
         CommonOptions.SetUp(threads, device, gemm, o);
         var (train, test, source) = DataSets.Load(datasetName, dataDir, o);
         o.WriteLine($"{datasetName}: {train.Count:N0} training and {test.Count:N0} test samples from {source}");
@@ -140,8 +145,11 @@ internal static class TrainCommand
         var callbacks = new List<ITrainingCallback>();
         EarlyStopping? stopper = c.EarlyStopping > 0 ? new EarlyStopping(c.EarlyStopping) : null;
         if (stopper is not null) callbacks.Add(stopper);
+        var logged = new List<EpochMetrics>();
         var history = trainer.Fit(loader, c.Epochs, valLoader, callbacks, onEpoch: m =>
         {
+            logged.Add(m);
+            if (files.Log is not null) MetricsCsv.Write(files.Log, logged);
             string val = m.Validation is { } v ? $"  val loss {CommonOptions.F(v.Loss, 4)}  val accuracy {CommonOptions.F(100 * v.Accuracy, 1)} %" : "";
             o.WriteLine($"Epoch {m.Epoch}/{c.Epochs}  loss {CommonOptions.F(m.TrainLoss, 4)}  accuracy {CommonOptions.F(100 * m.TrainAccuracy, 1)} %{val}  {CommonOptions.F(m.Seconds, 3)} s  {m.SamplesPerSecond:N0} samples/s");
             epochShuffle = sampler.Rng.GetState(); // the next epoch starts from here
@@ -150,7 +158,8 @@ internal static class TrainCommand
         if (stopper is { StoppedEpoch: > 0 })
             o.WriteLine($"Early stopping at epoch {stopper.StoppedEpoch}; restored the weights of epoch {stopper.BestEpoch} (val loss {CommonOptions.F(stopper.BestLoss, 4)}).");
         var result = trainer.Test(new DataLoader(test, c.BatchSize));
-        o.WriteLine($"Test accuracy: {CommonOptions.F(100 * result.Accuracy, 1)} %  (loss {CommonOptions.F(result.Loss, 4)})");
+        console.WriteLine($"Test accuracy: {CommonOptions.F(100 * result.Accuracy, 1)} %  (loss {CommonOptions.F(result.Loss, 4)})");
+        if (files.Log is not null) MetricsCsv.Write(files.Log, history, result.Accuracy);
         if (save is not null)
         {
             IO.ModelFile.Save(save, model, architecture, train.ClassNames);
@@ -175,6 +184,7 @@ internal static class TrainCommand
                 }
                 epochs.Add(e);
             }
+            o = console;
             var obj = new JsonObject
             {
                 ["test_accuracy"] = Math.Round(100 * result.Accuracy, 2),

@@ -49,6 +49,7 @@ public class CliTests
     [InlineData("summary")]
     [InlineData("export")]
     [InlineData("predict")]
+    [InlineData("compare")]
     public void Help_EveryCommand_Exit0(params string[] command)
     {
         var (code, output, _) = Run([.. command, "--help"]);
@@ -186,6 +187,46 @@ public class TrainCommandTests
         Assert.Equal(0, Program.Run(["eval", model, "--dataset", "csv", "--data", dir.Path], o, e));
         Assert.Contains("Confusion matrix", o.ToString());
         Assert.Contains("precision", o.ToString());
+    }
+
+    [Fact]
+    public void Train_LogAndQuiet_WritesCsvAndOnlyTheResult()
+    {
+        using var dir = new Nabla.Tests.Testing.TempDir();
+        WriteCsv(dir.File("a_train.csv"), 120, 5);
+        WriteCsv(dir.File("a_test.csv"), 30, 6);
+        var o = new StringWriter();
+        var e = new StringWriter();
+        Assert.Equal(0, Program.Run(["train", "--dataset", "csv", "--data", dir.Path, "--epochs", "3", "--val-split", "0.2", "--quiet",
+            "--log", dir.File("m.csv"), "--threads", "1"], o, e));
+        Assert.StartsWith("Test accuracy:", o.ToString());
+        Assert.Single(o.ToString().Trim().Split('\n'));
+        var lines = File.ReadAllLines(dir.File("m.csv"));
+        Assert.Equal(Nabla.Training.MetricsCsv.Header, lines[0]);
+        Assert.Equal(4, lines.Length);
+        Assert.All(lines.Skip(1), l => Assert.Equal(7, l.Split(',').Length));
+        Assert.Equal("", lines[1].Split(',')[5]);          // test accuracy only on the last row
+        Assert.NotEqual("", lines[3].Split(',')[5]);
+        Assert.NotEqual("", lines[1].Split(',')[3]);       // validation loss on every row
+    }
+
+    [Fact]
+    public void Compare_SameInitialWeights_OneRunPerOptimizer()
+    {
+        using var dir = new Nabla.Tests.Testing.TempDir();
+        WriteCsv(dir.File("a_train.csv"), 120, 7);
+        WriteCsv(dir.File("a_test.csv"), 30, 8);
+        var o = new StringWriter();
+        var e = new StringWriter();
+        Assert.Equal(0, Program.Run(["compare", "--optimizers", "sgd,adam,sgd", "--dataset", "csv", "--data", dir.Path, "--epochs", "2",
+            "--threads", "1", "--json"], o, e));
+        using var doc = System.Text.Json.JsonDocument.Parse(o.ToString().Trim().Split('\n')[^1]);
+        var runs = doc.RootElement.GetProperty("runs");
+        Assert.Equal(3, runs.GetArrayLength());
+        // The same optimizer twice from the same weights and batch order gives the same losses, bit for bit.
+        Assert.Equal(runs[0].GetProperty("train_loss").GetRawText(), runs[2].GetProperty("train_loss").GetRawText());
+        Assert.NotEqual(runs[0].GetProperty("train_loss").GetRawText(), runs[1].GetProperty("train_loss").GetRawText());
+        Assert.Equal(2, Program.Run(["compare", "--optimizers", "sgd,lion"], new StringWriter(), e));
     }
 
     [Fact]

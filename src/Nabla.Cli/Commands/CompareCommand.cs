@@ -1,0 +1,100 @@
+using System.CommandLine;
+using System.Globalization;
+using System.Text.Json.Nodes;
+using Nabla.Data;
+using Nabla.Losses;
+using Nabla.NN;
+using Nabla.Optim;
+using Nabla.Tensors;
+using Nabla.Training;
+
+namespace Nabla.Cli.Commands;
+
+/// <summary>
+/// <c>nabla compare --optimizers sgd,adam,adagrad,rmsprop</c>: the textbook's CHAT &amp; LEARN exercise — the same model,
+/// from the same initial weights and the same batch order, trained with each optimizer; loss per epoch and test
+/// accuracy side by side.
+/// </summary>
+internal static class CompareCommand
+{
+    public static Command Create(TextWriter stdout)
+    {
+        var optimizers = new Option<string>("--optimizers") { Description = "Comma-separated: sgd, adam, adamw, rmsprop, adagrad", DefaultValueFactory = _ => "sgd,adam,adagrad,rmsprop" };
+        optimizers.Validators.Add(r =>
+        {
+            if (r.Tokens.Count == 0) return;
+            foreach (var name in r.Tokens[^1].Value.Split(',', StringSplitOptions.TrimEntries))
+                if (!Enum.TryParse<OptimizerKind>(name, ignoreCase: true, out _)) r.AddError($"--optimizers: unknown optimizer '{name}'.");
+        });
+        var dataset = new Option<string>("--dataset") { Description = "fashion-mnist, mnist or csv", DefaultValueFactory = _ => "fashion-mnist" }
+            .AcceptOnlyFromAmong("fashion-mnist", "mnist", "csv");
+        var data = CommonOptions.Data();
+        var hidden = new Option<string>("--hidden") { Description = "Hidden layer widths, comma-separated", DefaultValueFactory = _ => "32" };
+        hidden.Validators.Add(r =>
+        {
+            if (r.Tokens.Count == 0) return;
+            try { CommonOptions.ParseWidths(r.Tokens[^1].Value, "--hidden"); }
+            catch (UsageException e) { r.AddError(e.Message); }
+        });
+        var activation = new Option<string>("--activation") { Description = "sigmoid, relu or tanh", DefaultValueFactory = _ => "sigmoid" }
+            .AcceptOnlyFromAmong("sigmoid", "relu", "tanh");
+        var lr = CommonOptions.Range("--lr", "Learning rate for every optimizer (default: each one's PyTorch default)", 0, 1e6f, minExclusive: true);
+        var epochs = CommonOptions.Positive(new Option<int>("--epochs") { Description = "Epochs per optimizer", DefaultValueFactory = _ => 3 });
+        var batchSize = CommonOptions.Positive(new Option<int>("--batch-size") { Description = "Samples per batch", DefaultValueFactory = _ => 32 });
+        var seed = CommonOptions.Seed();
+        var threads = CommonOptions.Threads();
+        var json = CommonOptions.Json();
+        var cmd = new Command("compare", "Train the same model with several optimizers and compare loss and accuracy")
+        {
+            optimizers, dataset, data, hidden, activation, lr, epochs, batchSize, seed, threads, json,
+        };
+        cmd.SetAction(r =>
+        {
+            var kinds = r.GetValue(optimizers)!.Split(',', StringSplitOptions.TrimEntries).Select(n => Enum.Parse<OptimizerKind>(n, true)).ToArray();
+            return Run(kinds, r.GetValue(dataset)!, r.GetValue(data), CommonOptions.ParseWidths(r.GetValue(hidden)!, "--hidden"),
+                Enum.Parse<ActivationKind>(r.GetValue(activation)!, true), r.GetValue(lr), r.GetValue(epochs), r.GetValue(batchSize),
+                r.GetValue(seed), r.GetValue(threads), r.GetValue(json), stdout);
+        });
+        return cmd;
+    }
+
+    private static int Run(OptimizerKind[] kinds, string datasetName, string? dataDir, int[] hidden, ActivationKind activation, float? lr,
+        int epochs, int batch, ulong seed, int threads, bool json, TextWriter o)
+    {
+        CommonOptions.SetUp(threads, "cpu", "managed", o);
+        var (train, test, _) = DataSets.Load(datasetName, dataDir, o);
+        var architecture = new MlpArchitecture(train.Features, hidden, activation, train.Classes);
+        var runs = new List<(OptimizerKind Kind, float Lr, List<EpochMetrics> History, EvalResult Test)>();
+        foreach (var kind in kinds)
+        {
+            var model = architecture.Create(new Rng(seed)); // the same initial weights for every optimizer
+            var opt = OptimizerFactory.Create(kind, model.Parameters(), lr);
+            var trainer = new Trainer(model, new CrossEntropyLoss(), opt, train.Features, batch);
+            var loader = DataLoader.Shuffled(train, batch, new Rng(seed ^ 0x5DEECE66DUL)); // and the same batch order
+            var history = trainer.TrainingLoop(loader, epochs);
+            var result = trainer.Test(new DataLoader(test, batch));
+            runs.Add((kind, opt.LearningRate, history, result));
+            o.WriteLine($"{kind,-8} lr {opt.LearningRate.ToString(CultureInfo.InvariantCulture),-6}  final loss {CommonOptions.F(history[^1].TrainLoss, 4)}  test accuracy {CommonOptions.F(100 * result.Accuracy, 2)} %");
+        }
+        if (json)
+        {
+            var arr = new JsonArray();
+            foreach (var (kind, rate, history, result) in runs)
+                arr.Add(new JsonObject
+                {
+                    ["optimizer"] = kind.ToString().ToLowerInvariant(), ["lr"] = rate,
+                    ["train_loss"] = new JsonArray([.. history.Select(m => (JsonNode)JsonValue.Create(Math.Round(m.TrainLoss, 6)))]),
+                    ["test_accuracy"] = Math.Round(100 * result.Accuracy, 2),
+                    ["seconds"] = Math.Round(history.Sum(m => m.Seconds), 3),
+                });
+            o.WriteLine(new JsonObject { ["architecture"] = architecture.ToString(), ["runs"] = arr }.ToJsonString());
+            return 0;
+        }
+        o.WriteLine();
+        o.WriteLine("train loss by epoch".PadRight(20) + string.Concat(runs.Select(r => r.Kind.ToString().PadLeft(10))));
+        for (int e = 0; e < epochs; e++)
+            o.WriteLine($"  epoch {e + 1}".PadRight(20) + string.Concat(runs.Select(r => CommonOptions.F(r.History[e].TrainLoss, 4).PadLeft(10))));
+        o.WriteLine("test accuracy (%)".PadRight(20) + string.Concat(runs.Select(r => CommonOptions.F(100 * r.Test.Accuracy, 2).PadLeft(10))));
+        return 0;
+    }
+}
