@@ -44,22 +44,23 @@ internal static class CompareCommand
         var seed = CommonOptions.Seed();
         var threads = CommonOptions.Threads();
         var json = CommonOptions.Json();
+        var plot = new Option<string?>("--plot") { Description = "Write optimizers.png here: one loss curve per optimizer" };
         var cmd = new Command("compare", "Train the same model with several optimizers and compare loss and accuracy")
         {
-            optimizers, dataset, data, hidden, activation, lr, epochs, batchSize, seed, threads, json,
+            optimizers, dataset, data, hidden, activation, lr, epochs, batchSize, seed, threads, json, plot,
         };
         cmd.SetAction(r =>
         {
             var kinds = r.GetValue(optimizers)!.Split(',', StringSplitOptions.TrimEntries).Select(n => Enum.Parse<OptimizerKind>(n, true)).ToArray();
             return Run(kinds, r.GetValue(dataset)!, r.GetValue(data), CommonOptions.ParseWidths(r.GetValue(hidden)!, "--hidden"),
                 Enum.Parse<ActivationKind>(r.GetValue(activation)!, true), r.GetValue(lr), r.GetValue(epochs), r.GetValue(batchSize),
-                r.GetValue(seed), r.GetValue(threads), r.GetValue(json), stdout);
+                r.GetValue(seed), r.GetValue(threads), r.GetValue(json), r.GetValue(plot), stdout);
         });
         return cmd;
     }
 
     private static int Run(OptimizerKind[] kinds, string datasetName, string? dataDir, int[] hidden, ActivationKind activation, float? lr,
-        int epochs, int batch, ulong seed, int threads, bool json, TextWriter o)
+        int epochs, int batch, ulong seed, int threads, bool json, string? plotDir, TextWriter o)
     {
         CommonOptions.SetUp(threads, "cpu", "managed", o);
         var (train, test, _) = DataSets.Load(datasetName, dataDir, o);
@@ -76,6 +77,8 @@ internal static class CompareCommand
             runs.Add((kind, opt.LearningRate, history, result));
             o.WriteLine($"{kind,-8} lr {opt.LearningRate.ToString(CultureInfo.InvariantCulture),-6}  final loss {CommonOptions.F(history[^1].TrainLoss, 4)}  test accuracy {CommonOptions.F(100 * result.Accuracy, 2)} %");
         }
+        if (plotDir is not null)
+            Plots.Optimizers(plotDir, [.. runs.Select(r => (r.Kind.ToString(), (IReadOnlyList<EpochMetrics>)r.History))]);
         if (json)
         {
             var arr = new JsonArray();

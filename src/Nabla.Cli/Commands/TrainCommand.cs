@@ -50,12 +50,13 @@ internal static class TrainCommand
         var checkpointEvery = new Option<int>("--checkpoint-every") { Description = "Also checkpoint every N steps (0: only at epoch ends)" };
         checkpointEvery.Validators.Add(r => { if (r.Tokens.Count > 0 && r.GetValueOrDefault<int>() < 0) r.AddError("--checkpoint-every must be ≥ 0."); });
         var log = new Option<string?>("--log") { Description = "Write per-epoch metrics to this CSV file (rewritten after each epoch)" };
+        var plot = new Option<string?>("--plot") { Description = "Write PNG charts here: loss, accuracy, confusion matrix, misclassified images" };
         var quiet = new Option<bool>("--quiet", "-q") { Description = "Print only the result (and the JSON line with --json)" };
         var resume = new Option<string?>("--resume") { Description = "Continue the run of this checkpoint (its configuration replaces the model and optimizer options)" };
         var cmd = new Command("train", "Train a multilayer perceptron and report test accuracy")
         {
             dataset, data, hidden, activation, optimizer, lr, momentum, weightDecay, l1, dropout, epochs, batchSize,
-            valSplit, early, seed, device, threads, gemm, json, save, checkpoint, checkpointEvery, resume, log, quiet,
+            valSplit, early, seed, device, threads, gemm, json, save, checkpoint, checkpointEvery, resume, log, quiet, plot,
         };
         cmd.SetAction(r =>
         {
@@ -77,7 +78,7 @@ internal static class TrainCommand
             };
             if (config.Validate() is string problem) throw new UsageException(problem + ".");
             var persistence = new Persistence(r.GetValue(save), r.GetValue(checkpoint), r.GetValue(checkpointEvery), r.GetValue(resume),
-                r.GetValue(log), r.GetValue(quiet));
+                r.GetValue(log), r.GetValue(quiet), r.GetValue(plot));
             if (persistence.Resume is not null)
             {
                 var resumed = Checkpoint.ReadState(persistence.Resume);
@@ -92,7 +93,7 @@ internal static class TrainCommand
     }
 
     /// <summary>What to write and read: --save, --checkpoint, --checkpoint-every, --resume.</summary>
-    private sealed record Persistence(string? Save, string? CheckpointDir, int CheckpointEvery, string? Resume, string? Log, bool Quiet);
+    private sealed record Persistence(string? Save, string? CheckpointDir, int CheckpointEvery, string? Resume, string? Log, bool Quiet, string? PlotDir);
 
     private static int Run(TrainConfig c, string datasetName, string? dataDir, string device, int threads, string gemm, bool json,
         Persistence files, TextWriter o)
@@ -160,6 +161,14 @@ internal static class TrainCommand
         var result = trainer.Test(new DataLoader(test, c.BatchSize));
         console.WriteLine($"Test accuracy: {CommonOptions.F(100 * result.Accuracy, 1)} %  (loss {CommonOptions.F(result.Loss, 4)})");
         if (files.Log is not null) MetricsCsv.Write(files.Log, history, result.Accuracy);
+        if (files.PlotDir is not null && history.Count > 0)
+        {
+            Plots.Curves(files.PlotDir, history, result.Accuracy);
+            var report = ClassificationReport.Evaluate(model, test);
+            Plots.Confusion(files.PlotDir, report);
+            if (test is ImageDataset images) Plots.Misclassified(files.PlotDir, images, report.Misclassified, report.Count - (int)Math.Round(report.Accuracy * report.Count));
+            o.WriteLine($"Wrote charts to {files.PlotDir}");
+        }
         if (save is not null)
         {
             IO.ModelFile.Save(save, model, architecture, train.ClassNames);

@@ -9,11 +9,15 @@ namespace Nabla.Training;
 /// </summary>
 public sealed class ClassificationReport
 {
-    private ClassificationReport(int[,] confusion, IReadOnlyList<string> classNames)
+    private ClassificationReport(int[,] confusion, IReadOnlyList<string> classNames, List<(int, int)> misclassified)
     {
         Confusion = confusion;
         ClassNames = classNames;
+        Misclassified = misclassified;
     }
+
+    /// <summary>The first 100 misclassified samples: (index in the dataset, predicted class).</summary>
+    public IReadOnlyList<(int Index, int Predicted)> Misclassified { get; }
 
     /// <summary>Confusion[t, p]: samples of true class t predicted as p.</summary>
     public int[,] Confusion { get; }
@@ -53,6 +57,8 @@ public sealed class ClassificationReport
     {
         int classes = data.Classes;
         var confusion = new int[classes, classes];
+        var wrong = new List<(int, int)>();
+        int seen = 0;
         var engine = new BatchEngine(model, data.Features, batchSize);
         bool wasTraining = model.IsTraining;
         model.Eval();
@@ -68,13 +74,15 @@ public sealed class ClassificationReport
                     if (predicted >= classes)
                         throw new DataFormatException($"The model has {outputs} outputs but the dataset only {classes} classes.");
                     confusion[batch.Labels[r], predicted]++;
+                    if (predicted != batch.Labels[r] && wrong.Count < 100) wrong.Add((seen + r, predicted));
                 }
+                seen += batch.Size;
             }
         }
         finally
         {
             model.Train(wasTraining);
         }
-        return new ClassificationReport(confusion, data.ClassNames);
+        return new ClassificationReport(confusion, data.ClassNames, wrong);
     }
 }

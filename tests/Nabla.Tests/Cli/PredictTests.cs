@@ -14,7 +14,13 @@ public class PredictTests
         using var dir = new TempDir();
         var err = new StringWriter();
         string model = dir.File("m.safetensors");
-        Assert.True(Program.Run(["train", "--epochs", "1", "--threads", "2", "--save", model], new StringWriter(), err) == 0, err.ToString());
+        Assert.True(Program.Run(["train", "--epochs", "1", "--threads", "2", "--save", model, "--plot", dir.File("plots")], new StringWriter(), err) == 0, err.ToString());
+        foreach (var (png, width) in new[] { ("loss.png", 800), ("accuracy.png", 800), ("confusion.png", 900), ("misclassified.png", 0) })
+        {
+            using var bitmap = SkiaSharp.SKBitmap.Decode(Path.Combine(dir.File("plots"), png));
+            Assert.NotNull(bitmap);
+            if (width > 0) Assert.Equal(width, bitmap.Width);
+        }
         var (_, test) = DatasetLocator.Load(FashionMnist.Spec, new DatasetLocator().Locate(FashionMnist.Spec));
         var loaded = ModelFile.Load(model);
         var report = new List<(int Index, int Label)>();
