@@ -147,15 +147,19 @@ internal static class TrainCommand
         EarlyStopping? stopper = c.EarlyStopping > 0 ? new EarlyStopping(c.EarlyStopping) : null;
         if (stopper is not null) callbacks.Add(stopper);
         var logged = new List<EpochMetrics>();
-        var history = trainer.Fit(loader, c.Epochs, valLoader, callbacks, onEpoch: m =>
+        List<EpochMetrics> Fit(Action<string> report) => trainer.Fit(loader, c.Epochs, valLoader, callbacks, onEpoch: m =>
         {
             logged.Add(m);
             if (files.Log is not null) MetricsCsv.Write(files.Log, logged);
             string val = m.Validation is { } v ? $"  val loss {CommonOptions.F(v.Loss, 4)}  val accuracy {CommonOptions.F(100 * v.Accuracy, 1)} %" : "";
-            o.WriteLine($"Epoch {m.Epoch}/{c.Epochs}  loss {CommonOptions.F(m.TrainLoss, 4)}  accuracy {CommonOptions.F(100 * m.TrainAccuracy, 1)} %{val}  {CommonOptions.F(m.Seconds, 3)} s  {m.SamplesPerSecond:N0} samples/s");
+            report($"Epoch {m.Epoch}/{c.Epochs}  loss {CommonOptions.F(m.TrainLoss, 4)}  accuracy {CommonOptions.F(100 * m.TrainAccuracy, 1)} %{val}  {CommonOptions.F(m.Seconds, 3)} s  {m.SamplesPerSecond:N0} samples/s");
             epochShuffle = sampler.Rng.GetState(); // the next epoch starts from here
             SaveCheckpoint(m.Epoch, 0);
         }, startEpoch: startEpoch, skipBatches: skipBatches);
+        // A live progress bar on a terminal; one plain line per epoch otherwise (logs, pipes, --json, --quiet).
+        var history = ReferenceEquals(o, Console.Out) && !Console.IsOutputRedirected && !json
+            ? LiveProgress.Run(trainer, loader.BatchCount, c.BatchSize, c.Epochs, Fit)
+            : Fit(o.WriteLine);
         if (stopper is { StoppedEpoch: > 0 })
             o.WriteLine($"Early stopping at epoch {stopper.StoppedEpoch}; restored the weights of epoch {stopper.BestEpoch} (val loss {CommonOptions.F(stopper.BestLoss, 4)}).");
         var result = trainer.Test(new DataLoader(test, c.BatchSize));

@@ -41,6 +41,9 @@ public sealed class Trainer
     /// <summary>If positive, gradients are clipped to this 2-norm before each step.</summary>
     public float MaxGradNorm { get; set; }
 
+    /// <summary>The loss of the last training step (for progress displays).</summary>
+    public float LastLoss { get; private set; }
+
     /// <summary>Optimizer steps taken so far.</summary>
     public long StepCount { get; private set; }
 
@@ -93,7 +96,7 @@ public sealed class Trainer
         int classes = _engine.OutputFeatures;
         var logits = _engine.Forward(features, size);
         int correct = CountCorrect(logits, labels, size, classes);
-        float loss = Loss.ForwardBackward(logits, labels, _dLogits, size, classes);
+        float loss = LastLoss = Loss.ForwardBackward(logits, labels, _dLogits, size, classes);
         if (!float.IsFinite(loss)) return (loss, correct);
         Optimizer.ZeroGrad();
         _engine.Backward(_dLogits);
