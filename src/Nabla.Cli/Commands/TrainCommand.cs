@@ -52,7 +52,7 @@ internal static class TrainCommand
         var log = new Option<string?>("--log") { Description = "Write per-epoch metrics to this CSV file (rewritten after each epoch)" };
         var plot = new Option<string?>("--plot") { Description = "Write PNG charts here: loss, accuracy, confusion matrix, misclassified images" };
         var quiet = new Option<bool>("--quiet", "-q") { Description = "Print only the result (and the JSON line with --json)" };
-        var resume = new Option<string?>("--resume") { Description = "Continue the run of this checkpoint (its configuration replaces the model and optimizer options)" };
+        var resume = new Option<string?>("--resume") { Description = "Continue the run of this checkpoint (its configuration replaces the model, optimizer and training options)" };
         var cmd = new Command("train", "Train a multilayer perceptron and report test accuracy")
         {
             dataset, data, hidden, activation, optimizer, lr, momentum, weightDecay, l1, dropout, epochs, batchSize,
@@ -85,11 +85,15 @@ internal static class TrainCommand
                 config = System.Text.Json.JsonSerializer.Deserialize<TrainConfig>(resumed.Config)
                     ?? throw new Data.DataFormatException($"{persistence.Resume}: the checkpoint holds no configuration.");
             }
-            if (persistence.Resume is not null && config.EarlyStopping > 0)
-                throw new UsageException("--resume does not support runs with --early-stopping yet (its best-weights snapshot is not checkpointed).");
             return Run(config, r.GetValue(dataset)!, r.GetValue(data), r.GetValue(device)!, r.GetValue(threads), r.GetValue(gemm)!, r.GetValue(json), persistence, stdout);
         });
         return cmd;
+    }
+
+    /// <summary>A callback that runs an action at the end of each epoch.</summary>
+    private sealed class EpochEndAction(Action<EpochMetrics> action) : ITrainingCallback
+    {
+        public void OnEpochEnd(Trainer trainer, EpochMetrics metrics, ref bool stop) => action(metrics);
     }
 
     /// <summary>What to write and read: --save, --checkpoint, --checkpoint-every, --resume.</summary>
@@ -120,15 +124,17 @@ internal static class TrainCommand
         o.WriteLine(ModelSummary.Format(model, train.Features));
         o.WriteLine($"{c.Optimizer} (lr = {opt.LearningRate.ToString(CultureInfo.InvariantCulture)}), batch {c.BatchSize}, up to {c.Epochs} epochs");
 
+        EarlyStopping? stopper = c.EarlyStopping > 0 ? new EarlyStopping(c.EarlyStopping) : null;
         var sampler = new RandomSampler(new Rng(c.Seed ^ 0x5DEECE66DUL));
         var loader = new DataLoader(fitSet, c.BatchSize, sampler);
         int startEpoch = 0, skipBatches = 0;
         if (files.Resume is not null)
         {
-            var state = Checkpoint.Restore(files.Resume, model, opt);
+            var state = Checkpoint.Restore(files.Resume, model, opt, stopper);
             sampler.Rng.SetState(state.EpochShuffleRng);
             if (state.DropoutRng is { } d) dropoutRng.SetState(d);
             (startEpoch, skipBatches) = (state.Epoch, state.Batch);
+            if (stopper is { StoppedEpoch: > 0 }) startEpoch = c.Epochs; // it had already stopped early: only restore the best weights
             o.WriteLine($"Resuming {files.Resume} at epoch {startEpoch + 1}, batch {skipBatches}");
         }
         ulong[] epochShuffle = sampler.Rng.GetState();
@@ -137,15 +143,20 @@ internal static class TrainCommand
         {
             if (files.CheckpointDir is null) return;
             Checkpoint.Save(Path.Combine(files.CheckpointDir, "last.safetensors"), model, opt,
-                new CheckpointState(epoch, batch, epochShuffle, c.Dropout > 0 ? dropoutRng.GetState() : null, configJson));
+                new CheckpointState(epoch, batch, epochShuffle, c.Dropout > 0 ? dropoutRng.GetState() : null, configJson), stopper);
         }
+        var callbacks = new List<ITrainingCallback>();
+        if (stopper is not null) callbacks.Add(stopper);
+        // After the stopper, so that an epoch-end checkpoint includes its verdict on that epoch.
+        callbacks.Add(new EpochEndAction(m =>
+        {
+            epochShuffle = sampler.Rng.GetState(); // the next epoch starts from here
+            SaveCheckpoint(m.Epoch, 0);
+        }));
         trainer.BeforeEpoch = _ => epochShuffle = sampler.Rng.GetState();
         if (files.CheckpointDir is not null && files.CheckpointEvery > 0)
             trainer.AfterStep = (epoch, batch) => { if (batch % files.CheckpointEvery == 0) SaveCheckpoint(epoch, batch); };
         var valLoader = validation is null ? null : new DataLoader(validation, c.BatchSize);
-        var callbacks = new List<ITrainingCallback>();
-        EarlyStopping? stopper = c.EarlyStopping > 0 ? new EarlyStopping(c.EarlyStopping) : null;
-        if (stopper is not null) callbacks.Add(stopper);
         var logged = new List<EpochMetrics>();
         List<EpochMetrics> Fit(Action<string> report) => trainer.Fit(loader, c.Epochs, valLoader, callbacks, onEpoch: m =>
         {
@@ -153,8 +164,6 @@ internal static class TrainCommand
             if (files.Log is not null) MetricsCsv.Write(files.Log, logged);
             string val = m.Validation is { } v ? $"  val loss {CommonOptions.F(v.Loss, 4)}  val accuracy {CommonOptions.F(100 * v.Accuracy, 1)} %" : "";
             report($"Epoch {m.Epoch}/{c.Epochs}  loss {CommonOptions.F(m.TrainLoss, 4)}  accuracy {CommonOptions.F(100 * m.TrainAccuracy, 1)} %{val}  {CommonOptions.F(m.Seconds, 3)} s  {m.SamplesPerSecond:N0} samples/s");
-            epochShuffle = sampler.Rng.GetState(); // the next epoch starts from here
-            SaveCheckpoint(m.Epoch, 0);
         }, startEpoch: startEpoch, skipBatches: skipBatches);
         // A live progress bar on a terminal; one plain line per epoch otherwise (logs, pipes, --json, --quiet).
         var history = ReferenceEquals(o, Console.Out) && !Console.IsOutputRedirected && !json

@@ -25,14 +25,19 @@ public static class Checkpoint
 {
     private const string StateKey = "nabla.checkpoint";
 
-    /// <summary>Writes a checkpoint of <paramref name="model"/> and <paramref name="optimizer"/> at <paramref name="state"/>.</summary>
-    public static void Save(string path, Sequential model, Optimizer optimizer, CheckpointState state)
+    /// <summary>
+    /// Writes a checkpoint of <paramref name="model"/> and <paramref name="optimizer"/> at <paramref name="state"/>,
+    /// with the early-stopping state (counters and best-weights snapshot) when there is one.
+    /// </summary>
+    public static void Save(string path, Sequential model, Optimizer optimizer, CheckpointState state, EarlyStopping? stopper = null)
     {
         var tensors = new List<(string, float[], long[])>();
         var named = model.NamedParameters();
         foreach (var (name, p) in named) tensors.Add((name, p.ToArray(), [.. p.Shape.ToArray().Select(d => (long)d)]));
         foreach (var (buffer, arrays) in optimizer.State())
             for (int i = 0; i < arrays.Length; i++) tensors.Add(($"optimizer.{buffer}.{named[i].Name}", arrays[i], [arrays[i].Length]));
+        if (stopper?.BestWeights is { } best)
+            for (int i = 0; i < best.Length; i++) tensors.Add(($"early_stopping.best.{named[i].Name}", best[i], [best[i].Length]));
         var meta = new Dictionary<string, string>
         {
             [StateKey] = JsonSerializer.Serialize(new Dictionary<string, object?>
@@ -45,6 +50,11 @@ public static class Checkpoint
                 ["optimizer_steps"] = optimizer.Steps,
                 ["learning_rate"] = optimizer.LearningRate,
                 ["config"] = state.Config,
+                ["early_stopping"] = stopper is null ? null : new Dictionary<string, object>
+                {
+                    ["best_loss"] = stopper.BestLoss.ToString("R", CultureInfo.InvariantCulture), ["best_epoch"] = stopper.BestEpoch,
+                    ["wait"] = stopper.EpochsWithoutImprovement, ["stopped_epoch"] = stopper.StoppedEpoch,
+                },
             }),
         };
         SafeTensors.Save(path, tensors, meta);
@@ -54,16 +64,20 @@ public static class Checkpoint
     /// <exception cref="DataFormatException">Not a Nabla checkpoint, or damaged.</exception>
     public static CheckpointState ReadState(string path) => Parse(path, SafeTensors.Read(path).Metadata).State;
 
-    /// <summary>Loads the weights and optimizer buffers of <paramref name="path"/> into <paramref name="model"/> and <paramref name="optimizer"/>.</summary>
-    /// <exception cref="DataFormatException">The checkpoint does not fit the model or the optimizer.</exception>
-    public static CheckpointState Restore(string path, Sequential model, Optimizer optimizer)
+    /// <summary>
+    /// Loads the weights and optimizer buffers of <paramref name="path"/> into <paramref name="model"/> and
+    /// <paramref name="optimizer"/>, and the early-stopping state into <paramref name="stopper"/> if given.
+    /// </summary>
+    /// <exception cref="DataFormatException">The checkpoint does not fit the model, the optimizer or the stopper.</exception>
+    public static CheckpointState Restore(string path, Sequential model, Optimizer optimizer, EarlyStopping? stopper = null)
     {
         var (meta, tensors) = SafeTensors.Read(path);
         var (state, kind, steps, lr) = Parse(path, meta);
         if (kind != optimizer.GetType().Name)
             throw new DataFormatException($"{path}: the checkpoint's optimizer is {kind}, not {optimizer.GetType().Name}.");
         var named = model.NamedParameters();
-        ModelFile.LoadInto(path, model, [.. tensors.Where(t => !t.Name.StartsWith("optimizer.", StringComparison.Ordinal))]);
+        ModelFile.LoadInto(path, model, [.. tensors.Where(t => !t.Name.StartsWith("optimizer.", StringComparison.Ordinal)
+                                                           && !t.Name.StartsWith("early_stopping.", StringComparison.Ordinal))]);
         var byName = tensors.ToDictionary(t => t.Name);
         foreach (var (buffer, arrays) in optimizer.State())
             for (int i = 0; i < arrays.Length; i++)
@@ -76,6 +90,7 @@ public static class Checkpoint
         if (steps.Length != optimizer.Steps.Length) throw new DataFormatException($"{path}: step counts for {steps.Length} parameters, the model has {optimizer.Steps.Length}.");
         steps.CopyTo(optimizer.Steps, 0);
         optimizer.LearningRate = lr;
+        if (stopper is not null) RestoreStopper(path, meta, byName, named, stopper);
         return state;
     }
 
@@ -100,6 +115,20 @@ public static class Checkpoint
         {
             throw new DataFormatException($"{path}: damaged checkpoint metadata ({e.Message}).", e);
         }
+    }
+
+    private static void RestoreStopper(string path, IReadOnlyDictionary<string, string> meta, Dictionary<string, SafeTensorsEntry> byName,
+        IReadOnlyList<(string Name, Tensors.Tensor Parameter)> named, EarlyStopping stopper)
+    {
+        using var doc = JsonDocument.Parse(meta[StateKey]);
+        if (!doc.RootElement.TryGetProperty("early_stopping", out var es) || es.ValueKind != JsonValueKind.Object)
+            throw new DataFormatException($"{path}: the checkpoint was written without early stopping; resume it without --early-stopping.");
+        float[][]? best = null;
+        if (byName.ContainsKey($"early_stopping.best.{named[0].Name}"))
+            best = [.. named.Select(n => byName.TryGetValue($"early_stopping.best.{n.Name}", out var t) && t.Data.Length == n.Parameter.Size
+                ? t.Data : throw new DataFormatException($"{path}: the early-stopping snapshot of '{n.Name}' is missing or has the wrong size."))];
+        stopper.Restore(double.Parse(es.GetProperty("best_loss").GetString()!, CultureInfo.InvariantCulture), es.GetProperty("best_epoch").GetInt32(),
+            es.GetProperty("wait").GetInt32(), es.GetProperty("stopped_epoch").GetInt32(), best);
     }
 
     private static string Hex(ulong v) => v.ToString("x16", CultureInfo.InvariantCulture);

@@ -37,6 +37,18 @@ public sealed class EarlyStopping : ITrainingCallback
     /// <summary>Epoch at which training was stopped (0 if it ran to the end).</summary>
     public int StoppedEpoch { get; private set; }
 
+    /// <summary>The snapshot of the best weights, one array per parameter (null until a first improvement, or without restore-best).</summary>
+    public float[][]? BestWeights => _best;
+
+    /// <summary>Epochs since the last improvement.</summary>
+    public int EpochsWithoutImprovement => _wait;
+
+    /// <summary>Puts back a state saved in a checkpoint (<see cref="Checkpoint"/>).</summary>
+    public void Restore(double bestLoss, int bestEpoch, int wait, int stoppedEpoch, float[][]? best)
+    {
+        (BestLoss, BestEpoch, _wait, StoppedEpoch, _best) = (bestLoss, bestEpoch, wait, stoppedEpoch, best);
+    }
+
     /// <inheritdoc/>
     public void OnEpochEnd(Trainer trainer, EpochMetrics metrics, ref bool stop)
     {

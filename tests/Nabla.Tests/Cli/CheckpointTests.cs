@@ -28,20 +28,23 @@ public class CheckpointTests
 
     private static float[][] Weights(string path) => [.. SafeTensors.Read(path).Tensors.Select(t => t.Data)];
 
-    [Fact]
-    public void KilledMidEpochAndResumed_EndsWithTheUninterruptedWeights()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void KilledMidEpochAndResumed_EndsWithTheUninterruptedWeights(bool earlyStopping)
     {
         using var dir = new TempDir();
         WriteCsv(dir.File("d_train.csv"), 900, 96, 1);
         WriteCsv(dir.File("d_test.csv"), 100, 96, 2);
         var err = new StringWriter();
-        Assert.True(Program.Run(TrainArgs(dir.Path, "--save", dir.File("straight.safetensors")), new StringWriter(), err) == 0, err.ToString());
+        string[] stopping = earlyStopping ? ["--early-stopping", "4"] : [];
+        Assert.True(Program.Run(TrainArgs(dir.Path, ["--save", dir.File("straight.safetensors"), .. stopping]), new StringWriter(), err) == 0, err.ToString());
 
         // The same run in a child process, checkpointing every step (slow on purpose), killed with SIGKILL mid-run.
         string ckpt = dir.File("ckpt");
         var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
         psi.ArgumentList.Add(typeof(Program).Assembly.Location);
-        foreach (var arg in TrainArgs(dir.Path, "--checkpoint", ckpt, "--checkpoint-every", "1")) psi.ArgumentList.Add(arg);
+        foreach (var arg in TrainArgs(dir.Path, ["--checkpoint", ckpt, "--checkpoint-every", "1", .. stopping])) psi.ArgumentList.Add(arg);
         using (var child = Process.Start(psi)!)
         {
             string last = Path.Combine(ckpt, "last.safetensors");
@@ -63,7 +66,7 @@ public class CheckpointTests
         for (int i = 0; i < a.Length; i++) Assert.Equal(a[i], b[i]);
         // A temporary file the kill left behind is gone once the resumed run checkpoints again.
         Assert.Empty(Directory.GetFiles(ckpt, ".*tmp*"));
-        Assert.Equal(30, Checkpoint.ReadState(Path.Combine(ckpt, "last.safetensors")).Epoch);
+        Assert.True(Checkpoint.ReadState(Path.Combine(ckpt, "last.safetensors")).Epoch <= 30);
     }
 
     [Fact]
