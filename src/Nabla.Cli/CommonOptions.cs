@@ -6,6 +6,31 @@ namespace Nabla.Cli;
 /// <summary>Options shared by several commands, and the parsing helpers that validate values.</summary>
 internal static class CommonOptions
 {
+    public static Option<string> Dataset() => new Option<string>("--dataset")
+    {
+        Description = "fashion-mnist, mnist or csv",
+        DefaultValueFactory = _ => "fashion-mnist",
+    }.AcceptOnlyFromAmong("fashion-mnist", "mnist", "csv");
+
+    /// <summary>--hidden: comma-separated positive widths, validated at parse time.</summary>
+    public static Option<string> Hidden()
+    {
+        var hidden = new Option<string>("--hidden") { Description = "Hidden layer widths, comma-separated", DefaultValueFactory = _ => "32" };
+        hidden.Validators.Add(r =>
+        {
+            if (r.Tokens.Count == 0) return;
+            try { ParseWidths(r.Tokens[^1].Value, "--hidden"); }
+            catch (UsageException e) { r.AddError(e.Message); }
+        });
+        return hidden;
+    }
+
+    public static Option<string> Activation() => new Option<string>("--activation")
+    {
+        Description = "sigmoid, relu or tanh",
+        DefaultValueFactory = _ => "sigmoid",
+    }.AcceptOnlyFromAmong("sigmoid", "relu", "tanh");
+
     public static Option<string?> Data() => new("--data") { Description = "Folder with the dataset files (default: $NABLA_DATA, the cache, /usr/share/datasets, then download)" };
 
     public static Option<string> Device() => new Option<string>("--device")

@@ -26,18 +26,10 @@ internal static class CompareCommand
             foreach (var name in r.Tokens[^1].Value.Split(',', StringSplitOptions.TrimEntries))
                 if (!Enum.TryParse<OptimizerKind>(name, ignoreCase: true, out _)) r.AddError($"--optimizers: unknown optimizer '{name}'.");
         });
-        var dataset = new Option<string>("--dataset") { Description = "fashion-mnist, mnist or csv", DefaultValueFactory = _ => "fashion-mnist" }
-            .AcceptOnlyFromAmong("fashion-mnist", "mnist", "csv");
+        var dataset = CommonOptions.Dataset();
         var data = CommonOptions.Data();
-        var hidden = new Option<string>("--hidden") { Description = "Hidden layer widths, comma-separated", DefaultValueFactory = _ => "32" };
-        hidden.Validators.Add(r =>
-        {
-            if (r.Tokens.Count == 0) return;
-            try { CommonOptions.ParseWidths(r.Tokens[^1].Value, "--hidden"); }
-            catch (UsageException e) { r.AddError(e.Message); }
-        });
-        var activation = new Option<string>("--activation") { Description = "sigmoid, relu or tanh", DefaultValueFactory = _ => "sigmoid" }
-            .AcceptOnlyFromAmong("sigmoid", "relu", "tanh");
+        var hidden = CommonOptions.Hidden();
+        var activation = CommonOptions.Activation();
         var lr = CommonOptions.Range("--lr", "Learning rate for every optimizer (default: each one's PyTorch default)", 0, 1e6f, minExclusive: true);
         var epochs = CommonOptions.Positive(new Option<int>("--epochs") { Description = "Epochs per optimizer", DefaultValueFactory = _ => 3 });
         var batchSize = CommonOptions.Positive(new Option<int>("--batch-size") { Description = "Samples per batch", DefaultValueFactory = _ => 32 });

@@ -14,8 +14,7 @@ internal static class EvalCommand
     public static Command Create(TextWriter stdout)
     {
         var model = new Argument<string>("MODEL") { Description = "A model saved with --save" };
-        var dataset = new Option<string>("--dataset") { Description = "fashion-mnist, mnist or csv", DefaultValueFactory = _ => "fashion-mnist" }
-            .AcceptOnlyFromAmong("fashion-mnist", "mnist", "csv");
+        var dataset = CommonOptions.Dataset();
         var data = CommonOptions.Data();
         var threads = CommonOptions.Threads();
         var json = CommonOptions.Json();

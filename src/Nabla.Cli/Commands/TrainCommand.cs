@@ -16,18 +16,10 @@ internal static class TrainCommand
 {
     public static Command Create(TextWriter stdout, TextWriter stderr)
     {
-        var dataset = new Option<string>("--dataset") { Description = "fashion-mnist, mnist or csv", DefaultValueFactory = _ => "fashion-mnist" }
-            .AcceptOnlyFromAmong("fashion-mnist", "mnist", "csv");
+        var dataset = CommonOptions.Dataset();
         var data = CommonOptions.Data();
-        var hidden = new Option<string>("--hidden") { Description = "Hidden layer widths, comma-separated", DefaultValueFactory = _ => "32" };
-        hidden.Validators.Add(r =>
-        {
-            if (r.Tokens.Count == 0) return;
-            try { CommonOptions.ParseWidths(r.Tokens[^1].Value, "--hidden"); }
-            catch (UsageException e) { r.AddError(e.Message); }
-        });
-        var activation = new Option<string>("--activation") { Description = "sigmoid, relu or tanh", DefaultValueFactory = _ => "sigmoid" }
-            .AcceptOnlyFromAmong("sigmoid", "relu", "tanh");
+        var hidden = CommonOptions.Hidden();
+        var activation = CommonOptions.Activation();
         var optimizer = new Option<string>("--optimizer") { Description = "sgd, adam, adamw, rmsprop or adagrad", DefaultValueFactory = _ => "adam" }
             .AcceptOnlyFromAmong("sgd", "adam", "adamw", "rmsprop", "adagrad");
         var lr = CommonOptions.Range("--lr", "Learning rate (default: PyTorch's for the optimizer)", 0, 1e6f, minExclusive: true);
