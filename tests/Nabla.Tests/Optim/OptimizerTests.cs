@@ -152,6 +152,9 @@ public class OptimizerVectorTests
     [InlineData("adamw")]
     [InlineData("sgd")]
     [InlineData("sgd_momentum")]
+    [InlineData("rmsprop")]
+    [InlineData("rmsprop_centered_momentum_wd")]
+    [InlineData("adagrad_wd")]
     public void Update_VectorBodyAndScalarTail_AgreeBitForBit(string config)
     {
         // One 37-element parameter (four vectors and a tail) against 37 one-element parameters (all tail).
@@ -165,6 +168,9 @@ public class OptimizerVectorTests
             "adam_amsgrad_wd" => new Adam(p, new AdamOptions(0.01f, WeightDecay: 0.1f, Amsgrad: true)),
             "adamw" => new AdamW(p),
             "sgd" => new Sgd(p, new SgdOptions(0.1f)),
+            "rmsprop" => new RmsProp(p),
+            "rmsprop_centered_momentum_wd" => new RmsProp(p, new RmsPropOptions(0.01f, Centered: true, Momentum: 0.9f, WeightDecay: 0.1f)),
+            "adagrad_wd" => new Adagrad(p, new AdagradOptions(0.1f, LrDecay: 0.1f, WeightDecay: 0.1f)),
             _ => new Sgd(p, new SgdOptions(0.1f, Momentum: 0.9f)),
         };
         var a = Make([whole]);
