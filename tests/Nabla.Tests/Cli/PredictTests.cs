@@ -70,6 +70,29 @@ public class PredictTests
     }
 
     [Fact]
+    public void Predict_ModelWithNonSquareInput_UsageError()
+    {
+        using var dir = new TempDir();
+        var arch = new Nabla.NN.MlpArchitecture(10, [4], Nabla.NN.ActivationKind.Sigmoid, 3);
+        ModelFile.Save(dir.File("m.safetensors"), arch.Create(new Nabla.Tensors.Rng(1)), arch, ["a", "b", "c"]);
+        Imaging.SaveGrayscalePng(dir.File("x.png"), new byte[28 * 28], 28, 28);
+        var e = new StringWriter();
+        Assert.Equal(2, Program.Run(["predict", dir.File("m.safetensors"), dir.File("x.png")], new StringWriter(), e));
+        Assert.Contains("takes 10 features, not a square image", e.ToString());
+    }
+
+    [Fact]
+    public void Eval_ModelForOtherFeatures_Exit1WithBothSizes()
+    {
+        using var dir = new TempDir();
+        var arch = new Nabla.NN.MlpArchitecture(10, [4], Nabla.NN.ActivationKind.Sigmoid, 10);
+        ModelFile.Save(dir.File("m.safetensors"), arch.Create(new Nabla.Tensors.Rng(1)), arch, FashionMnist.ClassNames);
+        var e = new StringWriter();
+        Assert.Equal(1, Program.Run(["eval", dir.File("m.safetensors")], new StringWriter(), e));
+        Assert.Contains("takes 10 features per sample; the fashion-mnist test set has 784", e.ToString());
+    }
+
+    [Fact]
     public void Predict_LightBackgroundPhoto_IsInvertedLikeTheDataset()
     {
         using var dir = new TempDir();
