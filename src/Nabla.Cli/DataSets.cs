@@ -5,7 +5,7 @@ namespace Nabla.Cli;
 /// <summary>Turns --dataset and --data into train and test sets, finding or downloading the files.</summary>
 internal static class DataSets
 {
-    public static (IDataset Train, IDataset Test, string Source) Load(string dataset, string? data, TextWriter log)
+    public static (IDataset Train, IDataset Test, string Source) Load(string dataset, string? data)
     {
         if (dataset == "csv") return LoadCsv(data);
         var spec = dataset == "mnist" ? Mnist.Spec : FashionMnist.Spec;

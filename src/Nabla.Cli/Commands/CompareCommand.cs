@@ -55,7 +55,7 @@ internal static class CompareCommand
         int epochs, int batch, ulong seed, int threads, bool json, string? plotDir, TextWriter o)
     {
         CommonOptions.SetUp(threads, "cpu", "managed", o);
-        var (train, test, _) = DataSets.Load(datasetName, dataDir, o);
+        var (train, test, _) = DataSets.Load(datasetName, dataDir);
         var architecture = new MlpArchitecture(train.Features, hidden, activation, train.Classes);
         var runs = new List<(OptimizerKind Kind, float Lr, List<EpochMetrics> History, EvalResult Test)>();
         foreach (var kind in kinds)

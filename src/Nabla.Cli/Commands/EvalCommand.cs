@@ -30,7 +30,7 @@ internal static class EvalCommand
     {
         Compute.WorkerPool.Default = new Compute.WorkerPool(threads);
         var loaded = ModelFile.Load(path);
-        var (_, test, _) = DataSets.Load(datasetName, dataDir, o);
+        var (_, test, _) = DataSets.Load(datasetName, dataDir);
         if (test.Features != loaded.Architecture.Inputs)
             throw new Data.DataFormatException($"{path} takes {loaded.Architecture.Inputs} features per sample; the {datasetName} test set has {test.Features}.");
         var report = ClassificationReport.Evaluate(loaded.Model, test);

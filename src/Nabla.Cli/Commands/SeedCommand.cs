@@ -38,7 +38,7 @@ internal static class SeedCommand
     {
         CommonOptions.SetUp(threads, device, gemm, o);
         var loadClock = Stopwatch.StartNew();
-        var (train, test, source) = DataSets.Load("fashion-mnist", dataDir, o);
+        var (train, test, source) = DataSets.Load("fashion-mnist", dataDir);
         o.WriteLine($"Fashion-MNIST: {train.Count:N0} training and {test.Count:N0} test images from {source} ({CommonOptions.F(loadClock.Elapsed.TotalSeconds, 2)} s)");
 
         const int batch = 32;

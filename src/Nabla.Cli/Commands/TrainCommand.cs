@@ -98,7 +98,7 @@ internal static class TrainCommand
         var console = o;
         if (files.Quiet) o = TextWriter.Null; // progress and summaries off; the result lines go to `console`
         CommonOptions.SetUp(threads, device, gemm, o);
-        var (train, test, source) = DataSets.Load(datasetName, dataDir, o);
+        var (train, test, source) = DataSets.Load(datasetName, dataDir);
         o.WriteLine($"{datasetName}: {train.Count:N0} training and {test.Count:N0} test samples from {source}");
         IDataset fitSet = train;
         Subset? validation = null;
