@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text;
 using Nabla.Autograd;
+using Nabla.Devices;
 
 namespace Nabla.Tensors;
 
@@ -13,6 +14,9 @@ public sealed class Tensor
 {
     internal readonly float[] Storage;
     internal readonly int Offset;
+
+    /// <summary>The device memory this tensor views, or null for a host tensor (then <see cref="Storage"/> holds it).</summary>
+    internal readonly IDeviceStorage? DeviceStorage;
 
     /// <summary>The dimensions.</summary>
     public Shape Shape { get; }
@@ -41,6 +45,58 @@ public sealed class Tensor
         Shape = shape;
     }
 
+    private Tensor(IDeviceStorage storage, int offset, Shape shape)
+    {
+        if (offset < 0 || offset + shape.Size > storage.Length)
+            throw new ArgumentException($"Device storage of {storage.Length} floats at offset {offset} cannot hold shape {shape}.");
+        Storage = [];
+        DeviceStorage = storage;
+        Offset = offset;
+        Shape = shape;
+    }
+
+    /// <summary>A new zeroed tensor of <paramref name="shape"/> on <paramref name="device"/>.</summary>
+    public static Tensor Zeros(Shape shape, Device device) =>
+        device.IsCpu ? new Tensor(shape) : new Tensor(Backends.Get(device).Allocate(shape.Size), 0, shape);
+
+    /// <summary>Another tensor over the same storage (host or device) with another offset and shape.</summary>
+    internal Tensor View(int offset, Shape shape) =>
+        DeviceStorage is null ? new Tensor(Storage, offset, shape) : new Tensor(DeviceStorage, offset, shape);
+
+    /// <summary>Where the data lives: <c>cpu</c>, or the device whose backend owns it.</summary>
+    public Device Device => DeviceStorage?.Backend.Device ?? Device.Cpu;
+
+    /// <summary>Where this tensor starts in its device storage (device tensors only).</summary>
+    internal DeviceSlice Slice => new(DeviceStorage ?? throw new InvalidOperationException("A host tensor has no device slice."), Offset);
+
+    /// <summary>
+    /// This tensor on <paramref name="device"/>: itself when already there, else a copy (torch's <c>.to</c>). The
+    /// only way data crosses between host and device; the copy has no gradient history.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">No backend is registered for the device.</exception>
+    public Tensor To(Device device)
+    {
+        if (device == Device) return this;
+        if (device.IsCpu)
+        {
+            var host = new Tensor(Shape);
+            DeviceStorage!.Download(host.Data, Offset);
+            return host;
+        }
+        var storage = Backends.Get(device).Allocate(Size);
+        if (DeviceStorage is null) storage.Upload(Data, 0);
+        else
+        {
+            var staging = new float[Size]; // device to device goes through the host: explicit and rare
+            DeviceStorage.Download(staging, Offset);
+            storage.Upload(staging, 0);
+        }
+        return new Tensor(storage, 0, Shape);
+    }
+
+    /// <summary>This tensor on the host (<c>.To(Device.Cpu)</c>).</summary>
+    public Tensor Cpu() => To(Device.Cpu);
+
     /// <summary>Creates a tensor over a new zeroed buffer of the given shape.</summary>
     public Tensor(Shape shape) : this(new float[shape.Size], 0, shape) { }
 
@@ -51,7 +107,11 @@ public sealed class Tensor
     public int Rank => Shape.Rank;
 
     /// <summary>The elements in row-major order; writes go to the tensor (and to every view of it).</summary>
-    public Span<float> Data => Storage.AsSpan(Offset, Shape.Size);
+    /// <exception cref="InvalidOperationException">The tensor lives on a device: call <see cref="Cpu"/> first.</exception>
+    public Span<float> Data => DeviceStorage is null ? Storage.AsSpan(Offset, Shape.Size) : throw OnDevice();
+
+    private InvalidOperationException OnDevice() =>
+        new($"This tensor lives on {Device}; its values are not on the host. Call .Cpu() (or .To(Device.Cpu)) to read them.");
 
     /// <summary>True for a tensor that requires grad and was not produced by a recorded operation.</summary>
     public bool IsLeaf => GradFn is null;
@@ -143,10 +203,10 @@ public sealed class Tensor
     public Tensor Rows(int start, int count) => Ops.Rows(this, start, count);
 
     /// <summary>A view of the same storage with no gradient history.</summary>
-    public Tensor Detach() => new(Storage, Offset, Shape);
+    public Tensor Detach() => View(Offset, Shape);
 
     /// <summary>A deep copy with no gradient history.</summary>
-    public Tensor Clone() => new((float[])Data.ToArray(), 0, Shape);
+    public Tensor Clone() => DeviceStorage is null ? new((float[])Data.ToArray(), 0, Shape) : Cpu().To(Device);
 
     // ---- autograd -------------------------------------------------------------------------------
 
@@ -201,6 +261,7 @@ public sealed class Tensor
     /// <summary>Formats with the given number of decimals.</summary>
     public string ToString(int decimals)
     {
+        if (DeviceStorage is not null) return Cpu().ToString(decimals)[..^1] + $", device='{Device}')";
         var sb = new StringBuilder("tensor(");
         Format(sb, 0, 0, decimals, 7);
         if (GradFn is not null) sb.Append(", grad_fn=<").Append(GradFn.Name).Append('>');

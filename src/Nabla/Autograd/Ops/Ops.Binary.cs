@@ -31,6 +31,7 @@ public static partial class Ops
     private static Tensor Binary(BinaryOp op, Tensor a, Tensor b)
     {
         var shape = Shape.Broadcast(a.Shape, b.Shape);
+        if (OnDevice(a, b, op.ToString().ToLowerInvariant())) return DeviceBinary(op, a, b, shape);
         var y = new Tensor(shape);
         Broadcasting.Binary(op, a.Data, a.Shape, b.Data, b.Shape, y.Data, shape);
         return Graph.Record(y, new BinaryNode(op, a, b));

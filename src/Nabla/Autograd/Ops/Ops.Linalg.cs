@@ -11,6 +11,7 @@ public static partial class Ops
     /// </summary>
     public static Tensor Kron(this Tensor a, Tensor b)
     {
+        if (OnDevice(a)) throw NotOnDevice("kron", a);
         if (a.Rank == 1 && b.Rank == 1) return Kron(a.Reshape(1, a.Size), b.Reshape(1, b.Size)).Reshape(a.Size * b.Size);
         if (a.Rank != 2 || b.Rank != 2)
             throw new ArgumentException($"kron supports two 1-D or two 2-D tensors; got shapes {a.Shape} and {b.Shape}.");
@@ -30,6 +31,7 @@ public static partial class Ops
     /// </summary>
     public static Tensor Diag(this Tensor x)
     {
+        if (OnDevice(x)) throw NotOnDevice("diag", x);
         if (x.Rank == 1)
         {
             int n = x.Size;

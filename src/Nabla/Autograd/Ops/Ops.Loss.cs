@@ -12,6 +12,7 @@ public static partial class Ops
     /// <exception cref="ArgumentException">Shapes disagree, or a target is outside [0, C).</exception>
     public static Tensor CrossEntropy(Tensor logits, ReadOnlySpan<int> targets, float labelSmoothing = 0f)
     {
+        if (OnDevice(logits)) throw NotOnDevice("cross_entropy", logits);
         var (rows, classes) = CheckLogits(logits, targets.Length, "cross_entropy");
         var grad = new float[logits.Size];
         float loss = Tensors.Kernels.CrossEntropy.ForwardBackward(logits.Data, targets, grad, rows, classes, labelSmoothing);
@@ -21,6 +22,7 @@ public static partial class Ops
     /// <summary>Mean negative log-likelihood of log-probabilities (B, C) at the target indices (nn.NLLLoss).</summary>
     public static Tensor NllLoss(Tensor logProbs, ReadOnlySpan<int> targets)
     {
+        if (OnDevice(logProbs)) throw NotOnDevice("nll_loss", logProbs);
         var (rows, classes) = CheckLogits(logProbs, targets.Length, "nll_loss");
         Tensors.Kernels.CrossEntropy.CheckTargets(targets, rows, classes);
         var grad = new float[logProbs.Size];

@@ -55,6 +55,7 @@ public static partial class Ops
         int kb = transB ? b.Shape[1] : b.Shape[0], n = transB ? b.Shape[0] : b.Shape[1];
         if (k != kb)
             throw new ArgumentException($"matmul: shapes {a.Shape}{(transA ? "ᵀ" : "")} and {b.Shape}{(transB ? "ᵀ" : "")} are not aligned ({k} ≠ {kb}).");
+        if (OnDevice(a, b, "matmul")) return DeviceMatMul(a, b, transA, transB, m, n, k);
         var c = new Tensor(new Shape(m, n));
         Gemm.Run(transA, transB, m, n, k, 1f, a.Data, a.Shape[1], b.Data, b.Shape[1], 0f, c.Data, n);
         return Graph.Record(c, new MatMulNode(a, b, transA, transB, m, n, k));

@@ -6,7 +6,7 @@ namespace Nabla.Autograd;
 public static partial class Ops
 {
     /// <summary>Sum of all elements (a scalar).</summary>
-    public static Tensor Sum(this Tensor x) => SumAxis(x.Reshape(x.Size), 0, false);
+    public static Tensor Sum(this Tensor x) => OnDevice(x) ? DeviceSum(x) : SumAxis(x.Reshape(x.Size), 0, false);
 
     /// <summary>Sum along <paramref name="axis"/> (negative counts from the end).</summary>
     public static Tensor Sum(this Tensor x, int axis, bool keepDim = false) => SumAxis(x, x.Shape.NormalizeAxis(axis), keepDim);
@@ -21,6 +21,7 @@ public static partial class Ops
     /// <summary>Maximum along <paramref name="axis"/>; the gradient flows to the first maximal element.</summary>
     public static Tensor Max(this Tensor x, int axis, bool keepDim = false)
     {
+        if (OnDevice(x)) throw NotOnDevice("max", x);
         int a = x.Shape.NormalizeAxis(axis);
         int outer = x.Shape.Outer(a), n = x.Shape[a], inner = x.Shape.Inner(a);
         var y = new Tensor(x.Shape.Reduce(a, keepDim));
@@ -32,6 +33,7 @@ public static partial class Ops
     /// <summary>Index of the maximum along <paramref name="axis"/> (not differentiable), as float values.</summary>
     public static int[] ArgMax(this Tensor x, int axis)
     {
+        if (OnDevice(x)) throw NotOnDevice("argmax", x);
         int a = x.Shape.NormalizeAxis(axis);
         var idx = new int[x.Shape.Outer(a) * x.Shape.Inner(a)];
         Reductions.Max(x.Data, Span<float>.Empty, idx, x.Shape.Outer(a), x.Shape[a], x.Shape.Inner(a));
@@ -40,6 +42,7 @@ public static partial class Ops
 
     private static Tensor SumAxis(Tensor x, int a, bool keepDim)
     {
+        if (OnDevice(x)) throw NotOnDevice("sum along an axis", x);
         int outer = x.Shape.Outer(a), n = x.Shape[a], inner = x.Shape.Inner(a);
         var y = new Tensor(x.Shape.Reduce(a, keepDim));
         Reductions.Sum(x.Data, y.Data, outer, n, inner);

@@ -20,7 +20,7 @@ public static partial class Ops
         }
         var s = new Shape(dims);
         if (s.Size != x.Size) throw new ArgumentException($"Cannot reshape {x.Shape} ({x.Size} elements) to {s} ({s.Size} elements).");
-        var y = new Tensor(x.Storage, x.Offset, s);
+        var y = x.View(x.Offset, s);
         return Graph.Record(y, new ViewNode(x, 0));
     }
 
@@ -55,13 +55,14 @@ public static partial class Ops
         var dims = x.Shape.ToArray();
         dims[0] = count;
         int rowSize = x.Shape.Inner(0);
-        var y = new Tensor(x.Storage, x.Offset + start * rowSize, new Shape(dims));
+        var y = x.View(x.Offset + start * rowSize, new Shape(dims));
         return Graph.Record(y, new ViewNode(x, start * rowSize));
     }
 
     /// <summary>Transpose of a 2-D tensor (a copy).</summary>
     public static Tensor Transpose(this Tensor x)
     {
+        if (OnDevice(x)) throw NotOnDevice("transpose", x);
         if (x.Rank != 2) throw new ArgumentException($"Transpose needs a 2-D tensor; shape is {x.Shape}.");
         int r = x.Shape[0], c = x.Shape[1];
         var y = new Tensor(new Shape(c, r));

@@ -15,6 +15,7 @@ public static partial class Ops
     {
         int a = x.Shape.NormalizeAxis(axis);
         int outer = x.Shape.Outer(a), n = x.Shape[a], inner = x.Shape.Inner(a);
+        if (OnDevice(x)) return DeviceSoftmax(x, outer, n, inner, log);
         var y = new Tensor(x.Shape);
         if (inner == 1)
         {

@@ -24,6 +24,7 @@ public static partial class Ops
 
     private static Tensor Unary(UnaryKind kind, Tensor x)
     {
+        if (OnDevice(x)) return DeviceUnary(kind, x);
         var y = new Tensor(x.Shape);
         switch (kind)
         {
