@@ -83,9 +83,12 @@ public sealed class CudaBackend : IDeviceBackend, IDisposable
         }
     }
 
-    /// <summary>Opens CUDA device <paramref name="index"/>.</summary>
+    /// <summary>
+    /// Opens CUDA device <paramref name="index"/>, registered as <c>cuda:index</c> (or as
+    /// <c>cuda:<paramref name="registerAs"/></c>, for tests that hold a simulator at cuda:0 meanwhile).
+    /// </summary>
     /// <exception cref="InvalidOperationException">No such device; the message says why.</exception>
-    public static CudaBackend Open(int index = 0)
+    public static CudaBackend Open(int index = 0, int? registerAs = null)
     {
         if (!IsAvailable(out string reason)) throw new InvalidOperationException("CUDA is not available: " + reason + ".");
         var context = Context.Create(b => b.Cuda().Optimize(OptimizationLevel.O2));
@@ -95,7 +98,7 @@ public sealed class CudaBackend : IDeviceBackend, IDisposable
             context.Dispose();
             throw new InvalidOperationException($"There is no cuda:{index}; this machine has {devices.Count} CUDA device(s).");
         }
-        return new CudaBackend(context, devices[index].CreateCudaAccelerator(context), index, simulated: false);
+        return new CudaBackend(context, devices[index].CreateCudaAccelerator(context), registerAs ?? index, simulated: false);
     }
 
     /// <summary>The same backend on ILGPU's CPU accelerator, registered as <c>cuda:<paramref name="index"/></c>.</summary>

@@ -1,0 +1,131 @@
+using ILGPU;
+using ILGPU.Runtime;
+using Nabla.Cuda.Kernels;
+using Nabla.Optim;
+using Nabla.Tensors;
+
+namespace Nabla.Cuda.Training;
+
+/// <summary>
+/// The device side of a host <see cref="Optimizer"/>: its state buffers laid out like the parameter arena, and one
+/// kernel launch per step over every parameter. The host object stays the source of the hyper-parameters (a
+/// scheduler's learning rate is read every step) and receives the state back on <see cref="Download"/>, so
+/// checkpoints work the same on both devices.
+/// </summary>
+internal sealed class DeviceOptimizer : IDisposable
+{
+    private readonly CudaBackend _backend;
+    private readonly int[] _offsets; // arena offset of each optimizer parameter
+    private readonly int _total;
+    private readonly List<(string Name, float[][] Host, MemoryBuffer1D<float, Stride1D.Dense> Device)> _state = [];
+    private readonly MemoryBuffer1D<float, Stride1D.Dense> _dummy;
+    private long _step;
+
+    public DeviceOptimizer(CudaBackend backend, Optimizer host, IReadOnlyDictionary<Tensor, int> arena, int total)
+    {
+        _backend = backend;
+        Host = host;
+        _total = total;
+        if (host is not (Sgd or Adam or RmsProp or Adagrad))
+            throw new NotSupportedException($"{host.GetType().Name} has no CUDA kernel; use SGD, Adam, AdamW, RMSprop or Adagrad, or --device cpu.");
+        if (host.Parameters.Length != arena.Count)
+            throw new ArgumentException($"The optimizer holds {host.Parameters.Length} parameters; the model has {arena.Count}. Give it model.Parameters().");
+        _offsets = new int[host.Parameters.Length];
+        for (int i = 0; i < _offsets.Length; i++)
+            _offsets[i] = arena.TryGetValue(host.Parameters[i], out int at) ? at
+                : throw new ArgumentException($"Optimizer parameter {i} ({host.Parameters[i].Shape}) is not one of the model's.");
+        _step = host.Steps.Length == 0 ? 0 : host.Steps.Max();
+        if (host.Steps.Any(s => s != _step))
+            throw new NotSupportedException("The optimizer's parameters have taken different numbers of steps; the CUDA trainer steps them together.");
+        foreach (var (name, buffers) in host.State())
+        {
+            var device = backend.AllocateRaw<float>(total);
+            var flat = new float[total];
+            for (int i = 0; i < buffers.Length; i++) buffers[i].CopyTo(flat, _offsets[i]);
+            device.AsArrayView().CopyFromCPU(flat.AsSpan());
+            _state.Add((name, buffers, device));
+        }
+        _dummy = backend.AllocateRaw<float>(1);
+    }
+
+    public Optimizer Host { get; }
+
+    private ArrayView<float> State(string name)
+    {
+        foreach (var s in _state) if (s.Name == name) return s.Device.AsArrayView();
+        return _dummy.AsArrayView();
+    }
+
+    /// <summary>One update of every parameter from the gradient arena.</summary>
+    public void Step(ArrayView<float> parameters, ArrayView<float> gradients)
+    {
+        _step++;
+        var h = new OptimizerKernels.Hyper { Lr = Host.LearningRate, L1 = Host.L1Penalty };
+        var k = _backend.Kernels;
+        switch (Host)
+        {
+            case Sgd sgd:
+                h.WeightDecay = sgd.Options.WeightDecay;
+                h.Momentum = sgd.Options.Momentum;
+                h.Dampening = sgd.Options.Dampening;
+                h.Flags = (sgd.Options.Momentum != 0 ? OptimizerKernels.HasMomentum : 0)
+                    | (sgd.Options.Nesterov ? OptimizerKernels.Nesterov : 0) | (_step == 1 ? OptimizerKernels.FirstStep : 0);
+                k.Sgd(_total, parameters, gradients, State("momentum_buffer"), h);
+                break;
+            case Adam adam:
+            {
+                var o = adam.Options;
+                // The host Adam's constants, computed the same way (textbook "further reading"; torch.optim.Adam).
+                h.StepSize = h.Lr / (1 - MathF.Pow(o.Beta1, _step));
+                h.Bc2Sqrt = MathF.Sqrt(1 - MathF.Pow(o.Beta2, _step));
+                h.Beta1 = o.Beta1;
+                h.Beta2 = o.Beta2;
+                h.Eps = o.Eps;
+                h.WeightDecay = o.WeightDecay;
+                bool decoupled = adam is AdamW;
+                h.DecayFactor = decoupled ? 1 - h.Lr * o.WeightDecay : 1;
+                h.Flags = (decoupled ? OptimizerKernels.Decoupled : 0) | (o.Amsgrad ? OptimizerKernels.Amsgrad : 0);
+                k.Adam(_total, parameters, gradients, State("exp_avg"), State("exp_avg_sq"), State("max_exp_avg_sq"), h);
+                break;
+            }
+            case RmsProp rms:
+            {
+                var o = rms.Options;
+                h.Beta2 = o.Alpha;
+                h.Eps = o.Eps;
+                h.WeightDecay = o.WeightDecay;
+                h.Momentum = o.Momentum;
+                h.Flags = (o.Centered ? OptimizerKernels.Centered : 0) | (o.Momentum != 0 ? OptimizerKernels.HasMomentum : 0);
+                k.RmsProp(_total, parameters, gradients, State("square_avg"), State("grad_avg"), State("momentum_buffer"), h);
+                break;
+            }
+            case Adagrad ada:
+            {
+                var o = ada.Options;
+                h.Lr = Host.LearningRate / (1 + (_step - 1) * o.LrDecay);
+                h.Eps = o.Eps;
+                h.WeightDecay = o.WeightDecay;
+                k.Adagrad(_total, parameters, gradients, State("sum"), h);
+                break;
+            }
+        }
+    }
+
+    /// <summary>Copies the state buffers and step counts back into the host optimizer.</summary>
+    public void Download()
+    {
+        var flat = new float[_total];
+        foreach (var (_, host, device) in _state)
+        {
+            device.AsArrayView().CopyToCPU(flat.AsSpan());
+            for (int i = 0; i < host.Length; i++) flat.AsSpan(_offsets[i], host[i].Length).CopyTo(host[i]);
+        }
+        Array.Fill(Host.Steps, _step);
+    }
+
+    public void Dispose()
+    {
+        foreach (var s in _state) s.Device.Dispose();
+        _dummy.Dispose();
+    }
+}

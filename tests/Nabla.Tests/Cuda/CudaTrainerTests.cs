@@ -1,0 +1,175 @@
+using Nabla.Cuda.Training;
+using Nabla.Data;
+using Nabla.Losses;
+using Nabla.NN;
+using Nabla.Optim;
+using Nabla.Tensors;
+using Nabla.Training;
+
+namespace Nabla.Tests.Cuda;
+
+/// <summary>
+/// The CUDA trainer's fused step (on ILGPU's CPU accelerator) against the CPU trainer on the same model, data,
+/// shuffle and optimizer: parameters, optimizer state, losses and accuracies agree to 1e-5 relative. Sizes are
+/// small because the CPU accelerator takes milliseconds per launch.
+/// </summary>
+[Collection("Cuda")]
+public sealed class CudaTrainerTests(SimulatorFixture sim)
+{
+    private static TensorDataset Blobs(int count, int features, int classes, ulong seed)
+    {
+        var rng = new Rng(seed);
+        var x = new float[count * features];
+        var y = new int[count];
+        for (int i = 0; i < count; i++)
+        {
+            y[i] = i % classes;
+            for (int f = 0; f < features; f++) x[i * features + f] = (f % classes == y[i] ? 0.8f : 0f) + 0.5f * (float)rng.NextGaussian();
+        }
+        return new TensorDataset(x, y, features, [.. Enumerable.Range(0, classes).Select(c => $"c{c}")]);
+    }
+
+    private static void Close(ReadOnlySpan<float> expected, ReadOnlySpan<float> actual, string what, float rel = 1e-5f)
+    {
+        Assert.Equal(expected.Length, actual.Length);
+        for (int i = 0; i < expected.Length; i++)
+            Assert.True(Math.Abs(expected[i] - actual[i]) <= rel * Math.Max(1f, Math.Abs(expected[i])),
+                $"{what}[{i}]: cpu {expected[i]}, cuda {actual[i]}");
+    }
+
+    private sealed record Run(Sequential Model, Optimizer Optimizer, List<EpochMetrics> Epochs, EvalResult Test);
+
+    /// <summary>Trains the same run on the CPU trainer and on the CUDA trainer.</summary>
+    private (Run Cpu, Run Cuda) Both(MlpArchitecture arch, Func<IReadOnlyList<Tensor>, Optimizer> optimizer, int epochs,
+        int batch = 16, float maxGradNorm = 0, Func<Sequential>? build = null)
+    {
+        var data = Blobs(48, arch.Inputs, arch.Classes, 7);
+        Run Train(bool cuda)
+        {
+            var model = build?.Invoke() ?? arch.Create(new Rng(3));
+            var opt = optimizer(model.Parameters());
+            var loader = DataLoader.Shuffled(data, batch, new Rng(11));
+            var history = new List<EpochMetrics>();
+            if (!cuda)
+            {
+                var t = new Trainer(model, new CrossEntropyLoss(), opt, arch.Inputs, batch) { MaxGradNorm = maxGradNorm };
+                for (int e = 0; e < epochs; e++) history.Add(t.TrainEpoch(loader));
+                return new Run(model, opt, history, t.Test(new DataLoader(data, batch)));
+            }
+            using var device = new DeviceDataset(sim.Backend, data);
+            using var g = new CudaTrainer(sim.Backend, model, opt, arch.Inputs, batch) { MaxGradNorm = maxGradNorm };
+            for (int e = 0; e < epochs; e++) history.Add(g.TrainEpoch(device, loader));
+            var test = g.Test(device);
+            g.SyncToHost();
+            return new Run(model, opt, history, test);
+        }
+        return (Train(false), Train(true));
+    }
+
+    private static void Same(Run cpu, Run cuda, float rel = 1e-5f)
+    {
+        var pc = cpu.Model.Parameters();
+        var pg = cuda.Model.Parameters();
+        for (int i = 0; i < pc.Count(); i++) Close(pc[i].Data, pg[i].Data, $"parameter {i}", rel);
+        for (int e = 0; e < cpu.Epochs.Count; e++)
+        {
+            Assert.Equal(cpu.Epochs[e].TrainAccuracy, cuda.Epochs[e].TrainAccuracy);
+            Assert.Equal(cpu.Epochs[e].TrainLoss, cuda.Epochs[e].TrainLoss, 1e-5);
+        }
+        Assert.Equal(cpu.Test.Correct, cuda.Test.Correct);
+        Assert.Equal(cpu.Test.Loss, cuda.Test.Loss, 1e-5);
+        Assert.Equal(cpu.Optimizer.Steps, cuda.Optimizer.Steps);
+        var sc = cpu.Optimizer.State().ToList();
+        var sg = cuda.Optimizer.State().ToList();
+        Assert.Equal(sc.Select(s => s.Name), sg.Select(s => s.Name));
+        for (int s = 0; s < sc.Count; s++)
+            for (int i = 0; i < sc[s].Buffers.Length; i++) Close(sc[s].Buffers[i], sg[s].Buffers[i], sc[s].Name, rel);
+    }
+
+    [Fact]
+    public void Textbook_shaped_sigmoid_mlp_with_sgd_matches_the_cpu_trainer()
+    {
+        var (cpu, cuda) = Both(new MlpArchitecture(20, [8], ActivationKind.Sigmoid, 4), p => new Sgd(p, new SgdOptions(0.5f)), epochs: 2);
+        Same(cpu, cuda);
+        Assert.NotEqual(cpu.Epochs[0].TrainLoss, cpu.Epochs[1].TrainLoss); // it trained
+    }
+
+    [Fact]
+    public void Wide_layers_take_the_gemm_path_and_match_the_cpu_trainer()
+    {
+        var arch = new MlpArchitecture(70, [80, 66], ActivationKind.Relu, 5);
+        var m = arch.Create(new Rng(1));
+        using (var probe = new CudaTrainer(sim.Backend, m, new Sgd(m.Parameters()), 70, 4))
+            Assert.Equal([false, false, true], probe.FusedLayers);
+        var (cpu, cuda) = Both(arch, p => new Adam(p, new AdamOptions(1e-2f)), epochs: 1);
+        Same(cpu, cuda, 1e-4f);
+    }
+
+    [Theory]
+    [InlineData("sgd-momentum")]
+    [InlineData("adam-amsgrad")]
+    [InlineData("adamw")]
+    [InlineData("rmsprop-centered")]
+    [InlineData("adagrad")]
+    [InlineData("sgd-l1")]
+    public void Every_optimizer_kernel_matches_its_host_optimizer(string which)
+    {
+        Func<IReadOnlyList<Tensor>, Optimizer> make = which switch
+        {
+            "sgd-momentum" => p => new Sgd(p, new SgdOptions(0.1f, Momentum: 0.9f, WeightDecay: 1e-3f, Nesterov: true)),
+            "adam-amsgrad" => p => new Adam(p, new AdamOptions(1e-2f, WeightDecay: 1e-3f, Amsgrad: true)),
+            "adamw" => p => new AdamW(p),
+            "rmsprop-centered" => p => new RmsProp(p, new RmsPropOptions(1e-2f, Momentum: 0.5f, Centered: true, WeightDecay: 1e-3f)),
+            "adagrad" => p => new Adagrad(p, new AdagradOptions(1e-1f, LrDecay: 0.01f, InitialAccumulatorValue: 0.1f)),
+            _ => p => new Sgd(p, new SgdOptions(0.1f)) { L1Penalty = 1e-3f },
+        };
+        var (cpu, cuda) = Both(new MlpArchitecture(12, [6], ActivationKind.Tanh, 3), make, epochs: 1);
+        Same(cpu, cuda, 1e-4f);
+    }
+
+    [Fact]
+    public void Gradient_clipping_on_the_device_matches_the_host()
+    {
+        var (cpu, cuda) = Both(new MlpArchitecture(12, [6], ActivationKind.Sigmoid, 3), p => new Sgd(p, new SgdOptions(1f)), epochs: 1, maxGradNorm: 0.05f);
+        Same(cpu, cuda);
+    }
+
+    [Fact]
+    public void A_linear_without_bias_trains_the_same()
+    {
+        Sequential Build() { var r = new Rng(3); return new Sequential(new Linear(12, 6, r, bias: false), new Relu(), new Linear(6, 3, r)); }
+        var (cpu, cuda) = Both(new MlpArchitecture(12, [6], ActivationKind.Relu, 3), p => new Sgd(p, new SgdOptions(0.3f)), epochs: 1, build: Build);
+        Same(cpu, cuda);
+    }
+
+    [Fact]
+    public void Switching_from_sgd_to_adam_as_the_textbook_does_matches_the_cpu()
+    {
+        var arch = new MlpArchitecture(20, [8], ActivationKind.Sigmoid, 4);
+        var data = Blobs(32, 20, 4, 5);
+        var a = arch.Create(new Rng(9));
+        var b = arch.Create(new Rng(9));
+        var ta = new Trainer(a, new CrossEntropyLoss(), new Sgd(a.Parameters(), new SgdOptions(0.1f)), 20, 16);
+        ta.TrainEpoch(DataLoader.Shuffled(data, 16, new Rng(1)));
+        ta.Optimizer = new Adam(a.Parameters());
+        ta.TrainEpoch(DataLoader.Shuffled(data, 16, new Rng(2)));
+        using var dd = new DeviceDataset(sim.Backend, data);
+        using var tb = new CudaTrainer(sim.Backend, b, new Sgd(b.Parameters(), new SgdOptions(0.1f)), 20, 16);
+        tb.TrainEpoch(dd, DataLoader.Shuffled(data, 16, new Rng(1)));
+        tb.Optimizer = new Adam(b.Parameters());
+        tb.TrainEpoch(dd, DataLoader.Shuffled(data, 16, new Rng(2)));
+        tb.SyncToHost();
+        for (int i = 0; i < a.Parameters().Count(); i++) Close(a.Parameters()[i].Data, b.Parameters()[i].Data, "parameter");
+    }
+
+    [Fact]
+    public void Layers_without_a_kernel_are_refused_by_name()
+    {
+        var r = new Rng(1);
+        var dropout = new Sequential(new Linear(4, 4, r), new Relu(), new Dropout(0.5f, r), new Linear(4, 2, r));
+        var e = Assert.Throws<NotSupportedException>(() => new CudaTrainer(sim.Backend, dropout, new Sgd(dropout.Parameters()), 4, 2));
+        Assert.Contains("Dropout", e.Message);
+        var softmax = new Sequential(new Linear(4, 2, r), new Softmax());
+        Assert.Throws<NotSupportedException>(() => new CudaTrainer(sim.Backend, softmax, new Sgd(softmax.Parameters()), 4, 2));
+    }
+}
