@@ -6,6 +6,9 @@ namespace Nabla.Cli;
 /// <summary>Options shared by several commands, and the parsing helpers that validate values.</summary>
 internal static class CommonOptions
 {
+    /// <summary>Set by tests (per async flow) to run --device cuda/auto on the simulator.</summary>
+    internal static readonly AsyncLocal<bool> Simulate = new();
+
     public static Option<string> Dataset() => new Option<string>("--dataset")
     {
         Description = "fashion-mnist, mnist or csv",
@@ -33,11 +36,21 @@ internal static class CommonOptions
 
     public static Option<string?> Data() => new("--data") { Description = "Folder with the dataset files (default: $NABLA_DATA, the cache, /usr/share/datasets, then download)" };
 
-    public static Option<string> Device() => new Option<string>("--device")
+    public static Option<string> Device()
     {
-        Description = "Where to compute: auto (CUDA if present, else CPU), cpu, cuda",
-        DefaultValueFactory = _ => "auto",
-    }.AcceptOnlyFromAmong("auto", "cpu", "cuda");
+        var device = new Option<string>("--device")
+        {
+            Description = "Where to compute: auto (CUDA if present, else CPU), cpu, cuda or cuda:N",
+            DefaultValueFactory = _ => "auto",
+        };
+        device.Validators.Add(r =>
+        {
+            if (r.Tokens.Count == 0 || r.Tokens[^1].Value == "auto") return;
+            try { Devices.Device.Parse(r.Tokens[^1].Value); }
+            catch (FormatException) { r.AddError($"--device: '{r.Tokens[^1].Value}' is not a device; use auto, cpu, cuda or cuda:N."); }
+        });
+        return device;
+    }
 
     public static Option<int> Threads() => Positive(new Option<int>("--threads")
     {
@@ -96,8 +109,12 @@ internal static class CommonOptions
         return widths;
     }
 
-    /// <summary>Applies --threads and --gemm and resolves --device; prints "Using device: …" as the textbook does.</summary>
-    public static void SetUp(int threads, string device, string gemm, TextWriter output, bool quiet = false)
+    /// <summary>
+    /// Applies --threads and --gemm and resolves --device: the CUDA backend to train on, or null for the CPU. Prints
+    /// "Using device: cpu" as the textbook does; a CUDA choice is announced by <see cref="Accelerate"/>.
+    /// </summary>
+    /// <exception cref="UsageException">--device cuda where no CUDA GPU is usable; the message says why.</exception>
+    public static Cuda.CudaBackend? SetUp(int threads, string device, string gemm, TextWriter output, bool quiet = false)
     {
         Compute.WorkerPool.Default = new Compute.WorkerPool(threads);
         if (gemm == "openblas")
@@ -107,9 +124,51 @@ internal static class CommonOptions
             Tensors.Kernels.Gemm.Provider = Tensors.Kernels.GemmProvider.OpenBlas;
             if (!quiet) output.WriteLine("GEMM: OpenBLAS (cblas_sgemm)");
         }
-        if (device == "cuda")
-            throw new UsageException("--device cuda: this build has no CUDA backend yet; use --device cpu (or auto).");
-        if (!quiet) output.WriteLine("Using device: cpu");
+        if (device == "cpu")
+        {
+            if (!quiet) output.WriteLine("Using device: cpu");
+            return null;
+        }
+        // NABLA_CUDA_SIMULATOR=1 (or a test setting Simulate) runs "cuda" on ILGPU's CPU accelerator: the whole
+        // --device cuda path, testable without a GPU. Slow (milliseconds per launch): for small data only.
+        if (Simulate.Value || Environment.GetEnvironmentVariable("NABLA_CUDA_SIMULATOR") == "1") return Cuda.CudaBackend.OpenSimulator();
+        if (!Cuda.CudaBackend.IsAvailable(out string reason))
+        {
+            if (device != "auto") throw new UsageException($"--device {device}: {reason}. Use --device cpu (or auto).");
+            if (!quiet) output.WriteLine($"Using device: cpu ({reason})");
+            return null;
+        }
+        try
+        {
+            return Cuda.CudaBackend.Open(device == "auto" ? 0 : Devices.Device.Parse(device).Index);
+        }
+        catch (InvalidOperationException e)
+        {
+            throw new UsageException($"--device {device}: {e.Message}");
+        }
+    }
+
+    /// <summary>
+    /// Moves <paramref name="trainer"/>'s epochs onto <paramref name="gpu"/> (when one was chosen) and says so. With
+    /// --device auto, a model the CUDA trainer cannot run stays on the CPU, with the reason printed.
+    /// </summary>
+    /// <exception cref="UsageException">--device cuda was asked for explicitly and the model cannot run there.</exception>
+    public static void Accelerate(Training.Trainer trainer, Cuda.CudaBackend? gpu, string device, int features, int batch, TextWriter output)
+    {
+        if (gpu is null) return;
+        try
+        {
+            trainer.Accelerator = new Cuda.Training.CudaAccelerator(gpu, trainer.Model, trainer.Optimizer, features, batch);
+            output.WriteLine($"Using device: {gpu.Description}");
+        }
+        catch (NotSupportedException e) when (device == "auto")
+        {
+            output.WriteLine($"Using device: cpu (CUDA cannot run this model: {e.Message})");
+        }
+        catch (NotSupportedException e)
+        {
+            throw new UsageException($"--device {device}: {e.Message}");
+        }
     }
 
     public static string F(double v, int decimals) => v.ToString("F" + decimals, CultureInfo.InvariantCulture);

@@ -36,7 +36,7 @@ internal static class SeedCommand
 
     private static int Run(string? dataDir, string device, int threads, string gemm, bool json, ulong seed, string? save, TextWriter o)
     {
-        CommonOptions.SetUp(threads, device, gemm, o);
+        using var gpu = CommonOptions.SetUp(threads, device, gemm, o);
         var loadClock = Stopwatch.StartNew();
         var (train, test, source) = DataSets.Load("fashion-mnist", dataDir);
         o.WriteLine($"Fashion-MNIST: {train.Count:N0} training and {test.Count:N0} test images from {source} ({CommonOptions.F(loadClock.Elapsed.TotalSeconds, 2)} s)");
@@ -47,6 +47,7 @@ internal static class SeedCommand
         var trainLoader = DataLoader.Shuffled(train, batch, new Rng(seed ^ 0x5DEECE66DUL));
         var testLoader = new DataLoader(test, batch);
         var trainer = new Trainer(model, new CrossEntropyLoss(), new Sgd(model.Parameters(), new SgdOptions(1e-3f)), train.Features, batch);
+        CommonOptions.Accelerate(trainer, gpu, device, train.Features, batch, o);
         o.WriteLine(model);
 
         var epochs = new JsonArray();
@@ -87,6 +88,7 @@ internal static class SeedCommand
                 ["seed"] = seed,
                 ["threads"] = threads,
                 ["gemm"] = gemm,
+                ["device"] = trainer.Accelerator?.Description ?? "cpu",
                 ["epochs"] = epochs,
             };
             o.WriteLine(obj.ToJsonString());

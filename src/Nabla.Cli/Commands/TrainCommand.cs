@@ -97,7 +97,7 @@ internal static class TrainCommand
         string? save = files.Save;
         var console = o;
         if (files.Quiet) o = TextWriter.Null; // progress and summaries off; the result lines go to `console`
-        CommonOptions.SetUp(threads, device, gemm, o);
+        using var gpu = CommonOptions.SetUp(threads, device, gemm, o);
         var (train, test, source) = DataSets.Load(datasetName, dataDir);
         o.WriteLine($"{datasetName}: {train.Count:N0} training and {test.Count:N0} test samples from {source}");
         IDataset fitSet = train;
@@ -113,6 +113,9 @@ internal static class TrainCommand
         var model = architecture.Create(new Rng(c.Seed), dropoutRng);
         var opt = OptimizerFactory.Create(c.Optimizer, model.Parameters(), c.LearningRate, c.Momentum, c.WeightDecay, c.L1);
         var trainer = new Trainer(model, new CrossEntropyLoss(), opt, train.Features, c.BatchSize);
+        CommonOptions.Accelerate(trainer, gpu, device, train.Features, c.BatchSize, o);
+        if (trainer.Accelerator is not null && files.CheckpointDir is not null && files.CheckpointEvery > 0)
+            throw new UsageException("--checkpoint-every: on CUDA, checkpoints are written at each epoch's end (the weights stay on the device mid-epoch); drop --checkpoint-every or use --device cpu.");
         o.WriteLine(ModelSummary.Format(model, train.Features));
         o.WriteLine($"{c.Optimizer} (lr = {opt.LearningRate.ToString(CultureInfo.InvariantCulture)}), batch {c.BatchSize}, up to {c.Epochs} epochs");
 
@@ -208,6 +211,7 @@ internal static class TrainCommand
                 ["train_seconds"] = Math.Round(history.Sum(m => m.Seconds), 3),
                 ["total_seconds"] = Math.Round(SeedCommand.ProcessSeconds(), 3),
                 ["gemm"] = gemm,
+                ["device"] = trainer.Accelerator?.Description ?? "cpu",
             };
             o.WriteLine(obj.ToJsonString());
         }

@@ -143,6 +143,13 @@ public sealed class CudaTrainer : IDisposable
         foreach (var (t, at) in _arena) _params.AsArrayView().SubView(at, t.Size).CopyFromCPU((ReadOnlySpan<float>)t.Data);
     }
 
+    /// <summary>Copies the host model's parameters and the host optimizer's state to the device.</summary>
+    public void UploadAll()
+    {
+        UploadModel();
+        _optimizer.Upload();
+    }
+
     /// <summary>Copies the parameters and the optimizer's state and step counts back into the host objects.</summary>
     public void SyncToHost()
     {
@@ -153,10 +160,10 @@ public sealed class CudaTrainer : IDisposable
     /// <summary>
     /// One pass over <paramref name="data"/> in the order of <paramref name="loader"/>'s sampler and with its batch
     /// size (the loader's own batches are not built). <paramref name="afterStep"/> gets the batches launched so far
-    /// (for progress; it does not wait for the device).
+    /// (for progress; it does not wait for the device). A resumed epoch skips its first <paramref name="skipBatches"/>.
     /// </summary>
     /// <exception cref="TrainingDivergedException">The epoch's loss is NaN or infinite.</exception>
-    public EpochMetrics TrainEpoch(DeviceDataset data, DataLoader loader, Action<int>? afterStep = null)
+    public EpochMetrics TrainEpoch(DeviceDataset data, DataLoader loader, Action<int>? afterStep = null, int skipBatches = 0)
     {
         Check(data, loader.BatchSize);
         _clock.Restart();
@@ -164,7 +171,7 @@ public sealed class CudaTrainer : IDisposable
         _stats.MemSetToZero();
         int batches = loader.DropLast ? data.Count / loader.BatchSize : (data.Count + loader.BatchSize - 1) / loader.BatchSize;
         int seen = 0;
-        for (int b = 0; b < batches; b++)
+        for (int b = skipBatches; b < batches; b++)
         {
             int size = Math.Min(loader.BatchSize, data.Count - b * loader.BatchSize);
             Step(data, b * loader.BatchSize, size);

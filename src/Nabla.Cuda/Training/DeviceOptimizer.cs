@@ -34,18 +34,23 @@ internal sealed class DeviceOptimizer : IDisposable
         for (int i = 0; i < _offsets.Length; i++)
             _offsets[i] = arena.TryGetValue(host.Parameters[i], out int at) ? at
                 : throw new ArgumentException($"Optimizer parameter {i} ({host.Parameters[i].Shape}) is not one of the model's.");
-        _step = host.Steps.Length == 0 ? 0 : host.Steps.Max();
-        if (host.Steps.Any(s => s != _step))
-            throw new NotSupportedException("The optimizer's parameters have taken different numbers of steps; the CUDA trainer steps them together.");
-        foreach (var (name, buffers) in host.State())
-        {
-            var device = backend.AllocateRaw<float>(total);
-            var flat = new float[total];
-            for (int i = 0; i < buffers.Length; i++) buffers[i].CopyTo(flat, _offsets[i]);
-            device.AsArrayView().CopyFromCPU(flat.AsSpan());
-            _state.Add((name, buffers, device));
-        }
+        foreach (var (name, buffers) in host.State()) _state.Add((name, buffers, backend.AllocateRaw<float>(total)));
         _dummy = backend.AllocateRaw<float>(1);
+        Upload();
+    }
+
+    /// <summary>Copies the host optimizer's state buffers and step count to the device (after a checkpoint restore, say).</summary>
+    public void Upload()
+    {
+        _step = Host.Steps.Max();
+        if (Host.Steps.Any(s => s != _step))
+            throw new NotSupportedException("The optimizer's parameters have taken different numbers of steps; the CUDA trainer steps them together.");
+        var flat = new float[_total];
+        foreach (var (_, host, device) in _state)
+        {
+            for (int i = 0; i < host.Length; i++) host[i].CopyTo(flat, _offsets[i]);
+            device.AsArrayView().CopyFromCPU(flat.AsSpan());
+        }
     }
 
     public Optimizer Host { get; }

@@ -50,6 +50,12 @@ public sealed class Trainer
     /// <summary>Epochs trained so far (numbers the next epoch's metrics).</summary>
     public int EpochCount { get; private set; }
 
+    /// <summary>
+    /// When set, epochs and evaluations run there (<c>--device cuda</c>) instead of on the CPU engine; the step-level
+    /// <see cref="Step"/> stays on the CPU.
+    /// </summary>
+    public ITrainingAccelerator? Accelerator { get; set; }
+
     /// <summary>Called by <see cref="Fit"/> before each epoch with its 0-based index (checkpoints record the shuffle state here).</summary>
     public Action<int>? BeforeEpoch { get; set; }
 
@@ -65,6 +71,14 @@ public sealed class Trainer
     public EpochMetrics TrainEpoch(DataLoader loader, int skipBatches = 0, Action<int>? afterStep = null)
     {
         Model.Train();
+        if (Accelerator is not null)
+        {
+            var m = Accelerator.TrainEpoch(loader, Optimizer, MaxGradNorm, skipBatches, afterStep);
+            StepCount += loader.BatchCount - skipBatches;
+            EpochCount++;
+            LastLoss = (float)m.TrainLoss;
+            return m with { Epoch = EpochCount };
+        }
         _clock.Restart();
         double lossSum = 0;
         int correct = 0, seen = 0, batchIndex = 0;
@@ -122,6 +136,7 @@ public sealed class Trainer
     /// <summary>The textbook's <c>test</c>: loss and accuracy in evaluation mode, without updating.</summary>
     public EvalResult Test(DataLoader loader)
     {
+        if (Accelerator is not null) return Accelerator.Test(loader);
         Model.Eval();
         _clock.Restart();
         double lossSum = 0;

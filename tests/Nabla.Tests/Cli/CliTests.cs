@@ -66,12 +66,14 @@ public class CliTests
         Assert.Single(err.Trim().Split('\n'));
     }
 
-    [Fact]
-    public void DeviceCuda_ClearMessage()
+    [SkippableFact]
+    public void DeviceCuda_WithoutGpu_ClearMessage()
     {
+        Skip.If(Nabla.Cuda.CudaBackend.IsAvailable(out _), "This machine has a CUDA GPU: --device cuda would run.");
         var (code, _, err) = Run("seed", "--device", "cuda");
         Assert.Equal(2, code);
-        Assert.Contains("no CUDA backend", err);
+        Assert.Contains("no CUDA device", err);
+        Assert.Contains("--device cpu", err);
     }
 
     [Fact]

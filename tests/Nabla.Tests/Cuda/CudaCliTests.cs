@@ -1,0 +1,81 @@
+using System.Text.Json;
+using Nabla.Cli;
+using Nabla.Devices;
+
+namespace Nabla.Tests.Cuda;
+
+/// <summary>
+/// <c>nabla train --device cuda</c> end to end on the simulator: the same run as <c>--device cpu</c> (same
+/// accuracy, loss to 1e-5), and the device is named in the output.
+/// </summary>
+[Collection("Cuda")]
+public sealed class CudaCliTests(SimulatorFixture sim)
+{
+    private static void WriteCsv(string path, int rows, int seed)
+    {
+        var rng = new Nabla.Tensors.Rng((ulong)seed);
+        var lines = new List<string> { "label," + string.Join(',', Enumerable.Range(1, 16).Select(i => $"pixel{i}")) };
+        for (int r = 0; r < rows; r++)
+        {
+            int label = r % 3;
+            lines.Add(label + "," + string.Join(',', Enumerable.Range(0, 16).Select(j => (j / 5 == label ? 150 : 60) + rng.NextInt(80))));
+        }
+        File.WriteAllLines(path, lines);
+    }
+
+    private static (int Code, string Out, string Err) Train(string dir, string device, params string[] extra)
+    {
+        var o = new StringWriter();
+        var e = new StringWriter();
+        CommonOptions.Simulate.Value = true;
+        try
+        {
+            int code = Program.Run(["train", "--dataset", "csv", "--data", dir, "--hidden", "8", "--epochs", "3", "--batch-size", "16",
+                "--optimizer", "adam", "--lr", "0.01", "--threads", "1", "--device", device, "--json", .. extra], o, e);
+            return (code, o.ToString(), e.ToString());
+        }
+        finally
+        {
+            CommonOptions.Simulate.Value = false;
+        }
+    }
+
+    [Fact]
+    public void Train_on_cuda_matches_train_on_cpu()
+    {
+        using var dir = new Nabla.Tests.Testing.TempDir();
+        WriteCsv(dir.File("t_train.csv"), 96, 1);
+        WriteCsv(dir.File("t_test.csv"), 30, 2);
+        var cpu = Train(dir.Path, "cpu");
+        var cuda = Train(dir.Path, "cuda", "--save", dir.File("m.safetensors"));
+        Backends.Register(sim.Backend); // the command's own simulator took cuda:0 while it ran
+        Assert.True(cpu.Code == 0, cpu.Err);
+        Assert.True(cuda.Code == 0, cuda.Err);
+        Assert.Contains("Using device: cuda:0", cuda.Out);
+        using var a = JsonDocument.Parse(cpu.Out.Trim().Split('\n')[^1]);
+        using var b = JsonDocument.Parse(cuda.Out.Trim().Split('\n')[^1]);
+        Assert.Equal(a.RootElement.GetProperty("test_accuracy").GetDouble(), b.RootElement.GetProperty("test_accuracy").GetDouble());
+        Assert.Equal(a.RootElement.GetProperty("test_loss").GetDouble(), b.RootElement.GetProperty("test_loss").GetDouble(), 1e-5);
+        var ea = a.RootElement.GetProperty("epochs");
+        var eb = b.RootElement.GetProperty("epochs");
+        for (int i = 0; i < 3; i++)
+            Assert.Equal(ea[i].GetProperty("train_loss").GetDouble(), eb[i].GetProperty("train_loss").GetDouble(), 1e-5);
+        Assert.True(File.Exists(dir.File("m.safetensors"))); // the trained weights came back to the host and were saved
+    }
+
+    [Fact]
+    public void Cuda_refuses_what_it_cannot_run_but_auto_falls_back_to_cpu()
+    {
+        using var dir = new Nabla.Tests.Testing.TempDir();
+        WriteCsv(dir.File("t_train.csv"), 48, 1);
+        WriteCsv(dir.File("t_test.csv"), 12, 2);
+        var refused = Train(dir.Path, "cuda", "--dropout", "0.3");
+        var auto = Train(dir.Path, "auto", "--dropout", "0.3");
+        Backends.Register(sim.Backend);
+        Assert.Equal(2, refused.Code);
+        Assert.StartsWith("nabla: error: --device cuda:", refused.Err);
+        Assert.Contains("Dropout", refused.Err);
+        Assert.True(auto.Code == 0, auto.Err);
+        Assert.Contains("Using device: cpu (CUDA cannot run this model", auto.Out);
+    }
+}
