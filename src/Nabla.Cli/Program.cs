@@ -26,6 +26,7 @@ public static class Program
             ExportCommand.Create(stdout),
             PredictCommand.Create(stdout),
             CompareCommand.Create(stdout),
+            DevicesCommand.Create(stdout),
         };
         var parsed = root.Parse(args);
         var config = new InvocationConfiguration { Output = stdout, Error = stderr, EnableDefaultExceptionHandler = false };

@@ -79,3 +79,28 @@ public sealed class CudaCliTests(SimulatorFixture sim)
         Assert.Contains("Using device: cpu (CUDA cannot run this model", auto.Out);
     }
 }
+
+/// <summary><c>nabla devices</c> says what --device auto picks, and --check refuses clearly without a GPU.</summary>
+public sealed class DevicesCommandTests
+{
+    [Fact]
+    public void Devices_json_names_the_cpu_and_the_auto_choice()
+    {
+        var o = new StringWriter();
+        Assert.Equal(0, Program.Run(["devices", "--json"], o, new StringWriter()));
+        using var doc = JsonDocument.Parse(o.ToString().Trim());
+        Assert.StartsWith("cpu:", doc.RootElement.GetProperty("cpu").GetString());
+        bool cuda = Nabla.Cuda.CudaBackend.IsAvailable(out _);
+        Assert.Equal(cuda, doc.RootElement.GetProperty("cuda_available").GetBoolean());
+        Assert.Equal(cuda ? "cuda:0" : "cpu", doc.RootElement.GetProperty("auto").GetString());
+    }
+
+    [SkippableFact]
+    public void Check_without_a_gpu_is_a_usage_error()
+    {
+        Skip.If(Nabla.Cuda.CudaBackend.IsAvailable(out _), "This machine has a CUDA GPU.");
+        var e = new StringWriter();
+        Assert.Equal(2, Program.Run(["devices", "--check"], new StringWriter(), e));
+        Assert.StartsWith("nabla: error: --check needs a CUDA device", e.ToString());
+    }
+}
