@@ -18,15 +18,13 @@ internal sealed class DeviceKernels(Accelerator accelerator)
     private Action<Index1D, ArrayView<float>, ArrayView<float>, int, int>? _softmaxRows;
     private Action<KernelConfig, ArrayView<float>, int, ArrayView<float>>? _sum;
     private Action<KernelConfig, ArrayView<float>, int, ArrayView<float>, int, ArrayView<float>, int, int, int, int, int, int>? _tiledGemm;
-    private Action<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, int, int, int>? _linearForward;
-    private Action<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, int, int, int>? _linearBackwardWeights;
-    private Action<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, int, int, int>? _linearBackwardInput;
-    private Action<Index1D, ArrayView<float>, ArrayView<int>, int, ArrayView<float>, float, int, ArrayView<double>>? _softmaxCrossEntropy;
-    private Action<Index1D, ArrayView<float>, ArrayView<int>, ArrayView<int>, int, int, ArrayView<float>, ArrayView<int>>? _gather;
-    private Action<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, OptimizerKernels.Hyper>? _sgd;
-    private Action<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, OptimizerKernels.Hyper>? _adam;
-    private Action<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, OptimizerKernels.Hyper>? _rmsProp;
-    private Action<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, OptimizerKernels.Hyper>? _adagrad;
+    private Action<Index1D, ArrayView<float>, ArrayView<int>, ArrayView<float>, ArrayView<float>, LayerArgs>? _layerForward;
+    private Action<Index1D, ArrayView<float>, ArrayView<int>, ArrayView<float>, ArrayView<float>, ArrayView<int>, ArrayView<float>, LayerArgs, LossArgs, ArrayView<double>>? _layerForwardLoss;
+    private Action<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<int>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, LayerArgs, OptimizerKernels.Hyper, int>? _layerWeights;
+    private Action<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, LayerArgs>? _layerInput;
+    private Action<Index1D, ArrayView<float>, ArrayView<int>, ArrayView<int>, int, ArrayView<float>, LossArgs, ArrayView<double>>? _softmaxCrossEntropy;
+    private Action<Index1D, ArrayView<float>, ArrayView<int>, int, int, ArrayView<float>>? _gather;
+    private Action<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, int, OptimizerKernels.Hyper>? _update;
     private Action<Index1D, ArrayView<float>, ArrayView<float>, float>? _clip;
     private Action<Index1D, ArrayView<float>, ArrayView<float>>? _square;
 
@@ -59,32 +57,26 @@ internal sealed class DeviceKernels(Accelerator accelerator)
     public Action<KernelConfig, ArrayView<float>, int, ArrayView<float>, int, ArrayView<float>, int, int, int, int, int, int> TiledGemm =>
         _tiledGemm ??= accelerator.LoadStreamKernel<ArrayView<float>, int, ArrayView<float>, int, ArrayView<float>, int, int, int, int, int, int>(GemmKernels.Tiled);
 
-    public Action<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, int, int, int> LinearForward =>
-        _linearForward ??= accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, int, int, int>(LayerKernels.LinearForward);
+    public Action<Index1D, ArrayView<float>, ArrayView<int>, ArrayView<float>, ArrayView<float>, LayerArgs> LayerForward =>
+        _layerForward ??= accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<int>, ArrayView<float>, ArrayView<float>, LayerArgs>(LayerKernels.Forward);
 
-    public Action<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, int, int, int> LinearBackwardWeights =>
-        _linearBackwardWeights ??= accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, int, int, int>(LayerKernels.LinearBackwardWeights);
+    public Action<Index1D, ArrayView<float>, ArrayView<int>, ArrayView<float>, ArrayView<float>, ArrayView<int>, ArrayView<float>, LayerArgs, LossArgs, ArrayView<double>> LayerForwardLoss =>
+        _layerForwardLoss ??= accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<int>, ArrayView<float>, ArrayView<float>, ArrayView<int>, ArrayView<float>, LayerArgs, LossArgs, ArrayView<double>>(LayerKernels.ForwardLoss);
 
-    public Action<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, int, int, int> LinearBackwardInput =>
-        _linearBackwardInput ??= accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, int, int, int>(LayerKernels.LinearBackwardInput);
+    public Action<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<int>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, LayerArgs, OptimizerKernels.Hyper, int> LayerWeights =>
+        _layerWeights ??= accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<int>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, LayerArgs, OptimizerKernels.Hyper, int>(LayerKernels.Weights);
 
-    public Action<Index1D, ArrayView<float>, ArrayView<int>, int, ArrayView<float>, float, int, ArrayView<double>> SoftmaxCrossEntropy =>
-        _softmaxCrossEntropy ??= accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<int>, int, ArrayView<float>, float, int, ArrayView<double>>(LossKernels.SoftmaxCrossEntropy);
+    public Action<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, LayerArgs> LayerInput =>
+        _layerInput ??= accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, LayerArgs>(LayerKernels.Input);
 
-    public Action<Index1D, ArrayView<float>, ArrayView<int>, ArrayView<int>, int, int, ArrayView<float>, ArrayView<int>> Gather =>
-        _gather ??= accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<int>, ArrayView<int>, int, int, ArrayView<float>, ArrayView<int>>(DataKernels.Gather);
+    public Action<Index1D, ArrayView<float>, ArrayView<int>, ArrayView<int>, int, ArrayView<float>, LossArgs, ArrayView<double>> SoftmaxCrossEntropy =>
+        _softmaxCrossEntropy ??= accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<int>, ArrayView<int>, int, ArrayView<float>, LossArgs, ArrayView<double>>(LossKernels.SoftmaxCrossEntropy);
 
-    public Action<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, OptimizerKernels.Hyper> Sgd =>
-        _sgd ??= accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, OptimizerKernels.Hyper>(OptimizerKernels.Sgd);
+    public Action<Index1D, ArrayView<float>, ArrayView<int>, int, int, ArrayView<float>> Gather =>
+        _gather ??= accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<int>, int, int, ArrayView<float>>(DataKernels.Gather);
 
-    public Action<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, OptimizerKernels.Hyper> Adam =>
-        _adam ??= accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, OptimizerKernels.Hyper>(OptimizerKernels.Adam);
-
-    public Action<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, OptimizerKernels.Hyper> RmsProp =>
-        _rmsProp ??= accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, OptimizerKernels.Hyper>(OptimizerKernels.RmsProp);
-
-    public Action<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, OptimizerKernels.Hyper> Adagrad =>
-        _adagrad ??= accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, OptimizerKernels.Hyper>(OptimizerKernels.Adagrad);
+    public Action<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, int, OptimizerKernels.Hyper> Update =>
+        _update ??= accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, int, OptimizerKernels.Hyper>(OptimizerKernels.Update);
 
     public Action<Index1D, ArrayView<float>, ArrayView<float>, float> Clip =>
         _clip ??= accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, float>(OptimizerKernels.ClipByNorm);

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using ILGPU;
 using ILGPU.Runtime;
 using Nabla.Cuda.Kernels;
+using Act = Nabla.Cuda.Kernels.Act;
 using Nabla.Data;
 using Nabla.NN;
 using Nabla.Optim;
@@ -13,11 +14,14 @@ namespace Nabla.Cuda.Training;
 /// <summary>
 /// Trains an MLP (<c>Flatten?, (Linear, activation?)*, Linear</c> with cross-entropy) entirely on a CUDA device:
 /// parameters, gradients and optimizer state live in flat device arenas, the dataset is resident
-/// (<see cref="DeviceDataset"/>), and a step is a fixed handful of launches with no host synchronization — gather,
-/// one fused kernel per layer forward, the fused softmax–cross-entropy–gradient, two fused kernels per layer
-/// backward, one optimizer kernel. Narrow layers (either width ≤ <see cref="FusedWidth"/>) run GEMM-free kernels
-/// with bias and activation fused in; wide ones use cuBLAS (or the tiled GEMM) plus a fused epilogue.
-/// The host waits only at the end of an epoch or evaluation, for its loss and accuracy.
+/// (<see cref="DeviceDataset"/>), and a step is a fixed handful of launches with no host synchronization.
+/// Narrow layers (either width ≤ <see cref="FusedWidth"/>) run GEMM-free kernels with bias and activation fused in;
+/// the first reads its batch straight from the dataset through the shuffled order, a small output layer computes
+/// its logits inside the softmax–cross-entropy–gradient kernel, and the weight-gradient kernel applies the optimizer
+/// to each weight as its gradient is summed. The textbook's model thus takes 5 launches per step: forward of
+/// layer 1, output layer + loss, adjoint of layer 2, update of layer 2, update of layer 1. Wide layers use cuBLAS
+/// (or the tiled GEMM) plus fused epilogues and one optimizer launch each. The host waits only at the end of an
+/// epoch or evaluation, for its loss and accuracy.
 /// </summary>
 /// <remarks>
 /// The host <see cref="Sequential"/> and <see cref="Optimizer"/> stay the description of the run; call
@@ -29,14 +33,16 @@ public sealed class CudaTrainer : IDisposable
     /// <summary>Layers with a side at most this wide run the GEMM-free fused kernels.</summary>
     public const int FusedWidth = 64;
 
+    /// <summary>An output layer with at most this many weights computes its logits inside the loss kernel.</summary>
+    public const int FusedLossWork = 4_096;
+
     private readonly CudaBackend _gpu;
     private readonly DeviceLayer[] _layers;
     private readonly Dictionary<Tensor, int> _arena = new(ReferenceEqualityComparer.Instance);
     private readonly int _total;
     private readonly MemoryBuffer1D<float, Stride1D.Dense> _params, _grads, _normScratch, _normSq;
-    private readonly MemoryBuffer1D<float, Stride1D.Dense> _x;              // the gathered input batch
+    private readonly MemoryBuffer1D<float, Stride1D.Dense> _x;              // the gathered input batch (wide first layers)
     private readonly MemoryBuffer1D<float, Stride1D.Dense>[] _z, _dz;      // per layer: output, dℓ/d(pre-activation)
-    private readonly MemoryBuffer1D<int, Stride1D.Dense> _y;
     private readonly MemoryBuffer1D<double, Stride1D.Dense> _stats;
     private readonly double[] _hostStats = new double[2];
     private readonly Stopwatch _clock = new();
@@ -61,7 +67,6 @@ public sealed class CudaTrainer : IDisposable
         _x = gpu.AllocateRaw<float>(maxBatch * inputFeatures);
         _z = [.. _layers.Select(l => gpu.AllocateRaw<float>(maxBatch * l.Out))];
         _dz = [.. _layers.Select(l => gpu.AllocateRaw<float>(maxBatch * l.Out))];
-        _y = gpu.AllocateRaw<int>(maxBatch);
         _stats = gpu.AllocateRaw<double>(2);
         _optimizer = new DeviceOptimizer(gpu, optimizer, _arena, _total);
     }
@@ -92,6 +97,13 @@ public sealed class CudaTrainer : IDisposable
             _optimizer = next;
         }
     }
+
+    /// <summary>
+    /// Whether narrow layers fuse the dataset gather, the loss and the optimizer into their kernels (the default:
+    /// 5 launches per step for the textbook's model instead of 8). Off, every stage is its own launch — the plain
+    /// form the tests hold the fused one to.
+    /// </summary>
+    public bool FuseStep { get; set; } = true;
 
     /// <summary>Which layers run fused GEMM-free kernels (true) or GEMM + epilogue (false), in order.</summary>
     public IReadOnlyList<bool> FusedLayers => [.. _layers.Select(IsFused)];
@@ -198,9 +210,8 @@ public sealed class CudaTrainer : IDisposable
         for (int start = 0; start < data.Count; start += MaxBatch)
         {
             int size = Math.Min(MaxBatch, data.Count - start);
-            Gather(data, start, size);
-            Forward(size);
-            Loss(size, writeGrad: false);
+            if (!ReadsDatasetDirectly) Gather(data, start, size);
+            Forward(data, start, size, writeGrad: false);
         }
         var (lossSum, correct) = ReadStats();
         return new EvalResult(lossSum / Math.Max(data.Count, 1), (int)correct, data.Count, _clock.Elapsed.TotalSeconds);
@@ -220,85 +231,108 @@ public sealed class CudaTrainer : IDisposable
         return (_hostStats[0], _hostStats[1]);
     }
 
-    /// <summary>One training step on samples order[start, start+size) — launches only.</summary>
+    /// <summary>Whether the first layer reads the dataset through the order itself, so no batch copy is gathered.</summary>
+    private bool ReadsDatasetDirectly => FuseStep && IsFused(_layers[0]);
+
+    /// <summary>One training step on samples order[start, start+size) — launches only, no waiting.</summary>
     private void Step(DeviceDataset data, int start, int size)
     {
-        Gather(data, start, size);
-        Forward(size);
-        Loss(size, writeGrad: true);
-        Backward(size);
-        if (MaxGradNorm > 0) ClipGradients();
-        _optimizer.Step(_params.AsArrayView(), _grads.AsArrayView());
+        bool fusedUpdate = FuseStep && MaxGradNorm <= 0; // clipping needs every gradient before any update
+        if (!ReadsDatasetDirectly) Gather(data, start, size);
+        Forward(data, start, size, writeGrad: true);
+        var h = fusedUpdate ? _optimizer.NextStep() : default;
+        Backward(data, start, size, fusedUpdate, h);
+        if (!fusedUpdate)
+        {
+            if (MaxGradNorm > 0) ClipGradients();
+            h = _optimizer.NextStep();
+            _optimizer.Update(_params.AsArrayView(), _grads.AsArrayView(), 0, _total, h);
+        }
         StepCount++;
     }
 
     private void Gather(DeviceDataset data, int start, int size) =>
-        _gpu.Kernels.Gather(size * data.Features, data.FeatureView, data.LabelView, data.OrderView, start, data.Features, _x.AsArrayView(), _y.AsArrayView());
+        _gpu.Kernels.Gather(size * data.Features, data.FeatureView, data.OrderView, start, data.Features, _x.AsArrayView());
 
-    private ArrayView<float> Input(int i) => i == 0 ? _x.AsArrayView() : _z[i - 1].AsArrayView();
-
-    private ArrayView<float> Slice(int offset, int length) => offset < 0 ? _normScratch.AsArrayView().SubView(0, length) : _params.AsArrayView().SubView(offset, length);
-
-    private ArrayView<float> GradSlice(int offset, int length) => offset < 0 ? _normScratch.AsArrayView().SubView(0, length) : _grads.AsArrayView().SubView(offset, length);
-
-    /// <summary>The textbook's forward loop, <c>z_{i+1} = σ(W_i z_i + b_i)</c>, over the batch.</summary>
-    private void Forward(int batch)
+    /// <summary>Layer i's input (the dataset itself for a fused first layer), and its kernel arguments.</summary>
+    private (ArrayView<float> X, LayerArgs Args) InputOf(int i, DeviceDataset data, int start, int batch)
     {
-        var k = _gpu.Kernels;
-        if (_layers.Any(l => l.B < 0)) _normScratch.MemSetToZero(); // absent biases read zeros from the scratch
-        for (int i = 0; i < _layers.Length; i++)
+        var l = _layers[i];
+        var args = new LayerArgs
         {
-            var l = _layers[i];
-            var w = _params.AsArrayView().SubView(l.W, l.Out * l.In);
-            var b = Slice(l.B, l.Out);
-            var z = _z[i].AsArrayView();
-            if (IsFused(l)) k.LinearForward(batch * l.Out, Input(i), w, b, z, l.In, l.Out, l.Act);
-            else
-            {
-                _gpu.Gemm(false, true, batch, l.Out, l.In, Input(i), l.In, w, l.In, z, l.Out);
-                k.BiasActivation(batch * l.Out, z, b, l.Out, l.Act);
-            }
-        }
-    }
-
-    private void Loss(int batch, bool writeGrad)
-    {
-        var last = _layers[^1];
-        _gpu.Kernels.SoftmaxCrossEntropy(batch, _z[^1].AsArrayView(), _y.AsArrayView(), last.Out, _dz[^1].AsArrayView(), 1f / batch, writeGrad ? 1 : 0, _stats.AsArrayView());
+            In = l.In, Out = l.Out, Act = l.Act, PrevAct = i > 0 ? _layers[i - 1].Act : Act.Identity,
+            Batch = batch, W = l.W, B = l.B, RowStart = start,
+        };
+        if (i > 0) return (_z[i - 1].AsArrayView(), args);
+        if (!ReadsDatasetDirectly) return (_x.AsArrayView(), args);
+        args.Indirect = 1;
+        return (data.FeatureView, args);
     }
 
     /// <summary>
-    /// The textbook's backward loop: from the loss adjoint <c>ŷ − y</c>, each layer's gradient
-    /// <c>q_i = B_iᵀ p_{i+1}</c> and the adjoint <c>p_i = A_iᵀ p_{i+1}</c> through the previous activation.
+    /// The textbook's forward loop, <c>z_{i+1} = σ(W_i z_i + b_i)</c>, over the batch, ending in the fused
+    /// softmax–cross-entropy (with the output layer itself when that is small).
     /// </summary>
-    private void Backward(int batch)
+    private void Forward(DeviceDataset data, int start, int batch, bool writeGrad)
     {
         var k = _gpu.Kernels;
+        var p = _params.AsArrayView();
+        var loss = new LossArgs { RowStart = start, WriteGrad = writeGrad ? 1 : 0, InvBatch = 1f / batch };
+        for (int i = 0; i < _layers.Length; i++)
+        {
+            var l = _layers[i];
+            var (x, args) = InputOf(i, data, start, batch);
+            var z = _z[i].AsArrayView();
+            bool last = i == _layers.Length - 1;
+            if (last && FuseStep && IsFused(l) && l.In * l.Out <= FusedLossWork)
+            {
+                k.LayerForwardLoss(batch, x, data.OrderView, p, z, data.LabelView, _dz[i].AsArrayView(), args, loss, _stats.AsArrayView());
+                return;
+            }
+            if (IsFused(l)) k.LayerForward(batch * l.Out, x, data.OrderView, p, z, args);
+            else
+            {
+                _gpu.Gemm(false, true, batch, l.Out, l.In, x, l.In, p.SubView(l.W, l.Out * l.In), l.In, z, l.Out);
+                if (l.B >= 0) k.BiasActivation(batch * l.Out, z, p.SubView(l.B, l.Out), l.Out, l.Act);
+                else k.Map(batch * l.Out, z, z, l.Act);
+            }
+        }
+        k.SoftmaxCrossEntropy(batch, _z[^1].AsArrayView(), data.LabelView, data.OrderView, _layers[^1].Out, _dz[^1].AsArrayView(), loss, _stats.AsArrayView());
+    }
+
+    /// <summary>
+    /// The textbook's backward loop: from the loss adjoint <c>ŷ − y</c>, each layer's adjoint
+    /// <c>p_i = A_iᵀ p_{i+1}</c> through the previous activation (computed first, while W_i is unchanged) and its
+    /// gradient <c>q_i = B_iᵀ p_{i+1}</c> — applied by the optimizer at once when <paramref name="fusedUpdate"/>.
+    /// </summary>
+    private void Backward(DeviceDataset data, int start, int batch, bool fusedUpdate, in OptimizerKernels.Hyper h)
+    {
+        var k = _gpu.Kernels;
+        var p = _params.AsArrayView();
+        var g = _grads.AsArrayView();
+        var (s1, s2, s3) = _optimizer.Slots;
         for (int i = _layers.Length - 1; i >= 0; i--)
         {
             var l = _layers[i];
+            var (x, args) = InputOf(i, data, start, batch);
             var dy = _dz[i].AsArrayView();
-            var dw = _grads.AsArrayView().SubView(l.W, l.Out * l.In);
-            var db = GradSlice(l.B, l.Out);
-            var w = _params.AsArrayView().SubView(l.W, l.Out * l.In);
-            bool fused = IsFused(l);
-            if (fused) k.LinearBackwardWeights(l.Out * (l.In + 1), dy, Input(i), dw, db, batch, l.In, l.Out);
-            else
+            if (IsFused(l))
             {
-                _gpu.Gemm(true, false, l.Out, l.In, batch, dy, l.Out, Input(i), l.In, dw, l.In);
-                k.ColumnSum(l.Out, dy, batch, l.Out, db);
+                if (i > 0) k.LayerInput(batch * l.In, dy, p, _z[i - 1].AsArrayView(), _dz[i - 1].AsArrayView(), args);
+                k.LayerWeights(l.Out * (l.In + 1), dy, x, data.OrderView, p, g, s1, s2, s3, args, h, fusedUpdate ? 1 : 0);
+                continue;
             }
-            if (i == 0) break; // nobody needs dℓ/dx
-            var dx = _dz[i - 1].AsArrayView();
-            int act = _layers[i - 1].Act;
-            if (fused) k.LinearBackwardInput(batch * l.In, dy, w, _z[i - 1].AsArrayView(), dx, l.In, l.Out, act);
-            else
+            _gpu.Gemm(true, false, l.Out, l.In, batch, dy, l.Out, x, l.In, g.SubView(l.W, l.Out * l.In), l.In);
+            if (l.B >= 0) k.ColumnSum(l.Out, dy, batch, l.Out, g.SubView(l.B, l.Out));
+            if (i > 0)
             {
-                _gpu.Gemm(false, false, batch, l.In, l.Out, dy, l.Out, w, l.In, dx, l.In);
-                k.ActivationBackward(batch * l.In, dx, _z[i - 1].AsArrayView(), act);
+                var dx = _dz[i - 1].AsArrayView();
+                _gpu.Gemm(false, false, batch, l.In, l.Out, dy, l.Out, p.SubView(l.W, l.Out * l.In), l.In, dx, l.In);
+                k.ActivationBackward(batch * l.In, dx, _z[i - 1].AsArrayView(), _layers[i - 1].Act);
             }
+            // W and b sit side by side in the arena: one launch updates both.
+            if (fusedUpdate) _optimizer.Update(p, g, l.W, l.Out * l.In + (l.B >= 0 ? l.Out : 0), h);
         }
-        if (_layers.Any(l => l.B < 0)) _normScratch.MemSetToZero(); // bias-free layers wrote their unused db there
     }
 
     private void ClipGradients()
@@ -314,7 +348,6 @@ public sealed class CudaTrainer : IDisposable
     {
         _optimizer.Dispose();
         foreach (var b in _z.Concat(_dz).Append(_x).Append(_params).Append(_grads).Append(_normScratch).Append(_normSq)) b.Dispose();
-        _y.Dispose();
         _stats.Dispose();
     }
 }

@@ -7,8 +7,8 @@ using Nabla.Tensors;
 namespace Nabla.Cuda.Training;
 
 /// <summary>
-/// The device side of a host <see cref="Optimizer"/>: its state buffers laid out like the parameter arena, and one
-/// kernel launch per step over every parameter. The host object stays the source of the hyper-parameters (a
+/// The device side of a host <see cref="Optimizer"/>: its state buffers laid out like the parameter arena, the
+/// step's constants, and the update kernel (one launch over the arena, or fused into the narrow layers' kernels). The host object stays the source of the hyper-parameters (a
 /// scheduler's learning rate is read every step) and receives the state back on <see cref="Download"/>, so
 /// checkpoints work the same on both devices.
 /// </summary>
@@ -61,26 +61,37 @@ internal sealed class DeviceOptimizer : IDisposable
         return _dummy.AsArrayView();
     }
 
-    /// <summary>One update of every parameter from the gradient arena.</summary>
-    public void Step(ArrayView<float> parameters, ArrayView<float> gradients)
+    /// <summary>State slot 1, 2, 3 of the kernels (see <see cref="OptimizerKernels.Hyper"/>); unused slots are a dummy.</summary>
+    public (ArrayView<float> S1, ArrayView<float> S2, ArrayView<float> S3) Slots => Host switch
+    {
+        Sgd => (State("momentum_buffer"), _dummy.AsArrayView(), _dummy.AsArrayView()),
+        Adam => (State("exp_avg"), State("exp_avg_sq"), State("max_exp_avg_sq")),
+        RmsProp => (State("square_avg"), State("grad_avg"), State("momentum_buffer")),
+        _ => (State("sum"), _dummy.AsArrayView(), _dummy.AsArrayView()),
+    };
+
+    /// <summary>
+    /// Counts a step and returns its constants, computed as the host optimizer computes them (its learning rate is
+    /// read now, so schedulers work). Every update of the step — fused into a layer kernel or not — uses them.
+    /// </summary>
+    public OptimizerKernels.Hyper NextStep()
     {
         _step++;
         var h = new OptimizerKernels.Hyper { Lr = Host.LearningRate, L1 = Host.L1Penalty };
-        var k = _backend.Kernels;
         switch (Host)
         {
             case Sgd sgd:
+                h.Kind = OptimizerKernels.KindSgd;
                 h.WeightDecay = sgd.Options.WeightDecay;
                 h.Momentum = sgd.Options.Momentum;
                 h.Dampening = sgd.Options.Dampening;
                 h.Flags = (sgd.Options.Momentum != 0 ? OptimizerKernels.HasMomentum : 0)
                     | (sgd.Options.Nesterov ? OptimizerKernels.Nesterov : 0) | (_step == 1 ? OptimizerKernels.FirstStep : 0);
-                k.Sgd(_total, parameters, gradients, State("momentum_buffer"), h);
                 break;
             case Adam adam:
             {
                 var o = adam.Options;
-                // The host Adam's constants, computed the same way (textbook "further reading"; torch.optim.Adam).
+                h.Kind = OptimizerKernels.KindAdam;
                 h.StepSize = h.Lr / (1 - MathF.Pow(o.Beta1, _step));
                 h.Bc2Sqrt = MathF.Sqrt(1 - MathF.Pow(o.Beta2, _step));
                 h.Beta1 = o.Beta1;
@@ -90,30 +101,38 @@ internal sealed class DeviceOptimizer : IDisposable
                 bool decoupled = adam is AdamW;
                 h.DecayFactor = decoupled ? 1 - h.Lr * o.WeightDecay : 1;
                 h.Flags = (decoupled ? OptimizerKernels.Decoupled : 0) | (o.Amsgrad ? OptimizerKernels.Amsgrad : 0);
-                k.Adam(_total, parameters, gradients, State("exp_avg"), State("exp_avg_sq"), State("max_exp_avg_sq"), h);
                 break;
             }
             case RmsProp rms:
             {
                 var o = rms.Options;
+                h.Kind = OptimizerKernels.KindRmsProp;
                 h.Beta2 = o.Alpha;
                 h.Eps = o.Eps;
                 h.WeightDecay = o.WeightDecay;
                 h.Momentum = o.Momentum;
                 h.Flags = (o.Centered ? OptimizerKernels.Centered : 0) | (o.Momentum != 0 ? OptimizerKernels.HasMomentum : 0);
-                k.RmsProp(_total, parameters, gradients, State("square_avg"), State("grad_avg"), State("momentum_buffer"), h);
                 break;
             }
             case Adagrad ada:
             {
                 var o = ada.Options;
+                h.Kind = OptimizerKernels.KindAdagrad;
                 h.Lr = Host.LearningRate / (1 + (_step - 1) * o.LrDecay);
                 h.Eps = o.Eps;
                 h.WeightDecay = o.WeightDecay;
-                k.Adagrad(_total, parameters, gradients, State("sum"), h);
                 break;
             }
         }
+        return h;
+    }
+
+    /// <summary>Updates arena elements [offset, offset + length) from the gradient arena: one launch.</summary>
+    public void Update(ArrayView<float> parameters, ArrayView<float> gradients, int offset, int length, in OptimizerKernels.Hyper h)
+    {
+        if (length == 0) return;
+        var (s1, s2, s3) = Slots;
+        _backend.Kernels.Update(length, parameters, gradients, s1, s2, s3, offset, h);
     }
 
     /// <summary>Copies the state buffers and step counts back into the host optimizer.</summary>

@@ -41,7 +41,7 @@ public sealed class CudaTrainerTests(SimulatorFixture sim)
 
     /// <summary>Trains the same run on the CPU trainer and on the CUDA trainer.</summary>
     private (Run Cpu, Run Cuda) Both(MlpArchitecture arch, Func<IReadOnlyList<Tensor>, Optimizer> optimizer, int epochs,
-        int batch = 16, float maxGradNorm = 0, Func<Sequential>? build = null)
+        int batch = 16, float maxGradNorm = 0, Func<Sequential>? build = null, bool fuse = true)
     {
         var data = Blobs(48, arch.Inputs, arch.Classes, 7);
         Run Train(bool cuda)
@@ -57,7 +57,7 @@ public sealed class CudaTrainerTests(SimulatorFixture sim)
                 return new Run(model, opt, history, t.Test(new DataLoader(data, batch)));
             }
             using var device = new DeviceDataset(sim.Backend, data);
-            using var g = new CudaTrainer(sim.Backend, model, opt, arch.Inputs, batch) { MaxGradNorm = maxGradNorm };
+            using var g = new CudaTrainer(sim.Backend, model, opt, arch.Inputs, batch) { MaxGradNorm = maxGradNorm, FuseStep = fuse };
             for (int e = 0; e < epochs; e++) history.Add(g.TrainEpoch(device, loader));
             var test = g.Test(device);
             g.SyncToHost();
@@ -86,10 +86,12 @@ public sealed class CudaTrainerTests(SimulatorFixture sim)
             for (int i = 0; i < sc[s].Buffers.Length; i++) Close(sc[s].Buffers[i], sg[s].Buffers[i], sc[s].Name, rel);
     }
 
-    [Fact]
-    public void Textbook_shaped_sigmoid_mlp_with_sgd_matches_the_cpu_trainer()
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public void Textbook_shaped_sigmoid_mlp_with_sgd_matches_the_cpu_trainer(bool fuse)
     {
-        var (cpu, cuda) = Both(new MlpArchitecture(20, [8], ActivationKind.Sigmoid, 4), p => new Sgd(p, new SgdOptions(0.5f)), epochs: 2);
+        var (cpu, cuda) = Both(new MlpArchitecture(20, [8], ActivationKind.Sigmoid, 4), p => new Sgd(p, new SgdOptions(0.5f)), epochs: 2, fuse: fuse);
         Same(cpu, cuda);
         Assert.NotEqual(cpu.Epochs[0].TrainLoss, cpu.Epochs[1].TrainLoss); // it trained
     }
@@ -103,16 +105,20 @@ public sealed class CudaTrainerTests(SimulatorFixture sim)
             Assert.Equal([false, false, true], probe.FusedLayers);
         var (cpu, cuda) = Both(arch, p => new Adam(p, new AdamOptions(1e-2f)), epochs: 1);
         Same(cpu, cuda, 1e-4f);
+        var (_, unfused) = Both(arch, p => new Adam(p, new AdamOptions(1e-2f)), epochs: 1, fuse: false);
+        Same(cpu, unfused, 1e-4f);
     }
 
     [Theory]
-    [InlineData("sgd-momentum")]
-    [InlineData("adam-amsgrad")]
-    [InlineData("adamw")]
-    [InlineData("rmsprop-centered")]
-    [InlineData("adagrad")]
-    [InlineData("sgd-l1")]
-    public void Every_optimizer_kernel_matches_its_host_optimizer(string which)
+    [InlineData("sgd-momentum", true)]
+    [InlineData("adam-amsgrad", true)]
+    [InlineData("adamw", true)]
+    [InlineData("rmsprop-centered", true)]
+    [InlineData("adagrad", true)]
+    [InlineData("sgd-l1", true)]
+    [InlineData("adam-amsgrad", false)]
+    [InlineData("rmsprop-centered", false)]
+    public void Every_optimizer_kernel_matches_its_host_optimizer(string which, bool fuse)
     {
         Func<IReadOnlyList<Tensor>, Optimizer> make = which switch
         {
@@ -123,7 +129,7 @@ public sealed class CudaTrainerTests(SimulatorFixture sim)
             "adagrad" => p => new Adagrad(p, new AdagradOptions(1e-1f, LrDecay: 0.01f, InitialAccumulatorValue: 0.1f)),
             _ => p => new Sgd(p, new SgdOptions(0.1f)) { L1Penalty = 1e-3f },
         };
-        var (cpu, cuda) = Both(new MlpArchitecture(12, [6], ActivationKind.Tanh, 3), make, epochs: 1);
+        var (cpu, cuda) = Both(new MlpArchitecture(12, [6], ActivationKind.Tanh, 3), make, epochs: 1, fuse: fuse);
         Same(cpu, cuda, 1e-4f);
     }
 
