@@ -140,7 +140,9 @@ internal static class CommonOptions
         }
         try
         {
-            return Cuda.CudaBackend.Open(device == "auto" ? 0 : Devices.Device.Parse(device).Index);
+            var gpu = Cuda.CudaBackend.Open(device == "auto" ? 0 : Devices.Device.Parse(device).Index);
+            gpu.PrecompileTrainingKernels(); // overlaps PTX compilation with loading the data
+            return gpu;
         }
         catch (InvalidOperationException e)
         {
@@ -156,6 +158,7 @@ internal static class CommonOptions
     public static void Accelerate(Training.Trainer trainer, Cuda.CudaBackend? gpu, string device, int features, int batch, TextWriter output)
     {
         if (gpu is null) return;
+        gpu.WaitForKernels();
         try
         {
             trainer.Accelerator = new Cuda.Training.CudaAccelerator(gpu, trainer.Model, trainer.Optimizer, features, batch);

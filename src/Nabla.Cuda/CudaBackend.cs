@@ -124,6 +124,25 @@ public sealed class CudaBackend : IDeviceBackend, IDisposable
         return buffer;
     }
 
+    private Task? _precompile;
+
+    /// <summary>
+    /// Starts compiling the training kernels on a background thread (ILGPU compiles each to PTX at first use), so
+    /// that the compilation overlaps with loading the data. Call <see cref="WaitForKernels"/> before launching.
+    /// </summary>
+    public void PrecompileTrainingKernels()
+    {
+        var k = Kernels;
+        _precompile ??= Task.Run(() =>
+        {
+            _ = (k.LayerForward, k.LayerForwardLoss, k.LayerInput, k.LayerWeights, k.Update, k.Gather, k.SoftmaxCrossEntropy,
+                k.BiasActivation, k.ActivationBackward, k.ColumnSum, k.Map);
+        });
+    }
+
+    /// <summary>Waits for <see cref="PrecompileTrainingKernels"/>, if it was started.</summary>
+    public void WaitForKernels() => _precompile?.GetAwaiter().GetResult();
+
     /// <summary>Waits for everything launched so far.</summary>
     public void Synchronize() => Accelerator.Synchronize();
 

@@ -127,6 +127,13 @@ public sealed class CudaBackendTests(SimulatorFixture sim)
         Assert.NotNull(sim.Backend);
     }
 
+    [Fact]
+    public void Every_training_kernel_compiles_in_the_background()
+    {
+        sim.Backend.PrecompileTrainingKernels();
+        sim.Backend.WaitForKernels(); // rethrows a compilation failure
+    }
+
     [Theory]
     [InlineData("cpu", DeviceType.Cpu, 0)]
     [InlineData("cuda", DeviceType.Cuda, 0)]
