@@ -74,6 +74,8 @@ public class GemmTests
     }
 }
 
+/// <summary>Switches the process-wide GEMM provider: runs alone (Serial), or parallel GEMM tests would see OpenBLAS.</summary>
+[Collection("Serial")]
 public class OpenBlasProviderTests
 {
     [Fact]
