@@ -1,4 +1,5 @@
 using ILGPU;
+using ILGPU.Algorithms;
 using ILGPU.Runtime;
 using ILGPU.Runtime.CPU;
 using ILGPU.Runtime.Cuda;
@@ -108,7 +109,7 @@ public sealed class CudaBackend : IDeviceBackend, IDisposable
     public static CudaBackend Open(int index = 0, int? registerAs = null)
     {
         if (!IsAvailable(out string reason)) throw new InvalidOperationException("CUDA is not available: " + reason + ".");
-        var context = Context.Create(b => b.Cuda().Optimize(OptimizationLevel.O2));
+        var context = Context.Create(b => b.Cuda().EnableAlgorithms().Optimize(OptimizationLevel.O2));
         var devices = context.GetCudaDevices();
         if (index < 0 || index >= devices.Count)
         {
@@ -121,7 +122,7 @@ public sealed class CudaBackend : IDeviceBackend, IDisposable
     /// <summary>The same backend on ILGPU's CPU accelerator, registered as <c>cuda:<paramref name="index"/></c>.</summary>
     public static CudaBackend OpenSimulator(int index = 0)
     {
-        var context = Context.Create(b => b.CPU().Optimize(OptimizationLevel.O1));
+        var context = Context.Create(b => b.CPU().EnableAlgorithms().Optimize(OptimizationLevel.O1));
         return new CudaBackend(context, context.CreateCPUAccelerator(0), index, simulated: true);
     }
 
