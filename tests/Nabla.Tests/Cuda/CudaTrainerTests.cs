@@ -103,6 +103,8 @@ public sealed class CudaTrainerTests(SimulatorFixture sim)
         var m = arch.Create(new Rng(1));
         using (var probe = new CudaTrainer(sim.Backend, m, new Sgd(m.Parameters()), 70, 4))
             Assert.Equal([false, false, true], probe.FusedLayers);
+        // The tiled GEMM sums in another order than the managed one; Adam divides by √v, so a weight whose gradient
+        // is near zero moves by up to lr either way: 1e-4 here, where the narrow (same-order) layers hold 1e-5.
         var (cpu, cuda) = Both(arch, p => new Adam(p, new AdamOptions(1e-2f)), epochs: 1);
         Same(cpu, cuda, 1e-4f);
         var (_, unfused) = Both(arch, p => new Adam(p, new AdamOptions(1e-2f)), epochs: 1, fuse: false);
@@ -130,7 +132,7 @@ public sealed class CudaTrainerTests(SimulatorFixture sim)
             _ => p => new Sgd(p, new SgdOptions(0.1f)) { L1Penalty = 1e-3f },
         };
         var (cpu, cuda) = Both(new MlpArchitecture(12, [6], ActivationKind.Tanh, 3), make, epochs: 1, fuse: fuse);
-        Same(cpu, cuda, 1e-4f);
+        Same(cpu, cuda);
     }
 
     [Fact]
