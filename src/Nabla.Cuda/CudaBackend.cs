@@ -33,7 +33,9 @@ public sealed class CudaBackend : IDeviceBackend, IDisposable
             try
             {
                 CuBlasLibrary.Install();
-                _blas = new CuBlas(cuda) { PointerMode = CuBlasPointerMode.Host };
+                // Host pointer mode: alpha and beta are plain floats. The accelerator's default stream: products and
+                // our kernels are then ordered with no synchronization between them.
+                _blas = new CuBlas(cuda) { PointerMode = CuBlasPointerMode.Host, Stream = (CudaStream)cuda.DefaultStream };
             }
             catch (Exception e) when (e is DllNotFoundException or EntryPointNotFoundException or CuBlasException or TypeInitializationException)
             {
