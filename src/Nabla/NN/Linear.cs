@@ -24,6 +24,22 @@ public sealed class Linear : Module
         Bias = bias ? Tensor.Uniform(new Shape(outFeatures), -bound, bound, rng).RequireGrad() : null;
     }
 
+    private Linear(Tensor weight, Tensor? bias)
+    {
+        (OutFeatures, InFeatures) = (weight.Shape[0], weight.Shape[1]);
+        Weight = weight;
+        Bias = bias;
+    }
+
+    /// <inheritdoc/>
+    public override Module To(Devices.Device device)
+    {
+        if (Weight.Device == device) return this;
+        var copy = new Linear(Weight.To(device), Bias?.To(device));
+        copy.Train(IsTraining);
+        return copy;
+    }
+
     /// <summary>Input features per sample (I).</summary>
     public int InFeatures { get; }
 

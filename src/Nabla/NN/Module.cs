@@ -26,6 +26,13 @@ public abstract class Module
     /// <summary>Sets evaluation mode (dropout off).</summary>
     public void Eval() => Train(false);
 
+    /// <summary>
+    /// This module with its parameters on <paramref name="device"/>, for inference there: itself when every
+    /// parameter is already there, else a copy (device parameters carry no gradient: autograd runs on the host).
+    /// Unlike PyTorch's in-place <c>module.to(device)</c>, the host module is left as it was.
+    /// </summary>
+    public virtual Module To(Devices.Device device) => this;
+
     /// <summary>Applies the module to <paramref name="x"/>, recording the operations for autograd.</summary>
     public abstract Tensor Forward(Tensor x);
 

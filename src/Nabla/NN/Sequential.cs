@@ -17,6 +17,16 @@ public sealed class Sequential : Module
         _layers = layers;
     }
 
+    /// <inheritdoc/>
+    public override Module To(Devices.Device device)
+    {
+        var moved = _layers.Select(l => l.To(device)).ToArray();
+        if (moved.SequenceEqual(_layers)) return this;
+        var copy = new Sequential(moved);
+        copy.Train(IsTraining);
+        return copy;
+    }
+
     /// <summary>The modules, in order.</summary>
     public IReadOnlyList<Module> Layers => _layers;
 

@@ -128,6 +128,22 @@ public sealed class CudaBackendTests(SimulatorFixture sim)
     }
 
     [Fact]
+    public void A_model_moved_to_the_device_infers_as_on_the_host()
+    {
+        var model = new Nabla.NN.MlpArchitecture(12, [9, 7], Nabla.NN.ActivationKind.Tanh, 4, Dropout: 0.3f).Create(new Rng(6), new Rng(7));
+        model.Eval();
+        var x = Random(new Rng(8), 5, 12);
+        var onDevice = (Nabla.NN.Sequential)model.To(Gpu);
+        Assert.NotSame(model, onDevice);
+        Assert.All(onDevice.Parameters(), p => Assert.Equal(Gpu, p.Device));
+        Assert.All(model.Parameters(), p => Assert.Equal(Device.Cpu, p.Device)); // the host model is untouched
+        Close(model.Forward(x), onDevice.Forward(x.To(Gpu)).Cpu());
+        Assert.Same(model, model.To(Device.Cpu));
+        var back = onDevice.To(Device.Cpu);
+        Assert.Equal(model.Parameters()[0].ToArray(), back.Parameters()[0].ToArray());
+    }
+
+    [Fact]
     public void Every_training_kernel_compiles_in_the_background()
     {
         sim.Backend.PrecompileTrainingKernels();
