@@ -30,4 +30,5 @@ print(f"| textbook run, whole process, vs pipeline cuda | {n_total:.2f} s | {p_p
 print(f"| 784-1024-1024-10 Adam epoch, batch 256 | {n_big:.3f} s | {p_big:.3f} s | {p_big / n_big:.1f}× | ≥ 15× |")
 if seed: print(f"Nabla accuracy: SGD {seed[0]['sgd_accuracy']} %, Adam {seed[0]['adam_accuracy']} % ({seed[0].get('device')})")
 if tp: print(f"PyTorch accuracy: SGD {tp[0]['sgd_acc']} %, Adam {tp[0]['adam_acc']} % (torch {tp[0]['torch']}); in-script totals {[r['total_s'] for r in tp + tpl]}")
-if big: print(f"Nabla big-model test accuracy: {big[0]['test_accuracy']} %")
+if big: print(f"Nabla big-model test accuracy: {big[0]['test_accuracy']} %; dataset upload (not in the epoch time, as PyTorch's preload is not): {big[0].get('upload_seconds')} s")
+if seed: print(f"Nabla textbook epochs (s): {[e['seconds'] for e in seed[0]['epochs']]}; upload {seed[0].get('upload_seconds')} s")

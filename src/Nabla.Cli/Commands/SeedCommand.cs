@@ -89,6 +89,7 @@ internal static class SeedCommand
                 ["threads"] = threads,
                 ["gemm"] = gemm,
                 ["device"] = trainer.Accelerator?.Description ?? "cpu",
+                ["upload_seconds"] = trainer.Accelerator is Cuda.Training.CudaAccelerator gpuRun ? Math.Round(gpuRun.DataUploadSeconds, 3) : 0,
                 ["epochs"] = epochs,
             };
             o.WriteLine(obj.ToJsonString());

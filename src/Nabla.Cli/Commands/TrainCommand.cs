@@ -212,6 +212,7 @@ internal static class TrainCommand
                 ["total_seconds"] = Math.Round(SeedCommand.ProcessSeconds(), 3),
                 ["gemm"] = gemm,
                 ["device"] = trainer.Accelerator?.Description ?? "cpu",
+                ["upload_seconds"] = trainer.Accelerator is Cuda.Training.CudaAccelerator gpuRun ? Math.Round(gpuRun.DataUploadSeconds, 3) : 0,
             };
             o.WriteLine(obj.ToJsonString());
         }
