@@ -25,7 +25,7 @@ internal static class LossKernels
     /// atomic additions varies, the gradient does not).
     /// </summary>
     public static void Row(int r, ArrayView<float> logits, ArrayView<int> labels, ArrayView<int> order, int cols,
-        ArrayView<float> dLogits, in LossArgs l, ArrayView<double> stats)
+        ArrayView<float> dLogits, LossArgs l, ArrayView<double> stats)
     {
         int o = r * cols, label = labels[order[l.RowStart + r]];
         float max = logits[o];

@@ -30,7 +30,7 @@ internal static class OptimizerKernels
     }
 
     /// <summary>One element's update: θ = p[at] with gradient g.</summary>
-    public static void Apply(int at, ArrayView<float> p, float g, ArrayView<float> s1, ArrayView<float> s2, ArrayView<float> s3, in Hyper h)
+    public static void Apply(int at, ArrayView<float> p, float g, ArrayView<float> s1, ArrayView<float> s2, ArrayView<float> s3, Hyper h)
     {
         float theta = p[at];
         // L1: the subgradient λ₁·sign(θ), added before anything else (as the host optimizers do).
@@ -49,7 +49,7 @@ internal static class OptimizerKernels
     }
 
     /// <summary>SGD: θ − γg with momentum (b = g on the first step), dampening, Nesterov.</summary>
-    private static float Sgd(int at, float theta, float g, ArrayView<float> buf, in Hyper h)
+    private static float Sgd(int at, float theta, float g, ArrayView<float> buf, Hyper h)
     {
         if ((h.Flags & HasMomentum) != 0)
         {
@@ -61,7 +61,7 @@ internal static class OptimizerKernels
     }
 
     /// <summary>Adam / AdamW (decoupled decay), with AMSGrad.</summary>
-    private static float Adam(int at, float theta, float g, ArrayView<float> m, ArrayView<float> v, ArrayView<float> vMax, in Hyper h)
+    private static float Adam(int at, float theta, float g, ArrayView<float> m, ArrayView<float> v, ArrayView<float> vMax, Hyper h)
     {
         if (h.WeightDecay != 0f)
         {
@@ -82,7 +82,7 @@ internal static class OptimizerKernels
     }
 
     /// <summary>RMSprop (α in Beta2), centered and with momentum as options.</summary>
-    private static float RmsProp(int at, float theta, float g, ArrayView<float> v, ArrayView<float> gAvg, ArrayView<float> buf, in Hyper h)
+    private static float RmsProp(int at, float theta, float g, ArrayView<float> v, ArrayView<float> gAvg, ArrayView<float> buf, Hyper h)
     {
         float a = h.Beta2;
         float vi = a * v[at] + (1f - a) * g * g;
