@@ -45,6 +45,12 @@ public static class Program
             stderr.WriteLine($"nabla: error: {e.Message}");
             return code;
         }
+        catch (Exception e) when (e is ILGPU.Runtime.AcceleratorException or ILGPU.Runtime.Cuda.CuBlasException)
+        {
+            // Out of device memory, a lost device, a driver error: the device's own words, one line.
+            stderr.WriteLine($"nabla: error: cuda: {e.Message.ReplaceLineEndings(" ")} Try --device cpu, or a smaller --batch-size.");
+            return 1;
+        }
     }
 
     private static int? UserError(Exception e) => e switch
