@@ -24,6 +24,7 @@ internal sealed class DeviceKernels(Accelerator accelerator)
     private Action<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, LayerArgs>? _layerInput;
     private Action<Index1D, ArrayView<float>, ArrayView<int>, ArrayView<int>, int, ArrayView<float>, LossArgs, ArrayView<double>>? _softmaxCrossEntropy;
     private Action<Index1D, ArrayView<float>, ArrayView<int>, int, int, ArrayView<float>>? _gather;
+    private Action<Index1D, ArrayView<byte>, ArrayView<float>, long, int, float, float, int>? _fromBytes;
     private Action<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, int, OptimizerKernels.Hyper>? _update;
     private Action<Index1D, ArrayView<float>, ArrayView<float>, float>? _clip;
     private Action<Index1D, ArrayView<float>, ArrayView<float>>? _square;
@@ -74,6 +75,9 @@ internal sealed class DeviceKernels(Accelerator accelerator)
 
     public Action<Index1D, ArrayView<float>, ArrayView<int>, int, int, ArrayView<float>> Gather =>
         _gather ??= accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<int>, int, int, ArrayView<float>>(DataKernels.Gather);
+
+    public Action<Index1D, ArrayView<byte>, ArrayView<float>, long, int, float, float, int> FromBytes =>
+        _fromBytes ??= accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<byte>, ArrayView<float>, long, int, float, float, int>(DataKernels.FromBytes);
 
     public Action<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, int, OptimizerKernels.Hyper> Update =>
         _update ??= accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, int, OptimizerKernels.Hyper>(OptimizerKernels.Update);

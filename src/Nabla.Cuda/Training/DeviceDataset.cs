@@ -29,6 +29,33 @@ public sealed class DeviceDataset : IDisposable
         _labels = backend.AllocateRaw<int>(Count);
         _order = backend.AllocateRaw<int>(Count);
         _hostOrder = new int[Count];
+        if (dataset is ImageDataset images) UploadBytes(backend, images);
+        else UploadFeatures(dataset);
+    }
+
+    /// <summary>
+    /// Images travel as bytes (a quarter of the floats) and become floats on the device: this skips the host
+    /// conversion, which took 0.3–0.4 s for Fashion-MNIST's 47 M pixels on the 2-core machine.
+    /// </summary>
+    private void UploadBytes(CudaBackend backend, ImageDataset images)
+    {
+        using (var bytes = backend.AllocateRaw<byte>(images.Pixels.Length))
+        {
+            bytes.AsArrayView().CopyFromCPU(images.Pixels);
+            var (mean, std) = images.Normalization;
+            bool normalize = mean != 0 || std != 1;
+            long total = images.Pixels.Length;
+            int threads = (int)Math.Min(total, backend.IsSimulator ? 1 << 10 : 1 << 18);
+            backend.Kernels.FromBytes(threads, bytes.AsArrayView(), _features.AsArrayView(), total, threads, mean, std, normalize ? 1 : 0);
+            backend.Synchronize(); // the conversion must finish before its source is freed
+        }
+        var labels = new int[Count];
+        for (int i = 0; i < Count; i++) labels[i] = images.LabelBytes[i];
+        _labels.AsArrayView().CopyFromCPU(labels.AsSpan());
+    }
+
+    private void UploadFeatures(IDataset dataset)
+    {
         int chunk = Math.Min(UploadChunk, Math.Max(Count, 1));
         var indices = new int[chunk];
         var x = new float[chunk * Features];

@@ -68,6 +68,15 @@ public sealed class ImageDataset : IDataset
     /// <inheritdoc/>
     public int Label(int index) => _labels[index];
 
+    /// <summary>All images' bytes, row after row (device backends upload these and convert there).</summary>
+    internal ReadOnlySpan<byte> Pixels => _pixels;
+
+    /// <summary>All labels.</summary>
+    internal ReadOnlySpan<byte> LabelBytes => _labels;
+
+    /// <summary>The <see cref="Normalize"/> mean and std applied after the /255 scaling (0 and 1: none).</summary>
+    internal (float Mean, float Std) Normalization => (_mean, _std);
+
     /// <inheritdoc/>
     public void Gather(ReadOnlySpan<int> indices, Span<float> features, Span<int> labels)
     {

@@ -1,3 +1,4 @@
+using ILGPU.Runtime;
 using Nabla.Cuda.Training;
 using Nabla.Data;
 using Nabla.Losses;
@@ -179,5 +180,34 @@ public sealed class CudaTrainerTests(SimulatorFixture sim)
         Assert.Contains("Dropout", e.Message);
         var softmax = new Sequential(new Linear(4, 2, r), new Softmax());
         Assert.Throws<NotSupportedException>(() => new CudaTrainer(sim.Backend, softmax, new Sgd(softmax.Parameters()), 4, 2));
+    }
+}
+
+/// <summary>Images uploaded as bytes and converted on the device hold the very floats the host would gather.</summary>
+[Collection("Cuda")]
+public sealed class DeviceDatasetTests(SimulatorFixture sim)
+{
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void Bytes_converted_on_the_device_equal_the_host_gather_bitwise(bool normalize)
+    {
+        var rng = new Rng(4);
+        var pixels = new byte[37 * 6 * 5];
+        for (int i = 0; i < pixels.Length; i++) pixels[i] = (byte)rng.NextInt(256);
+        var labels = Enumerable.Range(0, 37).Select(i => (byte)(i % 3)).ToArray();
+        var images = new ImageDataset(pixels, labels, 6, 5, ["a", "b", "c"]);
+        if (normalize) images.Normalize(0.2860f, 0.3530f);
+        var all = Enumerable.Range(0, 37).ToArray();
+        var expected = new float[37 * 30];
+        var expectedLabels = new int[37];
+        images.Gather(all, expected, expectedLabels);
+        using var device = new DeviceDataset(sim.Backend, images);
+        var actual = new float[expected.Length];
+        var actualLabels = new int[37];
+        device.FeatureView.CopyToCPU(actual);
+        device.LabelView.CopyToCPU(actualLabels);
+        Assert.Equal(expected, actual);
+        Assert.Equal(expectedLabels, actualLabels);
     }
 }
