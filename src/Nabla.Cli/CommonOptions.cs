@@ -132,22 +132,15 @@ internal static class CommonOptions
         // NABLA_CUDA_SIMULATOR=1 (or a test setting Simulate) runs "cuda" on ILGPU's CPU accelerator: the whole
         // --device cuda path, testable without a GPU. Slow (milliseconds per launch): for small data only.
         if (Simulate.Value || Environment.GetEnvironmentVariable("NABLA_CUDA_SIMULATOR") == "1") return Cuda.CudaBackend.OpenSimulator();
-        if (!Cuda.CudaBackend.IsAvailable(out string reason))
+        int index = device == "auto" ? 0 : Devices.Device.Parse(device).Index;
+        if (!Cuda.CudaBackend.TryOpen(index, out var gpu, out string reason))
         {
             if (device != "auto") throw new UsageException($"--device {device}: {reason}. Use --device cpu (or auto).");
             if (!quiet) output.WriteLine($"Using device: cpu ({reason})");
             return null;
         }
-        try
-        {
-            var gpu = Cuda.CudaBackend.Open(device == "auto" ? 0 : Devices.Device.Parse(device).Index);
-            gpu.PrecompileTrainingKernels(); // overlaps PTX compilation with loading the data
-            return gpu;
-        }
-        catch (InvalidOperationException e)
-        {
-            throw new UsageException($"--device {device}: {e.Message}");
-        }
+        gpu!.PrecompileTrainingKernels(); // overlaps PTX compilation with loading the data
+        return gpu;
     }
 
     /// <summary>

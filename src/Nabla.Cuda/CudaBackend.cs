@@ -108,17 +108,42 @@ public sealed class CudaBackend : IDeviceBackend, IDisposable
     /// <c>cuda:<paramref name="registerAs"/></c>, for tests that hold a simulator at cuda:0 meanwhile).
     /// </summary>
     /// <exception cref="InvalidOperationException">No such device; the message says why.</exception>
-    public static CudaBackend Open(int index = 0, int? registerAs = null)
+    public static CudaBackend Open(int index = 0, int? registerAs = null) =>
+        TryOpen(index, out var backend, out string reason, registerAs) ? backend! : throw new InvalidOperationException(reason);
+
+    /// <summary>
+    /// Opens CUDA device <paramref name="index"/> when there is one, creating ILGPU's context once (what
+    /// <c>--device auto</c> does: probing first and opening after would start CUDA twice).
+    /// </summary>
+    public static bool TryOpen(int index, out CudaBackend? backend, out string reason, int? registerAs = null)
     {
-        if (!IsAvailable(out string reason)) throw new InvalidOperationException("CUDA is not available: " + reason + ".");
-        var context = Context.Create(b => b.Cuda().EnableAlgorithms().Optimize(OptimizationLevel.O2));
+        backend = null;
+        if (!DriverPresent())
+        {
+            reason = "no CUDA device was found (no NVIDIA driver library, libcuda)";
+            return false;
+        }
+        Context context;
+        try
+        {
+            context = Context.Create(b => b.Cuda().EnableAlgorithms().Optimize(OptimizationLevel.O2));
+        }
+        catch (Exception e) when (e is DllNotFoundException or TypeInitializationException or NotSupportedException or InvalidOperationException or CudaException)
+        {
+            reason = "the CUDA driver could not be loaded: " + e.Message;
+            return false;
+        }
         var devices = context.GetCudaDevices();
         if (index < 0 || index >= devices.Count)
         {
             context.Dispose();
-            throw new InvalidOperationException($"There is no cuda:{index}; this machine has {devices.Count} CUDA device(s).");
+            reason = devices.Count == 0 ? "no CUDA device was found (no NVIDIA driver, or no GPU)"
+                : $"there is no cuda:{index}; this machine has {devices.Count} CUDA device(s)";
+            return false;
         }
-        return new CudaBackend(context, devices[index].CreateCudaAccelerator(context), registerAs ?? index, simulated: false);
+        backend = new CudaBackend(context, devices[index].CreateCudaAccelerator(context), registerAs ?? index, simulated: false);
+        reason = "";
+        return true;
     }
 
     /// <summary>The same backend on ILGPU's CPU accelerator, registered as <c>cuda:<paramref name="index"/></c>.</summary>
