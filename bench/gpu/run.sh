@@ -12,12 +12,13 @@ export LD_LIBRARY_PATH=/usr/local/cuda-13.0/lib64:${LD_LIBRARY_PATH:-}
 log() { echo "== $*" | tee -a "$OUT/log.txt"; }
 run() { # name, command...: appends the command's last line (its JSON) to $OUT/name.jsonl, times it
   local name=$1; shift
-  local t0=$(date +%s.%N)
+  local t0=$(date +%s%N)
   "$@" > "$OUT/$name.last.txt" 2>&1
-  local rc=$? t1=$(date +%s.%N)
-  echo "$name rc=$rc wall=$(echo "$t1 - $t0" | bc) s" | tee -a "$OUT/log.txt"
+  local rc=$? t1=$(date +%s%N)
+  local wall=$(printf '%d.%03d' $(( (t1 - t0) / 1000000000 )) $(( (t1 - t0) / 1000000 % 1000 )))
+  echo "$name rc=$rc wall=$wall s" | tee -a "$OUT/log.txt"
   tail -n 1 "$OUT/$name.last.txt" >> "$OUT/$name.jsonl"
-  echo "$t1 - $t0" | bc >> "$OUT/$name.wall"
+  echo "$wall" >> "$OUT/$name.wall"
 }
 
 nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv > "$OUT/gpu.csv" 2>&1
