@@ -2,12 +2,14 @@
 # The one call on a lent GPU machine (issue 6). Prepare here, then run there through the device tool:
 #   scripts/publish-device && bench/gpu/stage       # fills .device/ (binary, data, PyTorch script; ~55 MB)
 #   device run: carry [".device"], command "bash bench/gpu/run.sh", timeout_s 540
-# It writes everything to $OUT: the GPU's identity, the self-check, Nabla's and PyTorch's JSON lines (alternated),
-# and a summary. No .NET SDK is needed there: .device/nabla is self-contained.
+# It works in /tmp/nabla-gpu and leaves 4 files in $OUT (the device tool returns at most 8): summary.md, log.txt,
+# check.txt (the self-check) and runs.tgz (every run's output and timing). No .NET SDK is needed there:
+# .device/nabla is self-contained.
 set -u
 D=.device
-OUT=${OUT:-/tmp/nabla-gpu-out}
-mkdir -p "$OUT"
+RESULT=${OUT:-/tmp/nabla-gpu-out}
+OUT=/tmp/nabla-gpu
+mkdir -p "$OUT" "$RESULT"
 export LD_LIBRARY_PATH=/usr/local/cuda-13.0/lib64:${LD_LIBRARY_PATH:-}
 log() { echo "== $*" | tee -a "$OUT/log.txt"; }
 run() { # name, command...: appends the command's last line (its JSON) to $OUT/name.jsonl, times it
@@ -17,6 +19,7 @@ run() { # name, command...: appends the command's last line (its JSON) to $OUT/n
   local rc=$? t1=$(date +%s%N)
   local wall=$(printf '%d.%03d' $(( (t1 - t0) / 1000000000 )) $(( (t1 - t0) / 1000000 % 1000 )))
   echo "$name rc=$rc wall=$wall s" | tee -a "$OUT/log.txt"
+  [ $rc -eq 0 ] || { tail -n 3 "$OUT/$name.last.txt" | sed 's/^/   /' | tee -a "$OUT/log.txt"; return; }  # failed runs count nowhere
   tail -n 1 "$OUT/$name.last.txt" >> "$OUT/$name.jsonl"
   echo "$wall" >> "$OUT/$name.wall"
 }
@@ -42,3 +45,5 @@ for i in 1 2 3; do
 done
 
 python3 bench/gpu/summarize.py "$OUT" | tee "$OUT/summary.md"
+cp "$OUT/summary.md" "$OUT/log.txt" "$OUT/check.txt" "$RESULT/"
+tar czf "$RESULT/runs.tgz" -C "$OUT" .
