@@ -12,8 +12,8 @@ internal sealed class DeviceKernels(Accelerator accelerator)
 {
     private Action<Index1D, ArrayView<float>, ArrayView<float>, int>? _map;
     private Action<Index1D, ArrayView<float>, int, ArrayView<float>, int, ArrayView<float>, int>? _combine;
-    private Action<Index1D, ArrayView<float>, ArrayView<float>, int, int>? _biasActivation;
-    private Action<Index1D, ArrayView<float>, ArrayView<float>, int>? _activationBackward;
+    private Action<Index1D, ArrayView<float>, ArrayView<float>, LayerArgs>? _biasActivation;
+    private Action<Index1D, ArrayView<float>, ArrayView<float>, int, uint, float>? _activationBackward;
     private Action<Index1D, ArrayView<float>, int, int, ArrayView<float>>? _columnSum;
     private Action<Index1D, ArrayView<float>, ArrayView<float>, int, int>? _softmaxRows;
     private Action<KernelConfig, ArrayView<float>, int, ArrayView<float>>? _sum;
@@ -40,11 +40,11 @@ internal sealed class DeviceKernels(Accelerator accelerator)
     public Action<Index1D, ArrayView<float>, int, ArrayView<float>, int, ArrayView<float>, int> Combine =>
         _combine ??= accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, int, ArrayView<float>, int, ArrayView<float>, int>(ElementwiseKernels.Combine);
 
-    public Action<Index1D, ArrayView<float>, ArrayView<float>, int, int> BiasActivation =>
-        _biasActivation ??= accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, int, int>(ElementwiseKernels.BiasActivation);
+    public Action<Index1D, ArrayView<float>, ArrayView<float>, LayerArgs> BiasActivation =>
+        _biasActivation ??= accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, LayerArgs>(ElementwiseKernels.BiasActivation);
 
-    public Action<Index1D, ArrayView<float>, ArrayView<float>, int> ActivationBackward =>
-        _activationBackward ??= accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, int>(ElementwiseKernels.ActivationBackward);
+    public Action<Index1D, ArrayView<float>, ArrayView<float>, int, uint, float> ActivationBackward =>
+        _activationBackward ??= accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, int, uint, float>(ElementwiseKernels.ActivationBackward);
 
     public Action<Index1D, ArrayView<float>, int, int, ArrayView<float>> ColumnSum =>
         _columnSum ??= accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, int, int, ArrayView<float>>(ElementwiseKernels.ColumnSum);

@@ -15,13 +15,16 @@ internal static class ElementwiseKernels
         y[i] = op switch { 0 => u + v, 1 => u - v, 2 => u * v, _ => u / v };
     }
 
-    /// <summary>GEMM epilogue: <c>y = act(y + bias[col])</c> over a (rows, cols) block.</summary>
-    public static void BiasActivation(Index1D i, ArrayView<float> y, ArrayView<float> bias, int cols, int act) =>
-        y[i] = Act.Apply(act, y[i] + bias[i % cols]);
+    /// <summary>GEMM epilogue: <c>y = act(y + b[col]) ⊙ dropout mask</c> over a (rows, Out) block, b from the arena.</summary>
+    public static void BiasActivation(Index1D i, ArrayView<float> y, ArrayView<float> p, LayerArgs a)
+    {
+        float b = a.B >= 0 ? p[a.B + i % a.Out] : 0f;
+        y[i] = Act.Apply(a.Act, y[i] + b) * DropoutMask.Factor(a.Seed, i, a.DropP);
+    }
 
-    /// <summary><c>dz ⊙= act′(z)</c>, the activation's Jacobian (diagonal) applied to the adjoint.</summary>
-    public static void ActivationBackward(Index1D i, ArrayView<float> dz, ArrayView<float> z, int act) =>
-        dz[i] *= Act.Derivative(act, z[i]);
+    /// <summary><c>dz ⊙= act′(z)</c> (⊙ the dropout mask), the activation's diagonal Jacobian applied to the adjoint.</summary>
+    public static void ActivationBackward(Index1D i, ArrayView<float> dz, ArrayView<float> z, int act, uint seed, float dropP) =>
+        dz[i] *= DropoutMask.Derivative(act, z[i], seed, i, dropP);
 
     /// <summary>Bias gradient: <c>db[j] = Σ_r dy[r, j]</c>, summed in row order (deterministic).</summary>
     public static void ColumnSum(Index1D j, ArrayView<float> dy, int rows, int cols, ArrayView<float> db)

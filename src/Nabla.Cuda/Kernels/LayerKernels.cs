@@ -10,6 +10,8 @@ namespace Nabla.Cuda.Kernels;
 internal struct LayerArgs
 {
     public int In, Out, Act, PrevAct, Batch, W, B, RowStart, Indirect;
+    public float DropP, PrevDropP;   // dropout after this layer's activation / the previous one's (0: none, or evaluating)
+    public uint Seed, PrevSeed;      // their mask seeds for this step
 
     public readonly long Row(ArrayView<int> order, int r) => Indirect != 0 ? order[RowStart + r] : r;
 }
@@ -30,7 +32,7 @@ internal static class LayerKernels
         int wo = a.W + o * a.In;
         float s = 0f;
         for (int k = 0; k < a.In; k++) s += x[xo + k] * p[wo + k];
-        z[i] = Act.Apply(a.Act, s + (a.B >= 0 ? p[a.B + o] : 0f));
+        z[i] = Act.Apply(a.Act, s + (a.B >= 0 ? p[a.B + o] : 0f)) * DropoutMask.Factor(a.Seed, i, a.DropP);
     }
 
     /// <summary>
@@ -73,13 +75,14 @@ internal static class LayerKernels
 
     /// <summary>
     /// The adjoint through the layer and the previous activation, <c>p_i = A_iᵀ p_{i+1}</c>:
-    /// <c>dx = (dy·W) ⊙ act′(x)</c>, where x is the previous activation's output. Runs before this layer's weights change.
+    /// <c>dx = (dy·W) ⊙ act′(x)</c>, where x is the previous activation's output (⊙ its dropout mask, when it has one).
+    /// Runs before this layer's weights change.
     /// </summary>
     public static void Input(Index1D i, ArrayView<float> dy, ArrayView<float> p, ArrayView<float> x, ArrayView<float> dx, LayerArgs a)
     {
         int r = i / a.In, c = i - r * a.In;
         float s = 0f;
         for (int o = 0; o < a.Out; o++) s += dy[r * a.Out + o] * p[a.W + o * a.In + c];
-        dx[i] = s * Act.Derivative(a.PrevAct, x[i]);
+        dx[i] = s * DropoutMask.Derivative(a.PrevAct, x[i], a.PrevSeed, i, a.PrevDropP);
     }
 }

@@ -37,7 +37,7 @@ public sealed class CudaAccelerator : ITrainingAccelerator, IDisposable
     public CudaTrainer Engine => _trainer;
 
     /// <inheritdoc/>
-    public EpochMetrics TrainEpoch(DataLoader loader, Optimizer optimizer, float maxGradNorm, int skipBatches, Action<int>? afterStep)
+    public EpochMetrics TrainEpoch(DataLoader loader, Optimizer optimizer, float maxGradNorm, int epoch, int skipBatches, Action<int>? afterStep)
     {
         // The dataset's one-time upload is counted apart (DataUploadSeconds), as PyTorch's preloading is; the epoch's
         // time includes copying the host state up and back, which this design pays every epoch.
@@ -46,7 +46,7 @@ public sealed class CudaAccelerator : ITrainingAccelerator, IDisposable
         if (!ReferenceEquals(_trainer.Optimizer, optimizer)) _trainer.Optimizer = optimizer;
         _trainer.MaxGradNorm = maxGradNorm;
         _trainer.UploadAll();
-        var metrics = _trainer.TrainEpoch(data, loader, afterStep, skipBatches);
+        var metrics = _trainer.TrainEpoch(data, loader, afterStep, skipBatches, epoch);
         _trainer.SyncToHost();
         double seconds = Stopwatch.GetElapsedTime(start).TotalSeconds;
         return metrics with { Seconds = seconds, SamplesPerSecond = metrics.SamplesPerSecond * metrics.Seconds / seconds };

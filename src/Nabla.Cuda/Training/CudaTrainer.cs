@@ -47,8 +47,10 @@ public sealed class CudaTrainer : IDisposable
     private readonly double[] _hostStats = new double[2];
     private readonly Stopwatch _clock = new();
     private DeviceOptimizer _optimizer;
+    private readonly ulong _dropoutBase;
+    private ulong _stepKey; // (epoch, batch) of the step running: with the layer, it picks the dropout masks
 
-    private readonly record struct DeviceLayer(Linear Module, int In, int Out, int Act, int W, int B);
+    private readonly record struct DeviceLayer(Linear Module, int In, int Out, int Act, int W, int B, float DropP = 0);
 
     /// <summary>Copies <paramref name="model"/>'s parameters and <paramref name="optimizer"/>'s state to the device.</summary>
     /// <exception cref="NotSupportedException">A layer, activation or optimizer has no CUDA kernel; the message names it.</exception>
@@ -58,7 +60,9 @@ public sealed class CudaTrainer : IDisposable
         _gpu = gpu;
         Model = model;
         MaxBatch = maxBatch;
-        _layers = Plan(model, inputFeatures, _arena, out _total);
+        _layers = Plan(model, inputFeatures, _arena, out _total, out var dropoutState);
+        // The masks' seeds derive from the Dropout generator's state (read, not advanced) and the step's position.
+        _dropoutBase = dropoutState is null ? 0 : dropoutState.Aggregate(0x243F6A8885A308D3UL, (h, w) => Mix(h ^ w));
         _params = gpu.AllocateRaw<float>(_total);
         _grads = gpu.AllocateRaw<float>(_total);
         _normScratch = gpu.AllocateRaw<float>(_total);
@@ -108,8 +112,9 @@ public sealed class CudaTrainer : IDisposable
     /// <summary>Which layers run fused GEMM-free kernels (true) or GEMM + epilogue (false), in order.</summary>
     public IReadOnlyList<bool> FusedLayers => [.. _layers.Select(IsFused)];
 
-    private static DeviceLayer[] Plan(Sequential model, int features, Dictionary<Tensor, int> arena, out int total)
+    private static DeviceLayer[] Plan(Sequential model, int features, Dictionary<Tensor, int> arena, out int total, out ulong[]? dropoutState)
     {
+        dropoutState = null;
         var layers = new List<DeviceLayer>();
         total = 0;
         foreach (var m in model.Layers)
@@ -119,6 +124,11 @@ public sealed class CudaTrainer : IDisposable
                 case Flatten:
                     break;
                 case Dropout d when d.P == 0:
+                    break;
+                case Dropout d when layers.Count > 0 && layers[^1].DropP == 0:
+                    // Dropout after a layer's activation: its mask is applied inside that layer's kernels.
+                    layers[^1] = layers[^1] with { DropP = d.P };
+                    dropoutState ??= d.GeneratorState;
                     break;
                 case Linear lin:
                     if (lin.InFeatures != features)
@@ -131,7 +141,7 @@ public sealed class CudaTrainer : IDisposable
                     layers.Add(new DeviceLayer(lin, lin.InFeatures, lin.OutFeatures, Act.Identity, w, b));
                     features = lin.OutFeatures;
                     break;
-                case Activation a when layers.Count > 0 && layers[^1].Act == Act.Identity:
+                case Activation a when layers.Count > 0 && layers[^1].Act == Act.Identity && layers[^1].DropP == 0:
                     int code = a switch { NN.Sigmoid => Act.Sigmoid, NN.Tanh => Act.Tanh, NN.Relu => Act.Relu, _ => -1 };
                     if (code < 0) throw new NotSupportedException($"{a} has no CUDA kernel; use Sigmoid, Tanh or ReLU, or --device cpu.");
                     layers[^1] = layers[^1] with { Act = code };
@@ -142,7 +152,7 @@ public sealed class CudaTrainer : IDisposable
             }
         }
         if (layers.Count == 0) throw new NotSupportedException("The model has no Linear layer.");
-        if (layers[^1].Act != Act.Identity)
+        if (layers[^1].Act != Act.Identity || layers[^1].DropP != 0)
             throw new NotSupportedException("The CUDA trainer fuses softmax into the loss: the model must end with a Linear layer (logits).");
         return [.. layers];
     }
@@ -175,7 +185,8 @@ public sealed class CudaTrainer : IDisposable
     /// (for progress; it does not wait for the device). A resumed epoch skips its first <paramref name="skipBatches"/>.
     /// </summary>
     /// <exception cref="TrainingDivergedException">The epoch's loss is NaN or infinite.</exception>
-    public EpochMetrics TrainEpoch(DeviceDataset data, DataLoader loader, Action<int>? afterStep = null, int skipBatches = 0)
+    /// <remarks>Dropout masks depend on (<paramref name="epoch"/>, batch): a resumed epoch draws the same masks.</remarks>
+    public EpochMetrics TrainEpoch(DeviceDataset data, DataLoader loader, Action<int>? afterStep = null, int skipBatches = 0, int? epoch = null)
     {
         Check(data, loader.BatchSize);
         _clock.Restart();
@@ -186,6 +197,7 @@ public sealed class CudaTrainer : IDisposable
         for (int b = skipBatches; b < batches; b++)
         {
             int size = Math.Min(loader.BatchSize, data.Count - b * loader.BatchSize);
+            _stepKey = ((ulong)(uint)(epoch ?? EpochCount) << 32) | (uint)b;
             Step(data, b * loader.BatchSize, size);
             seen += size;
             afterStep?.Invoke(b + 1);
@@ -211,7 +223,7 @@ public sealed class CudaTrainer : IDisposable
         {
             int size = Math.Min(MaxBatch, data.Count - start);
             if (!ReadsDatasetDirectly) Gather(data, start, size);
-            Forward(data, start, size, writeGrad: false);
+            Forward(data, start, size, training: false);
         }
         var (lossSum, correct) = ReadStats();
         return new EvalResult(lossSum / Math.Max(data.Count, 1), (int)correct, data.Count, _clock.Elapsed.TotalSeconds);
@@ -239,7 +251,7 @@ public sealed class CudaTrainer : IDisposable
     {
         bool fusedUpdate = FuseStep && MaxGradNorm <= 0; // clipping needs every gradient before any update
         if (!ReadsDatasetDirectly) Gather(data, start, size);
-        Forward(data, start, size, writeGrad: true);
+        Forward(data, start, size, training: true);
         var h = fusedUpdate ? _optimizer.NextStep() : default;
         Backward(data, start, size, fusedUpdate, h);
         if (!fusedUpdate)
@@ -255,7 +267,7 @@ public sealed class CudaTrainer : IDisposable
         _gpu.Kernels.Gather(size * data.Features, data.FeatureView, data.OrderView, start, data.Features, _x.AsArrayView());
 
     /// <summary>Layer i's input (the dataset itself for a fused first layer), and its kernel arguments.</summary>
-    private (ArrayView<float> X, LayerArgs Args) InputOf(int i, DeviceDataset data, int start, int batch)
+    private (ArrayView<float> X, LayerArgs Args) InputOf(int i, DeviceDataset data, int start, int batch, bool training)
     {
         var l = _layers[i];
         var args = new LayerArgs
@@ -263,6 +275,11 @@ public sealed class CudaTrainer : IDisposable
             In = l.In, Out = l.Out, Act = l.Act, PrevAct = i > 0 ? _layers[i - 1].Act : Act.Identity,
             Batch = batch, W = l.W, B = l.B, RowStart = start,
         };
+        if (training)
+        {
+            (args.DropP, args.Seed) = (l.DropP, MaskSeed(i));
+            if (i > 0) (args.PrevDropP, args.PrevSeed) = (_layers[i - 1].DropP, MaskSeed(i - 1));
+        }
         if (i > 0) return (_z[i - 1].AsArrayView(), args);
         if (!ReadsDatasetDirectly) return (_x.AsArrayView(), args);
         args.Indirect = 1;
@@ -273,15 +290,16 @@ public sealed class CudaTrainer : IDisposable
     /// The textbook's forward loop, <c>z_{i+1} = σ(W_i z_i + b_i)</c>, over the batch, ending in the fused
     /// softmax–cross-entropy (with the output layer itself when that is small).
     /// </summary>
-    private void Forward(DeviceDataset data, int start, int batch, bool writeGrad)
+    private void Forward(DeviceDataset data, int start, int batch, bool training)
     {
+        bool writeGrad = training;
         var k = _gpu.Kernels;
         var p = _params.AsArrayView();
         var loss = new LossArgs { RowStart = start, WriteGrad = writeGrad ? 1 : 0, InvBatch = 1f / batch };
         for (int i = 0; i < _layers.Length; i++)
         {
             var l = _layers[i];
-            var (x, args) = InputOf(i, data, start, batch);
+            var (x, args) = InputOf(i, data, start, batch, training);
             var z = _z[i].AsArrayView();
             bool last = i == _layers.Length - 1;
             if (last && FuseStep && IsFused(l) && l.In * l.Out <= FusedLossWork)
@@ -293,8 +311,7 @@ public sealed class CudaTrainer : IDisposable
             else
             {
                 _gpu.Gemm(false, true, batch, l.Out, l.In, x, l.In, p.SubView(l.W, l.Out * l.In), l.In, z, l.Out);
-                if (l.B >= 0) k.BiasActivation(batch * l.Out, z, p.SubView(l.B, l.Out), l.Out, l.Act);
-                else k.Map(batch * l.Out, z, z, l.Act);
+                k.BiasActivation(batch * l.Out, z, p, args);
             }
         }
         k.SoftmaxCrossEntropy(batch, _z[^1].AsArrayView(), data.LabelView, data.OrderView, _layers[^1].Out, _dz[^1].AsArrayView(), loss, _stats.AsArrayView());
@@ -314,7 +331,7 @@ public sealed class CudaTrainer : IDisposable
         for (int i = _layers.Length - 1; i >= 0; i--)
         {
             var l = _layers[i];
-            var (x, args) = InputOf(i, data, start, batch);
+            var (x, args) = InputOf(i, data, start, batch, training: true);
             var dy = _dz[i].AsArrayView();
             if (IsFused(l))
             {
@@ -328,11 +345,26 @@ public sealed class CudaTrainer : IDisposable
             {
                 var dx = _dz[i - 1].AsArrayView();
                 _gpu.Gemm(false, false, batch, l.In, l.Out, dy, l.Out, p.SubView(l.W, l.Out * l.In), l.In, dx, l.In);
-                k.ActivationBackward(batch * l.In, dx, _z[i - 1].AsArrayView(), _layers[i - 1].Act);
+                k.ActivationBackward(batch * l.In, dx, _z[i - 1].AsArrayView(), _layers[i - 1].Act, args.PrevSeed, args.PrevDropP);
             }
             // W and b sit side by side in the arena: one launch updates both.
             if (fusedUpdate) _optimizer.Update(p, g, l.W, l.Out * l.In + (l.B >= 0 ? l.Out : 0), h);
         }
+    }
+
+    /// <summary>Layer <paramref name="layer"/>'s mask seed for the running step.</summary>
+    private uint MaskSeed(int layer) => (uint)Mix(_dropoutBase ^ Mix(_stepKey * 31 + (ulong)layer));
+
+    /// <summary>The seed of layer <paramref name="layer"/>'s dropout mask at (epoch, batch), for tests that rebuild the masks.</summary>
+    internal uint MaskSeedFor(int epoch, int batch, int layer) =>
+        (uint)Mix(_dropoutBase ^ Mix((((ulong)(uint)epoch << 32) | (uint)batch) * 31 + (ulong)layer));
+
+    /// <summary>SplitMix64's finalizer.</summary>
+    private static ulong Mix(ulong z)
+    {
+        z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9UL;
+        z = (z ^ (z >> 27)) * 0x94D049BB133111EBUL;
+        return z ^ (z >> 31);
     }
 
     private void ClipGradients()

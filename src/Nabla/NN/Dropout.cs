@@ -22,6 +22,9 @@ public sealed class Dropout : Module
         _rng = rng;
     }
 
+    /// <summary>The generator's current state, read without drawing (device trainers derive their mask seeds from it).</summary>
+    internal ulong[] GeneratorState => _rng.GetState();
+
     /// <summary>Probability of zeroing an element.</summary>
     public float P { get; }
 

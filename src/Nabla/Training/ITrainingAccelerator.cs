@@ -16,8 +16,9 @@ public interface ITrainingAccelerator
     /// <summary>
     /// One pass over <paramref name="loader"/>'s dataset in its sampler's order and batch size, skipping the first
     /// <paramref name="skipBatches"/> batches (a resumed epoch); <paramref name="afterStep"/> gets the batches done.
+    /// <paramref name="epoch"/> is the 0-based epoch index (randomness such as dropout masks may depend on it).
     /// </summary>
-    EpochMetrics TrainEpoch(DataLoader loader, Optimizer optimizer, float maxGradNorm, int skipBatches, Action<int>? afterStep);
+    EpochMetrics TrainEpoch(DataLoader loader, Optimizer optimizer, float maxGradNorm, int epoch, int skipBatches, Action<int>? afterStep);
 
     /// <summary>Mean loss and accuracy on <paramref name="loader"/>'s dataset.</summary>
     EvalResult Test(DataLoader loader);

@@ -73,7 +73,7 @@ public sealed class Trainer
         Model.Train();
         if (Accelerator is not null)
         {
-            var m = Accelerator.TrainEpoch(loader, Optimizer, MaxGradNorm, skipBatches, afterStep);
+            var m = Accelerator.TrainEpoch(loader, Optimizer, MaxGradNorm, EpochCount, skipBatches, afterStep);
             StepCount += loader.BatchCount - skipBatches;
             EpochCount++;
             LastLoss = (float)m.TrainLoss;

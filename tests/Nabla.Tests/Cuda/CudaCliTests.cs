@@ -64,19 +64,31 @@ public sealed class CudaCliTests(SimulatorFixture sim)
     }
 
     [Fact]
-    public void Cuda_refuses_what_it_cannot_run_but_auto_falls_back_to_cpu()
+    public void Train_with_dropout_runs_on_cuda()
     {
         using var dir = new Nabla.Tests.Testing.TempDir();
-        WriteCsv(dir.File("t_train.csv"), 48, 1);
-        WriteCsv(dir.File("t_test.csv"), 12, 2);
-        var refused = Train(dir.Path, "cuda", "--dropout", "0.3");
-        var auto = Train(dir.Path, "auto", "--dropout", "0.3");
+        WriteCsv(dir.File("t_train.csv"), 96, 1);
+        WriteCsv(dir.File("t_test.csv"), 30, 2);
+        var run = Train(dir.Path, "cuda", "--dropout", "0.2", "--val-split", "0.25");
         Backends.Register(sim.Backend);
-        Assert.Equal(2, refused.Code);
-        Assert.StartsWith("nabla: error: --device cuda:", refused.Err);
-        Assert.Contains("Dropout", refused.Err);
-        Assert.True(auto.Code == 0, auto.Err);
-        Assert.Contains("Using device: cpu (CUDA cannot run this model", auto.Out);
+        Assert.True(run.Code == 0, run.Err);
+        Assert.Contains("Using device: cuda:0", run.Out);
+        using var doc = JsonDocument.Parse(run.Out.Trim().Split('\n')[^1]);
+        Assert.True(doc.RootElement.GetProperty("epochs")[0].TryGetProperty("val_loss", out _));
+    }
+
+    [Fact]
+    public void Auto_keeps_a_model_cuda_cannot_run_on_the_cpu_and_cuda_refuses_it()
+    {
+        var r = new Nabla.Tensors.Rng(1);
+        var model = new Nabla.NN.Sequential(new Nabla.NN.Linear(4, 3, r), new Nabla.NN.Softmax());
+        var trainer = new Nabla.Training.Trainer(model, new Nabla.Losses.NllLoss(), new Nabla.Optim.Sgd(model.Parameters()), 4, 2);
+        var o = new StringWriter();
+        CommonOptions.Accelerate(trainer, sim.Backend, "auto", 4, 2, o);
+        Assert.Null(trainer.Accelerator);
+        Assert.Contains("Using device: cpu (CUDA cannot run this model", o.ToString());
+        var e = Assert.Throws<UsageException>(() => CommonOptions.Accelerate(trainer, sim.Backend, "cuda", 4, 2, o));
+        Assert.StartsWith("--device cuda:", e.Message);
     }
 }
 

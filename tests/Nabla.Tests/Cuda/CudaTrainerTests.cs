@@ -1,3 +1,4 @@
+using Nabla.Autograd;
 using ILGPU.Runtime;
 using Nabla.Cuda.Training;
 using Nabla.Data;
@@ -175,11 +176,66 @@ public sealed class CudaTrainerTests(SimulatorFixture sim)
     public void Layers_without_a_kernel_are_refused_by_name()
     {
         var r = new Rng(1);
-        var dropout = new Sequential(new Linear(4, 4, r), new Relu(), new Dropout(0.5f, r), new Linear(4, 2, r));
-        var e = Assert.Throws<NotSupportedException>(() => new CudaTrainer(sim.Backend, dropout, new Sgd(dropout.Parameters()), 4, 2));
+        var inputDropout = new Sequential(new Dropout(0.5f, r), new Linear(4, 4, r), new Relu(), new Linear(4, 2, r));
+        var e = Assert.Throws<NotSupportedException>(() => new CudaTrainer(sim.Backend, inputDropout, new Sgd(inputDropout.Parameters()), 4, 2));
         Assert.Contains("Dropout", e.Message);
         var softmax = new Sequential(new Linear(4, 2, r), new Softmax());
         Assert.Throws<NotSupportedException>(() => new CudaTrainer(sim.Backend, softmax, new Sgd(softmax.Parameters()), 4, 2));
+    }
+
+    [Theory]
+    [InlineData(6, 5, true)]    // narrow: the mask inside the fused layer kernels
+    [InlineData(6, 5, false)]
+    [InlineData(70, 80, true)]  // wide: the masks inside the GEMM epilogues and the activation backward
+    public void Dropout_step_equals_autograd_through_the_same_mask(int inputs, int hidden, bool fuse)
+    {
+        const float p = 0.4f;
+        int batch = 16;
+        var data = Blobs(batch, inputs, 3, 2);
+        var r = new Rng(5);
+        var model = new Sequential(new Linear(inputs, hidden, r), new Sigmoid(), new Dropout(p, new Rng(6)),
+            new Linear(hidden, hidden, r), new Tanh(), new Dropout(p, new Rng(6)), new Linear(hidden, 3, r));
+        var start = model.Parameters().Select(t => t.Clone()).ToArray();
+        using var device = new DeviceDataset(sim.Backend, data);
+        using var gpu = new CudaTrainer(sim.Backend, model, new Sgd(model.Parameters(), new SgdOptions(1f)), inputs, batch) { FuseStep = fuse };
+        gpu.TrainEpoch(device, new DataLoader(data, batch)); // one step, samples in order
+        gpu.SyncToHost();
+
+        // The same step by autograd, with the mask the device used rebuilt on the host.
+        var x = new float[batch * inputs];
+        var y = new int[batch];
+        data.Gather(Enumerable.Range(0, batch).ToArray(), x, y);
+        var w = start.Select(t => t.Clone().RequireGrad()).ToArray();
+        Tensor Mask(int layer)
+        {
+            uint seed = gpu.MaskSeedFor(0, 0, layer);
+            return Tensor.FromArray([.. Enumerable.Range(0, batch * hidden).Select(i => Nabla.Cuda.Kernels.DropoutMask.Factor(seed, i, p))], batch, hidden);
+        }
+        var mask = Mask(0);
+        var h1 = Ops.Linear(Tensor.FromArray(x, batch, inputs), w[0], w[1]).Sigmoid().Mul(mask);
+        var h2 = Ops.Linear(h1, w[2], w[3]).Tanh().Mul(Mask(1));
+        Ops.CrossEntropy(Ops.Linear(h2, w[4], w[5]), y).Backward();
+        var trained = model.Parameters();
+        for (int i = 0; i < w.Length; i++)
+        {
+            var expected = w[i].ToArray().Zip(w[i].Grad!.ToArray(), (v, g) => v - g).ToArray(); // SGD, lr 1
+            Close(expected, trained[i].Data, $"parameter {i}");
+        }
+        Assert.Contains(0f, mask.ToArray()); // the mask did drop something
+    }
+
+    [Fact]
+    public void Dropout_masks_drop_p_of_the_elements_and_scale_the_rest()
+    {
+        int dropped = 0, n = 200_000;
+        for (int i = 0; i < n; i++)
+        {
+            float m = Nabla.Cuda.Kernels.DropoutMask.Factor(12345u, i, 0.3f);
+            if (m == 0) dropped++;
+            else Assert.Equal(1f / 0.7f, m);
+        }
+        Assert.InRange(dropped / (double)n, 0.295, 0.305);
+        Assert.Equal(1f, Nabla.Cuda.Kernels.DropoutMask.Factor(1u, 7, 0f));
     }
 }
 
