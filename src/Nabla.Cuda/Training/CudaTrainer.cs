@@ -12,7 +12,7 @@ using Nabla.Training;
 namespace Nabla.Cuda.Training;
 
 /// <summary>
-/// Trains an MLP (<c>Flatten?, (Linear, activation?)*, Linear</c> with cross-entropy) entirely on a CUDA device:
+/// Trains an MLP (<c>Flatten?, (Linear, activation?, Dropout?)*, Linear</c> with cross-entropy) entirely on a CUDA device:
 /// parameters, gradients and optimizer state live in flat device arenas, the dataset is resident
 /// (<see cref="DeviceDataset"/>), and a step is a fixed handful of launches with no host synchronization.
 /// Narrow layers (either width ≤ <see cref="FusedWidth"/>) run GEMM-free kernels with bias and activation fused in;
@@ -148,7 +148,7 @@ public sealed class CudaTrainer : IDisposable
                     break;
                 default:
                     throw new NotSupportedException(
-                        $"{m} is not supported by the CUDA trainer (it runs Flatten, Linear, Sigmoid/Tanh/ReLU); train this model with --device cpu.");
+                        $"{m} is not supported by the CUDA trainer (it runs Flatten, Linear, Sigmoid/Tanh/ReLU, and Dropout after a layer); train this model with --device cpu.");
             }
         }
         if (layers.Count == 0) throw new NotSupportedException("The model has no Linear layer.");
