@@ -225,6 +225,39 @@ public sealed class CudaTrainerTests(SimulatorFixture sim)
     }
 
     [Fact]
+    public void An_interrupted_epoch_resumed_in_a_new_trainer_ends_as_the_uninterrupted_one_dropout_included()
+    {
+        var data = Blobs(96, 10, 3, 9);
+        var arch = new MlpArchitecture(10, [12], ActivationKind.Relu, 3, Dropout: 0.3f);
+        using var device = new DeviceDataset(sim.Backend, data);
+        Sequential Fresh() => arch.Create(new Rng(4), new Rng(5));
+
+        var whole = Fresh();
+        using (var t = new CudaTrainer(sim.Backend, whole, new Adam(whole.Parameters()), 10, 16))
+        {
+            t.TrainEpoch(device, DataLoader.Shuffled(data, 16, new Rng(8)));
+            t.SyncToHost();
+        }
+
+        var parts = Fresh();
+        var adam = new Adam(parts.Parameters());
+        using (var first = new CudaTrainer(sim.Backend, parts, adam, 10, 16))
+        {
+            Assert.Throws<OperationCanceledException>(() => first.TrainEpoch(device, DataLoader.Shuffled(data, 16, new Rng(8)),
+                afterStep: b => { if (b == 2) throw new OperationCanceledException(); }));
+            first.SyncToHost(); // what a checkpoint would hold: 2 steps done
+        }
+        Assert.All(adam.Steps, s => Assert.Equal(2, s));
+        using (var second = new CudaTrainer(sim.Backend, parts, adam, 10, 16))
+        {
+            second.TrainEpoch(device, DataLoader.Shuffled(data, 16, new Rng(8)), skipBatches: 2, epoch: 0);
+            second.SyncToHost();
+        }
+        for (int i = 0; i < whole.Parameters().Length; i++)
+            Assert.Equal(whole.Parameters()[i].ToArray(), parts.Parameters()[i].ToArray()); // bitwise: same kernels, same order
+    }
+
+    [Fact]
     public void Dropout_masks_drop_p_of_the_elements_and_scale_the_rest()
     {
         int dropped = 0, n = 200_000;
