@@ -20,6 +20,7 @@ internal sealed class DeviceOptimizer : IDisposable
     private readonly List<(string Name, float[][] Host, MemoryBuffer1D<float, Stride1D.Dense> Device)> _state = [];
     private readonly MemoryBuffer1D<float, Stride1D.Dense> _dummy;
     private long _step;
+    private float[]? _staging; // host image of one state buffer, reused by every upload and download
 
     public DeviceOptimizer(CudaBackend backend, Optimizer host, IReadOnlyDictionary<Tensor, int> arena, int total)
     {
@@ -45,7 +46,7 @@ internal sealed class DeviceOptimizer : IDisposable
         _step = Host.Steps.Max();
         if (Host.Steps.Any(s => s != _step))
             throw new NotSupportedException("The optimizer's parameters have taken different numbers of steps; the CUDA trainer steps them together.");
-        var flat = new float[_total];
+        var flat = _staging ??= new float[_total];
         foreach (var (_, host, device) in _state)
         {
             for (int i = 0; i < host.Length; i++) host[i].CopyTo(flat, _offsets[i]);
@@ -138,7 +139,7 @@ internal sealed class DeviceOptimizer : IDisposable
     /// <summary>Copies the state buffers and step counts back into the host optimizer.</summary>
     public void Download()
     {
-        var flat = new float[_total];
+        var flat = _staging ??= new float[_total];
         foreach (var (_, host, device) in _state)
         {
             device.AsArrayView().CopyToCPU(flat.AsSpan());
