@@ -78,6 +78,19 @@ public sealed class CudaCliTests(SimulatorFixture sim)
     }
 
     [Fact]
+    public void Checkpoint_every_n_steps_is_refused_on_cuda_with_the_reason()
+    {
+        using var dir = new Nabla.Tests.Testing.TempDir();
+        WriteCsv(dir.File("t_train.csv"), 48, 1);
+        WriteCsv(dir.File("t_test.csv"), 12, 2);
+        var run = Train(dir.Path, "cuda", "--checkpoint", dir.File("ckpt"), "--checkpoint-every", "2");
+        Backends.Register(sim.Backend);
+        Assert.Equal(2, run.Code);
+        Assert.StartsWith("nabla: error: --checkpoint-every: on CUDA", run.Err);
+        Assert.DoesNotContain("   at ", run.Err);
+    }
+
+    [Fact]
     public void Auto_keeps_a_model_cuda_cannot_run_on_the_cpu_and_cuda_refuses_it()
     {
         var r = new Nabla.Tensors.Rng(1);
@@ -93,13 +106,15 @@ public sealed class CudaCliTests(SimulatorFixture sim)
 }
 
 /// <summary><c>nabla devices</c> says what --device auto picks, and --check refuses clearly without a GPU.</summary>
-public sealed class DevicesCommandTests
+[Collection("Cuda")] // on a GPU machine the command opens cuda:0, where the simulator fixture is registered
+public sealed class DevicesCommandTests(SimulatorFixture sim)
 {
     [Fact]
     public void Devices_json_names_the_cpu_and_the_auto_choice()
     {
         var o = new StringWriter();
         Assert.Equal(0, Program.Run(["devices", "--json"], o, new StringWriter()));
+        Backends.Register(sim.Backend);
         using var doc = JsonDocument.Parse(o.ToString().Trim());
         Assert.StartsWith("cpu:", doc.RootElement.GetProperty("cpu").GetString());
         bool cuda = Nabla.Cuda.CudaBackend.IsAvailable(out _);
