@@ -9,6 +9,12 @@ internal static class CommonOptions
     /// <summary>Set by tests (per async flow) to run --device cuda/auto on the simulator.</summary>
     internal static readonly AsyncLocal<bool> Simulate = new();
 
+    /// <summary>
+    /// Whether "cuda" means ILGPU's CPU accelerator: NABLA_CUDA_SIMULATOR=1 (or a test setting <see cref="Simulate"/>)
+    /// runs the whole --device cuda path without a GPU. Slow (milliseconds per launch): for small data only.
+    /// </summary>
+    internal static bool Simulating => Simulate.Value || Environment.GetEnvironmentVariable("NABLA_CUDA_SIMULATOR") == "1";
+
     public static Option<string> Dataset() => new Option<string>("--dataset")
     {
         Description = "fashion-mnist, mnist or csv",
@@ -129,9 +135,7 @@ internal static class CommonOptions
             if (!quiet) output.WriteLine("Using device: cpu");
             return null;
         }
-        // NABLA_CUDA_SIMULATOR=1 (or a test setting Simulate) runs "cuda" on ILGPU's CPU accelerator: the whole
-        // --device cuda path, testable without a GPU. Slow (milliseconds per launch): for small data only.
-        if (Simulate.Value || Environment.GetEnvironmentVariable("NABLA_CUDA_SIMULATOR") == "1") return Cuda.CudaBackend.OpenSimulator();
+        if (Simulating) return Cuda.CudaBackend.OpenSimulator();
         int index = device == "auto" ? 0 : Devices.Device.Parse(device).Index;
         if (!Cuda.CudaBackend.TryOpen(index, out var gpu, out string reason))
         {

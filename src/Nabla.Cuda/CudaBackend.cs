@@ -72,23 +72,33 @@ public sealed class CudaBackend : IDeviceBackend, IDisposable
     /// <summary>Whether a CUDA GPU is present and usable; <paramref name="reason"/> says why not.</summary>
     public static bool IsAvailable(out string reason)
     {
+        using var context = CudaContext(out reason);
+        if (context is null) return false;
+        if (context.GetCudaDevices().Count > 0) return true;
+        reason = NoDevice;
+        return false;
+    }
+
+    private const string NoDevice = "no CUDA device was found (no NVIDIA driver, or no GPU)";
+
+    /// <summary>ILGPU's context over the CUDA devices, or null with the reason (no driver, a driver that fails to load).</summary>
+    private static Context? CudaContext(out string reason)
+    {
+        reason = "";
         // Cheap first: without the driver library there is no GPU to find, and starting ILGPU costs ~0.15 s.
         if (!DriverPresent())
         {
             reason = "no CUDA device was found (no NVIDIA driver library, libcuda)";
-            return false;
+            return null;
         }
         try
         {
-            using var context = Context.Create(b => b.Cuda());
-            int count = context.GetCudaDevices().Count;
-            reason = count > 0 ? "" : "no CUDA device was found (no NVIDIA driver, or no GPU)";
-            return count > 0;
+            return Context.Create(b => b.Cuda().EnableAlgorithms().Optimize(OptimizationLevel.O2));
         }
         catch (Exception e) when (e is DllNotFoundException or TypeInitializationException or NotSupportedException or InvalidOperationException or CudaException)
         {
             reason = "the CUDA driver could not be loaded: " + e.Message;
-            return false;
+            return null;
         }
     }
 
@@ -118,26 +128,13 @@ public sealed class CudaBackend : IDeviceBackend, IDisposable
     public static bool TryOpen(int index, out CudaBackend? backend, out string reason, int? registerAs = null)
     {
         backend = null;
-        if (!DriverPresent())
-        {
-            reason = "no CUDA device was found (no NVIDIA driver library, libcuda)";
-            return false;
-        }
-        Context context;
-        try
-        {
-            context = Context.Create(b => b.Cuda().EnableAlgorithms().Optimize(OptimizationLevel.O2));
-        }
-        catch (Exception e) when (e is DllNotFoundException or TypeInitializationException or NotSupportedException or InvalidOperationException or CudaException)
-        {
-            reason = "the CUDA driver could not be loaded: " + e.Message;
-            return false;
-        }
+        var context = CudaContext(out reason);
+        if (context is null) return false;
         var devices = context.GetCudaDevices();
         if (index < 0 || index >= devices.Count)
         {
             context.Dispose();
-            reason = devices.Count == 0 ? "no CUDA device was found (no NVIDIA driver, or no GPU)"
+            reason = devices.Count == 0 ? NoDevice
                 : $"there is no cuda:{index}; this machine has {devices.Count} CUDA device(s)";
             return false;
         }

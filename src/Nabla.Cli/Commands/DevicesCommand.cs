@@ -23,9 +23,10 @@ internal static class DevicesCommand
     private static int Run(bool check, bool json, TextWriter o)
     {
         string cpu = $"cpu: {Environment.ProcessorCount} threads, {(Vector512.IsHardwareAccelerated ? "AVX-512" : Vector256.IsHardwareAccelerated ? "AVX2" : "no SIMD")}";
-        bool simulate = CommonOptions.Simulate.Value || Environment.GetEnvironmentVariable("NABLA_CUDA_SIMULATOR") == "1";
         string reason = "";
-        bool cuda = simulate || CudaBackend.IsAvailable(out reason);
+        using var gpu = CommonOptions.Simulating ? CudaBackend.OpenSimulator()
+            : CudaBackend.TryOpen(0, out var opened, out reason) ? opened : null; // one CUDA start, not a probe and an open
+        bool cuda = gpu is not null;
         var result = new JsonObject { ["cpu"] = cpu, ["cuda_available"] = cuda, ["auto"] = cuda ? "cuda:0" : "cpu" };
         if (!json)
         {
@@ -35,9 +36,8 @@ internal static class DevicesCommand
         }
         else if (!cuda) result["cuda_reason"] = reason;
         int code = 0;
-        if (cuda)
+        if (gpu is not null)
         {
-            using var gpu = simulate ? CudaBackend.OpenSimulator() : CudaBackend.Open();
             result["cuda"] = gpu.Description;
             if (!json) o.WriteLine($"cuda:0: {gpu.Description}");
             if (check)

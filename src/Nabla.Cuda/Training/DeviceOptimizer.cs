@@ -37,6 +37,13 @@ internal sealed class DeviceOptimizer : IDisposable
                 : throw new ArgumentException($"Optimizer parameter {i} ({host.Parameters[i].Shape}) is not one of the model's.");
         foreach (var (name, buffers) in host.State()) _state.Add((name, buffers, backend.AllocateRaw<float>(total)));
         _dummy = backend.AllocateRaw<float>(1);
+        Slots = host switch
+        {
+            Sgd => (State("momentum_buffer"), _dummy.AsArrayView(), _dummy.AsArrayView()),
+            Adam => (State("exp_avg"), State("exp_avg_sq"), State("max_exp_avg_sq")),
+            RmsProp => (State("square_avg"), State("grad_avg"), State("momentum_buffer")),
+            _ => (State("sum"), _dummy.AsArrayView(), _dummy.AsArrayView()),
+        };
         Upload();
     }
 
@@ -63,13 +70,7 @@ internal sealed class DeviceOptimizer : IDisposable
     }
 
     /// <summary>State slot 1, 2, 3 of the kernels (see <see cref="OptimizerKernels.Hyper"/>); unused slots are a dummy.</summary>
-    public (ArrayView<float> S1, ArrayView<float> S2, ArrayView<float> S3) Slots => Host switch
-    {
-        Sgd => (State("momentum_buffer"), _dummy.AsArrayView(), _dummy.AsArrayView()),
-        Adam => (State("exp_avg"), State("exp_avg_sq"), State("max_exp_avg_sq")),
-        RmsProp => (State("square_avg"), State("grad_avg"), State("momentum_buffer")),
-        _ => (State("sum"), _dummy.AsArrayView(), _dummy.AsArrayView()),
-    };
+    public (ArrayView<float> S1, ArrayView<float> S2, ArrayView<float> S3) Slots { get; }
 
     /// <summary>
     /// Counts a step and returns its constants, computed as the host optimizer computes them (its learning rate is
