@@ -40,6 +40,48 @@ internal static class CommonOptions
         DefaultValueFactory = _ => "sigmoid",
     }.AcceptOnlyFromAmong("sigmoid", "relu", "tanh");
 
+    /// <summary>
+    /// --activation for commands that read a model: needed for a PyTorch state dict, which does not record its
+    /// activations; one for every hidden layer, or one per hidden layer (<c>relu,tanh</c>).
+    /// </summary>
+    public static Option<string?> ModelActivation()
+    {
+        var o = new Option<string?>("--activation")
+        {
+            Description = "For PyTorch state dicts (which do not record it): the activation after each hidden layer, sigmoid, relu or tanh, or one per layer (relu,tanh)",
+        };
+        o.Validators.Add(r =>
+        {
+            if (r.Tokens.Count == 0) return;
+            try { ParseActivations(r.Tokens[^1].Value); }
+            catch (UsageException e) { r.AddError(e.Message); }
+        });
+        return o;
+    }
+
+    /// <summary>Parses "relu" or "relu,tanh" into activations, by name only.</summary>
+    public static NN.ActivationKind[] ParseActivations(string text) =>
+        [.. text.Split(',', StringSplitOptions.TrimEntries).Select(a => a.ToLowerInvariant() switch
+        {
+            "sigmoid" => NN.ActivationKind.Sigmoid,
+            "relu" => NN.ActivationKind.Relu,
+            "tanh" => NN.ActivationKind.Tanh,
+            _ => throw new UsageException($"--activation: '{a}' is not an activation; use sigmoid, relu or tanh (comma-separated per hidden layer)."),
+        })];
+
+    /// <summary>Loads a model file; a state dict whose activations are unknown asks for --activation.</summary>
+    public static IO.LoadedModel LoadModel(string path, string? activation)
+    {
+        try
+        {
+            return IO.ModelFile.Load(path, activation is null ? null : ParseActivations(activation));
+        }
+        catch (IO.UnknownActivationException e)
+        {
+            throw new UsageException($"{e.Message} Say which with --activation (e.g. --activation relu, or one per hidden layer: relu,tanh).");
+        }
+    }
+
     public static Option<string?> Data() => new("--data") { Description = "Folder with the dataset files (default: $NABLA_DATA, the cache, /usr/share/datasets, then download)" };
 
     public static Option<string> Device()
@@ -158,7 +200,8 @@ internal static class CommonOptions
         gpu.WaitForKernels();
         try
         {
-            trainer.Accelerator = new Cuda.Training.CudaAccelerator(gpu, trainer.Model, trainer.Optimizer, features, batch);
+            trainer.Accelerator = new Cuda.Training.CudaAccelerator(gpu, trainer.Model as NN.Sequential
+                ?? throw new NotSupportedException($"{trainer.Model.GetType().Name} is not a Sequential of built-in layers."), trainer.Optimizer, features, batch);
             output.WriteLine($"Using device: {gpu.Description}");
         }
         catch (NotSupportedException e) when (device == "auto")

@@ -214,15 +214,7 @@ public sealed class CudaBackend : IDeviceBackend, IDisposable
     public void Map(UnaryFunction f, DeviceSlice x, DeviceSlice y, int n)
     {
         if (n == 0) return;
-        int code = f switch
-        {
-            UnaryFunction.Sigmoid => Act.Sigmoid,
-            UnaryFunction.Tanh => Act.Tanh,
-            UnaryFunction.Relu => Act.Relu,
-            UnaryFunction.Exp => Act.Exp,
-            _ => Act.Log,
-        };
-        Kernels.Map(n, View(x), View(y), code);
+        Kernels.Map(n, View(x), View(y), (int)f); // the kernels' activation codes are UnaryFunction's values
     }
 
     /// <inheritdoc/>

@@ -18,21 +18,22 @@ internal static class EvalCommand
         var data = CommonOptions.Data();
         var threads = CommonOptions.Threads();
         var json = CommonOptions.Json();
+        var activation = CommonOptions.ModelActivation();
         var cmd = new Command("eval", "Evaluate a saved model on the test set: accuracy, confusion matrix, per-class metrics")
         {
-            model, dataset, data, threads, json,
+            model, dataset, data, activation, threads, json,
         };
-        cmd.SetAction(r => Run(r.GetValue(model)!, r.GetValue(dataset)!, r.GetValue(data), r.GetValue(threads), r.GetValue(json), stdout));
+        cmd.SetAction(r => Run(r.GetValue(model)!, r.GetValue(dataset)!, r.GetValue(data), r.GetValue(activation), r.GetValue(threads), r.GetValue(json), stdout));
         return cmd;
     }
 
-    private static int Run(string path, string datasetName, string? dataDir, int threads, bool json, TextWriter o)
+    private static int Run(string path, string datasetName, string? dataDir, string? activation, int threads, bool json, TextWriter o)
     {
         Compute.WorkerPool.Default = new Compute.WorkerPool(threads);
-        var loaded = ModelFile.Load(path);
+        var loaded = CommonOptions.LoadModel(path, activation);
         var (_, test, _) = DataSets.Load(datasetName, dataDir);
-        if (test.Features != loaded.Architecture.Inputs)
-            throw new Data.DataFormatException($"{path} takes {loaded.Architecture.Inputs} features per sample; the {datasetName} test set has {test.Features}.");
+        if (test.Features != loaded.InputFeatures)
+            throw new Data.DataFormatException($"{path} takes {loaded.InputFeatures} features per sample; the {datasetName} test set has {test.Features}.");
         var report = ClassificationReport.Evaluate(loaded.Model, test);
         int k = report.ClassNames.Count;
         if (json)

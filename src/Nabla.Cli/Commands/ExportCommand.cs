@@ -11,12 +11,13 @@ internal static class ExportCommand
         var model = new Argument<string>("MODEL") { Description = "A model saved with --save" };
         var onnx = new Option<string>("--onnx") { Description = "Where to write the ONNX file", Required = true };
         var softmax = new Option<bool>("--softmax") { Description = "End with Softmax: output probabilities instead of logits" };
-        var cmd = new Command("export", "Export a saved model to ONNX (Flatten, Gemm, Sigmoid/Relu/Tanh, optional Softmax)") { model, onnx, softmax };
+        var activation = CommonOptions.ModelActivation();
+        var cmd = new Command("export", "Export a saved model to ONNX (Flatten, Gemm, Sigmoid/Relu/Tanh, optional Softmax)") { model, onnx, softmax, activation };
         cmd.SetAction(r =>
         {
-            var loaded = ModelFile.Load(r.GetValue(model)!);
-            OnnxExporter.Export(r.GetValue(onnx)!, loaded.Model, loaded.Architecture.Inputs, r.GetValue(softmax));
-            stdout.WriteLine($"Wrote {r.GetValue(onnx)} ({loaded.Architecture}, input 'input' (batch, {loaded.Architecture.Inputs}), output '{(r.GetValue(softmax) ? "probabilities" : "logits")}')");
+            var loaded = CommonOptions.LoadModel(r.GetValue(model)!, r.GetValue(activation));
+            OnnxExporter.Export(r.GetValue(onnx)!, loaded.Model, loaded.InputFeatures, r.GetValue(softmax));
+            stdout.WriteLine($"Wrote {r.GetValue(onnx)} ({loaded.Plan}, input 'input' (batch, {loaded.InputFeatures}), output '{(r.GetValue(softmax) ? "probabilities" : "logits")}')");
             return 0;
         });
         return cmd;

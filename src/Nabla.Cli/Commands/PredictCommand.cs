@@ -1,7 +1,6 @@
 using System.CommandLine;
 using System.Text.Json.Nodes;
 using Nabla.Autograd;
-using Nabla.IO;
 using Nabla.Tensors;
 
 namespace Nabla.Cli.Commands;
@@ -16,17 +15,18 @@ internal static class PredictCommand
         var invert = new Option<string>("--invert") { Description = "Invert gray levels: auto (if the border is light), yes, no", DefaultValueFactory = _ => "auto" }
             .AcceptOnlyFromAmong("auto", "yes", "no");
         var json = CommonOptions.Json();
-        var cmd = new Command("predict", "Classify images (converted to 28×28 grayscale like Fashion-MNIST)") { model, images, invert, json };
-        cmd.SetAction(r => Run(r.GetValue(model)!, r.GetValue(images)!, r.GetValue(invert)!, r.GetValue(json), stdout));
+        var activation = CommonOptions.ModelActivation();
+        var cmd = new Command("predict", "Classify images (converted to 28×28 grayscale like Fashion-MNIST)") { model, images, invert, activation, json };
+        cmd.SetAction(r => Run(r.GetValue(model)!, r.GetValue(images)!, r.GetValue(invert)!, r.GetValue(activation), r.GetValue(json), stdout));
         return cmd;
     }
 
-    private static int Run(string path, string[] images, string invert, bool json, TextWriter o)
+    private static int Run(string path, string[] images, string invert, string? activation, bool json, TextWriter o)
     {
-        var loaded = ModelFile.Load(path);
-        int side = (int)Math.Round(Math.Sqrt(loaded.Architecture.Inputs));
-        if (side * side != loaded.Architecture.Inputs)
-            throw new UsageException($"{path} takes {loaded.Architecture.Inputs} features, not a square image.");
+        var loaded = CommonOptions.LoadModel(path, activation);
+        int side = (int)Math.Round(Math.Sqrt(loaded.InputFeatures));
+        if (side * side != loaded.InputFeatures)
+            throw new UsageException($"{path} takes {loaded.InputFeatures} features, not a square image.");
         loaded.Model.Eval();
         var results = new JsonArray();
         foreach (var image in images)

@@ -12,16 +12,17 @@ internal static class SummaryCommand
     {
         var model = new Argument<string>("MODEL") { Description = "A model saved with --save (or PyTorch nn.Sequential weights in safetensors)" };
         var json = CommonOptions.Json();
-        var cmd = new Command("summary", "Show a saved model's layers, shapes and parameter counts") { model, json };
-        cmd.SetAction(r => Run(r.GetValue(model)!, r.GetValue(json), stdout));
+        var activation = CommonOptions.ModelActivation();
+        var cmd = new Command("summary", "Show a saved model's layers, shapes and parameter counts") { model, activation, json };
+        cmd.SetAction(r => Run(r.GetValue(model)!, r.GetValue(activation), r.GetValue(json), stdout));
         return cmd;
     }
 
-    private static int Run(string path, bool json, TextWriter o)
+    private static int Run(string path, string? activation, bool json, TextWriter o)
     {
-        var loaded = ModelFile.Load(path);
+        var loaded = CommonOptions.LoadModel(path, activation);
         long bytes = new FileInfo(path).Length;
-        var rows = ModelSummary.Rows(loaded.Model, loaded.Architecture.Inputs);
+        var rows = ModelSummary.Rows(loaded.Plan);
         if (json)
         {
             var layers = new JsonArray();
@@ -29,7 +30,8 @@ internal static class SummaryCommand
                 layers.Add(new JsonObject { ["layer"] = row.Name, ["output_shape"] = row.OutputShape, ["parameters"] = row.Parameters });
             o.WriteLine(new JsonObject
             {
-                ["architecture"] = loaded.Architecture.ToString(),
+                ["architecture"] = loaded.Plan.ToString(),
+                ["inputs"] = loaded.Plan.InputFeatures,
                 ["layers"] = layers,
                 ["parameters"] = rows.Sum(r => r.Parameters),
                 ["classes"] = new JsonArray([.. loaded.ClassNames.Select(c => (JsonNode)JsonValue.Create(c))]),
@@ -37,8 +39,8 @@ internal static class SummaryCommand
             }.ToJsonString());
             return 0;
         }
-        o.WriteLine($"{path}: {loaded.Architecture}, {bytes:N0} bytes on disk");
-        o.WriteLine(ModelSummary.Format(loaded.Model, loaded.Architecture.Inputs));
+        o.WriteLine($"{path}: {loaded.Plan}, {bytes:N0} bytes on disk");
+        o.WriteLine(ModelSummary.Format(loaded.Plan));
         o.WriteLine($"Classes: {string.Join(", ", loaded.ClassNames)}");
         return 0;
     }

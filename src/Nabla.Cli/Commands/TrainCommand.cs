@@ -179,7 +179,7 @@ internal static class TrainCommand
         }
         if (save is not null)
         {
-            IO.ModelFile.Save(save, model, architecture, train.ClassNames);
+            IO.ModelFile.Save(save, model, train.ClassNames);
             o.WriteLine($"Saved the model to {save}");
         }
         if (json)

@@ -1,3 +1,5 @@
+using Nabla.Devices;
+
 namespace Nabla.Cuda.Kernels;
 
 /// <summary>
@@ -6,7 +8,9 @@ namespace Nabla.Cuda.Kernels;
 /// </summary>
 internal static class Act
 {
-    public const int Identity = 0, Sigmoid = 1, Tanh = 2, Relu = 3, Exp = 4, Log = 5;
+    // The codes are UnaryFunction's values (the library's one enumeration); kernels take them as ints.
+    public const int Identity = (int)UnaryFunction.Identity, Sigmoid = (int)UnaryFunction.Sigmoid, Tanh = (int)UnaryFunction.Tanh,
+        Relu = (int)UnaryFunction.Relu, Exp = (int)UnaryFunction.Exp, Log = (int)UnaryFunction.Log;
 
     public static float Apply(int act, float x) => act switch
     {

@@ -1,3 +1,4 @@
+using Nabla.Tensors.Kernels;
 using ILGPU;
 
 namespace Nabla.Cuda.Kernels;
@@ -24,7 +25,7 @@ internal static class ElementwiseKernels
 
     /// <summary><c>dz ⊙= act′(z)</c> (⊙ the dropout mask), the activation's diagonal Jacobian applied to the adjoint.</summary>
     public static void ActivationBackward(Index1D i, ArrayView<float> dz, ArrayView<float> z, int act, uint seed, float dropP) =>
-        dz[i] *= DropoutMask.Derivative(act, z[i], seed, i, dropP);
+        dz[i] *= DropoutDerivative.Of(act, z[i], seed, i, dropP);
 
     /// <summary>Bias gradient: <c>db[j] = Σ_r dy[r, j]</c>, summed in row order (deterministic).</summary>
     public static void ColumnSum(Index1D j, ArrayView<float> dy, int rows, int cols, ArrayView<float> db)

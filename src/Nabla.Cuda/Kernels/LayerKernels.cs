@@ -1,3 +1,4 @@
+using Nabla.Tensors.Kernels;
 using ILGPU;
 
 namespace Nabla.Cuda.Kernels;
@@ -83,6 +84,6 @@ internal static class LayerKernels
         int r = i / a.In, c = i - r * a.In;
         float s = 0f;
         for (int o = 0; o < a.Out; o++) s += dy[r * a.Out + o] * p[a.W + o * a.In + c];
-        dx[i] = s * DropoutMask.Derivative(a.PrevAct, x[i], a.PrevSeed, i, a.PrevDropP);
+        dx[i] = s * DropoutDerivative.Of(a.PrevAct, x[i], a.PrevSeed, i, a.PrevDropP);
     }
 }

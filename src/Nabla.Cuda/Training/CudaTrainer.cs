@@ -7,6 +7,7 @@ using Nabla.Data;
 using Nabla.NN;
 using Nabla.Optim;
 using Nabla.Tensors;
+using Nabla.Tensors.Kernels;
 using Nabla.Training;
 
 namespace Nabla.Cuda.Training;
@@ -47,10 +48,9 @@ public sealed class CudaTrainer : IDisposable
     private readonly double[] _hostStats = new double[2];
     private readonly Stopwatch _clock = new();
     private DeviceOptimizer _optimizer;
-    private readonly ulong _dropoutBase;
-    private ulong _stepKey; // (epoch, batch) of the step running: with the layer, it picks the dropout masks
+    private int _stepEpoch, _stepBatch; // the step running: with each layer's seed, it picks the dropout masks
 
-    private readonly record struct DeviceLayer(Linear Module, int In, int Out, int Act, int W, int B, float DropP = 0);
+    private readonly record struct DeviceLayer(int In, int Out, int Act, int W, int B, float DropP = 0, ulong DropSeed = 0);
 
     /// <summary>Copies <paramref name="model"/>'s parameters and <paramref name="optimizer"/>'s state to the device.</summary>
     /// <exception cref="NotSupportedException">A layer, activation or optimizer has no CUDA kernel; the message names it.</exception>
@@ -60,9 +60,7 @@ public sealed class CudaTrainer : IDisposable
         _gpu = gpu;
         Model = model;
         MaxBatch = maxBatch;
-        _layers = Plan(model, inputFeatures, _arena, out _total, out var dropoutState);
-        // The masks' seeds derive from the Dropout generator's state (read, not advanced) and the step's position.
-        _dropoutBase = dropoutState is null ? 0 : dropoutState.Aggregate(0x243F6A8885A308D3UL, (h, w) => Mix(h ^ w));
+        _layers = Plan(model, inputFeatures, _arena, out _total);
         _params = gpu.AllocateRaw<float>(_total);
         _grads = gpu.AllocateRaw<float>(_total);
         _normScratch = gpu.AllocateRaw<float>(_total);
@@ -112,43 +110,43 @@ public sealed class CudaTrainer : IDisposable
     /// <summary>Which layers run fused GEMM-free kernels (true) or GEMM + epilogue (false), in order.</summary>
     public IReadOnlyList<bool> FusedLayers => [.. _layers.Select(IsFused)];
 
-    private static DeviceLayer[] Plan(Sequential model, int features, Dictionary<Tensor, int> arena, out int total, out ulong[]? dropoutState)
+    /// <summary>
+    /// The device layers of <paramref name="model"/>'s <see cref="LayerPlan"/>: each Linear layer, with the
+    /// activation and the dropout that follow it fused into its kernels.
+    /// </summary>
+    private static DeviceLayer[] Plan(Sequential model, int features, Dictionary<Tensor, int> arena, out int total)
     {
-        dropoutState = null;
+        var plan = LayerPlan.Of(model, features);
         var layers = new List<DeviceLayer>();
         total = 0;
-        foreach (var m in model.Layers)
+        for (int i = 0; i < plan.Layers.Count; i++)
         {
-            switch (m)
+            var spec = plan.Layers[i];
+            switch (spec.Kind)
             {
-                case Flatten:
+                case LayerKind.Flatten:
                     break;
-                case Dropout d when d.P == 0:
+                case LayerKind.Dropout when spec.P == 0:
                     break;
-                case Dropout d when layers.Count > 0 && layers[^1].DropP == 0:
+                case LayerKind.Dropout when layers.Count > 0 && layers[^1].DropP == 0:
                     // Dropout after a layer's activation: its mask is applied inside that layer's kernels.
-                    layers[^1] = layers[^1] with { DropP = d.P };
-                    dropoutState ??= d.GeneratorState;
+                    layers[^1] = layers[^1] with { DropP = spec.P, DropSeed = spec.Seed };
                     break;
-                case Linear lin:
-                    if (lin.InFeatures != features)
-                        throw new ArgumentException($"Linear({lin.InFeatures}, {lin.OutFeatures}) receives {features} features.");
+                case LayerKind.Linear:
+                    var parameters = model.Layers[i].NamedParameters().ToDictionary(p => p.Name, p => p.Parameter);
                     int w = total;
-                    arena[lin.Weight] = w;
-                    total += lin.Weight.Size;
+                    arena[parameters["weight"]] = w;
+                    total += spec.InFeatures * spec.OutFeatures;
                     int b = -1;
-                    if (lin.Bias is not null) { b = total; arena[lin.Bias] = b; total += lin.Bias.Size; }
-                    layers.Add(new DeviceLayer(lin, lin.InFeatures, lin.OutFeatures, Act.Identity, w, b));
-                    features = lin.OutFeatures;
+                    if (spec.Bias) { b = total; arena[parameters["bias"]] = b; total += spec.OutFeatures; }
+                    layers.Add(new DeviceLayer(spec.InFeatures, spec.OutFeatures, Act.Identity, w, b));
                     break;
-                case Activation a when layers.Count > 0 && layers[^1].Act == Act.Identity && layers[^1].DropP == 0:
-                    int code = a switch { NN.Sigmoid => Act.Sigmoid, NN.Tanh => Act.Tanh, NN.Relu => Act.Relu, _ => -1 };
-                    if (code < 0) throw new NotSupportedException($"{a} has no CUDA kernel; use Sigmoid, Tanh or ReLU, or --device cpu.");
-                    layers[^1] = layers[^1] with { Act = code };
+                case LayerKind.Activation when layers.Count > 0 && layers[^1].Act == Act.Identity && layers[^1].DropP == 0:
+                    layers[^1] = layers[^1] with { Act = (int)spec.Activation }; // ActivationKind's values are the kernels' codes
                     break;
                 default:
                     throw new NotSupportedException(
-                        $"{m} is not supported by the CUDA trainer (it runs Flatten, Linear, Sigmoid/Tanh/ReLU, and Dropout after a layer); train this model with --device cpu.");
+                        $"layer {i} ({spec}) is not supported by the CUDA trainer (it runs Flatten, Linear, Sigmoid/Tanh/ReLU after a Linear layer, and Dropout after an activation).");
             }
         }
         if (layers.Count == 0) throw new NotSupportedException("The model has no Linear layer.");
@@ -197,7 +195,7 @@ public sealed class CudaTrainer : IDisposable
         for (int b = skipBatches; b < batches; b++)
         {
             int size = Math.Min(loader.BatchSize, data.Count - b * loader.BatchSize);
-            _stepKey = ((ulong)(uint)(epoch ?? EpochCount) << 32) | (uint)b;
+            (_stepEpoch, _stepBatch) = (epoch ?? EpochCount, b);
             Step(data, b * loader.BatchSize, size);
             seen += size;
             afterStep?.Invoke(b + 1);
@@ -352,20 +350,11 @@ public sealed class CudaTrainer : IDisposable
         }
     }
 
-    /// <summary>Layer <paramref name="layer"/>'s mask seed for the running step.</summary>
-    private uint MaskSeed(int layer) => (uint)Mix(_dropoutBase ^ Mix(_stepKey * 31 + (ulong)layer));
+    /// <summary>Layer <paramref name="layer"/>'s mask seed for the running step: the CPU's <see cref="Dropout"/> draws the same.</summary>
+    private uint MaskSeed(int layer) => MaskSeedFor(_stepEpoch, _stepBatch, layer);
 
     /// <summary>The seed of layer <paramref name="layer"/>'s dropout mask at (epoch, batch), for tests that rebuild the masks.</summary>
-    internal uint MaskSeedFor(int epoch, int batch, int layer) =>
-        (uint)Mix(_dropoutBase ^ Mix((((ulong)(uint)epoch << 32) | (uint)batch) * 31 + (ulong)layer));
-
-    /// <summary>SplitMix64's finalizer.</summary>
-    private static ulong Mix(ulong z)
-    {
-        z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9UL;
-        z = (z ^ (z >> 27)) * 0x94D049BB133111EBUL;
-        return z ^ (z >> 31);
-    }
+    internal uint MaskSeedFor(int epoch, int batch, int layer) => DropoutMask.StepSeed(_layers[layer].DropSeed, epoch, batch);
 
     private void ClipGradients()
     {

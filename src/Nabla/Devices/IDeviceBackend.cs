@@ -1,21 +1,4 @@
-using Nabla.Tensors.Kernels;
-
 namespace Nabla.Devices;
-
-/// <summary>Element-wise functions a backend maps over a tensor.</summary>
-public enum UnaryFunction
-{
-    /// <summary>exp(x).</summary>
-    Exp,
-    /// <summary>log(x).</summary>
-    Log,
-    /// <summary>σ(x) = 1/(1+exp(−x)).</summary>
-    Sigmoid,
-    /// <summary>tanh(x).</summary>
-    Tanh,
-    /// <summary>max(x, 0).</summary>
-    Relu,
-}
 
 /// <summary>
 /// What a device must compute for <see cref="Autograd.Ops"/> to dispatch a tensor operation to it. Operands are

@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Text.Json;
 using Nabla.Data;
 using Nabla.NN;
@@ -5,93 +6,179 @@ using Nabla.Tensors;
 
 namespace Nabla.IO;
 
-/// <summary>A trained model as stored on disk: its architecture, its class names and its weights.</summary>
+/// <summary>A trained model as stored on disk: its layer plan, its class names and its weights.</summary>
 /// <param name="Model">The rebuilt model, weights loaded.</param>
-/// <param name="Architecture">Its shape.</param>
-/// <param name="ClassNames">Label names.</param>
-public sealed record LoadedModel(Sequential Model, MlpArchitecture Architecture, IReadOnlyList<string> ClassNames);
+/// <param name="Plan">Its architecture, layer by layer (the file's, or inferred from a PyTorch state dict).</param>
+/// <param name="ClassNames">Label names, one per output.</param>
+public sealed record LoadedModel(Sequential Model, LayerPlan Plan, IReadOnlyList<string> ClassNames)
+{
+    /// <summary>Features per sample the model takes.</summary>
+    public int InputFeatures => Plan.InputFeatures;
+}
 
 /// <summary>
-/// Saves and loads MLPs as safetensors with PyTorch's <c>nn.Sequential</c> names (<c>1.weight</c>, <c>1.bias</c>,
-/// <c>3.weight</c>, …), float32, plus metadata: the architecture, the class names and Nabla's version.
-/// A file without Nabla's metadata (written by PyTorch) is read by inferring the layers from the names and shapes.
+/// A PyTorch state dict does not say which activation follows each hidden Linear layer: the caller must.
+/// </summary>
+/// <param name="path">The file.</param>
+/// <param name="hiddenLayers">How many hidden layers need an activation.</param>
+public sealed class UnknownActivationException(string path, int hiddenLayers)
+    : Exception($"{path} is a plain state dict: it records the Linear layers' weights but not the activation after each of its {hiddenLayers} hidden layer(s) (sigmoid, relu or tanh).")
+{
+    /// <summary>The file.</summary>
+    public string Path { get; } = path;
+
+    /// <summary>Hidden layers whose activation is needed.</summary>
+    public int HiddenLayers { get; } = hiddenLayers;
+}
+
+/// <summary>
+/// Saves and loads models as safetensors with PyTorch's <c>nn.Sequential</c> names (<c>1.weight</c>, <c>1.bias</c>,
+/// <c>3.weight</c>, …), float32, plus metadata: the layer plan, the class names and Nabla's version. Any
+/// <see cref="Sequential"/> of built-in layers round-trips exactly. A file without Nabla's metadata (a PyTorch
+/// state dict) is read by inferring the Linear layers from the names and shapes; its activations, which it does
+/// not record, must be given.
 /// </summary>
 public static class ModelFile
 {
-    private const string ArchitectureKey = "nabla.architecture", ClassesKey = "nabla.class_names", VersionKey = "nabla.version";
+    private const string PlanKey = "nabla.layers", LegacyArchitectureKey = "nabla.architecture",
+        ClassesKey = "nabla.class_names", VersionKey = "nabla.version";
 
-    /// <summary>Writes <paramref name="model"/> to <paramref name="path"/> atomically.</summary>
-    public static void Save(string path, Sequential model, MlpArchitecture architecture, IReadOnlyList<string> classNames)
+    /// <summary>Writes <paramref name="model"/> to <paramref name="path"/> atomically, with its layer plan.</summary>
+    /// <param name="path">The file to write.</param>
+    /// <param name="model">A <see cref="Sequential"/> of built-in layers.</param>
+    /// <param name="classNames">One name per output.</param>
+    /// <param name="inputFeatures">The input width, where the model has no Linear layer to tell it.</param>
+    /// <exception cref="NotSupportedException">The model could not be loaded back (a custom layer); nothing is written.</exception>
+    /// <exception cref="ArgumentException">The class names do not match the outputs.</exception>
+    public static void Save(string path, Module model, IReadOnlyList<string> classNames, int? inputFeatures = null)
     {
+        if (!LayerPlan.TryOf(model, out var plan, out var why, inputFeatures))
+            throw new NotSupportedException($"Cannot save this model as a model file: {why} Save its weights with SafeTensors.Save, or checkpoint it.");
+        if (classNames.Count != plan!.OutputFeatures)
+            throw new ArgumentException($"{classNames.Count} class names for a model with {plan.OutputFeatures} outputs.");
         var tensors = model.NamedParameters().Select(p => (p.Name, p.Parameter.ToArray(), p.Parameter.Shape.ToArray().Select(d => (long)d).ToArray())).ToList();
         var meta = new Dictionary<string, string>
         {
             ["format"] = "pt",
-            [ArchitectureKey] = architecture.ToJson(),
+            [PlanKey] = plan.ToJson(),
             [ClassesKey] = JsonSerializer.Serialize(classNames),
             [VersionKey] = typeof(ModelFile).Assembly.GetName().Version?.ToString(3) ?? "0",
         };
         SafeTensors.Save(path, tensors, meta);
     }
 
+    /// <summary>Writes <paramref name="model"/> after checking that it is the model <paramref name="architecture"/> describes.</summary>
+    /// <exception cref="ArgumentException">The model is not of that architecture.</exception>
+    public static void Save(string path, Sequential model, MlpArchitecture architecture, IReadOnlyList<string> classNames)
+    {
+        var expected = architecture.ToPlan();
+        var actual = LayerPlan.Of(model, architecture.Inputs);
+        if (!expected.Layers.Select(l => l with { Seed = 0 }).SequenceEqual(actual.Layers.Select(l => l with { Seed = 0 })))
+            throw new ArgumentException($"The model ({actual}) is not of the architecture {architecture}.");
+        Save(path, model, classNames, architecture.Inputs);
+    }
+
     /// <summary>
-    /// Reads a model. Without Nabla's metadata, the layers are inferred from the tensor names and shapes and the
-    /// hidden activation is <paramref name="activationIfUnknown"/>.
+    /// Reads a model. A Nabla file rebuilds the recorded plan. A PyTorch state dict is read as an
+    /// <c>nn.Sequential</c> whose Linear layers sit at the indices of its weights; <paramref name="activations"/>
+    /// says which activation follows each hidden layer (one for all, or one per hidden layer).
     /// </summary>
-    /// <exception cref="DataFormatException">The file is malformed or its tensors do not fit the architecture.</exception>
-    public static LoadedModel Load(string path, ActivationKind activationIfUnknown = ActivationKind.Sigmoid)
+    /// <exception cref="DataFormatException">The file is malformed, its tensors do not fit its plan, or
+    /// <paramref name="activations"/> contradicts the activations the file records.</exception>
+    /// <exception cref="UnknownActivationException">A state dict with hidden layers and no <paramref name="activations"/>.</exception>
+    public static LoadedModel Load(string path, IReadOnlyList<ActivationKind>? activations = null)
     {
         var (meta, tensors) = SafeTensors.Read(path);
-        MlpArchitecture arch;
+        LayerPlan plan;
         try
         {
-            arch = meta.TryGetValue(ArchitectureKey, out var json) ? MlpArchitecture.FromJson(json) : Infer(path, tensors, activationIfUnknown);
+            if (meta.TryGetValue(PlanKey, out var json)) plan = LayerPlan.FromJson(json);
+            else if (meta.TryGetValue(LegacyArchitectureKey, out var legacy)) plan = MlpArchitecture.FromJson(legacy).ToPlan();
+            else plan = StateDictPlan.Infer(path, tensors, activations);
         }
         catch (FormatException e)
         {
             throw new DataFormatException($"{path}: {e.Message}", e);
         }
-        var classNames = meta.TryGetValue(ClassesKey, out var names)
-            ? JsonSerializer.Deserialize<string[]>(names) ?? []
-            : Enumerable.Range(0, arch.Classes).Select(i => i.ToString(System.Globalization.CultureInfo.InvariantCulture)).ToArray();
-        if (classNames.Length != arch.Classes)
-            throw new DataFormatException($"{path}: {classNames.Length} class names for {arch.Classes} outputs.");
-        var model = arch.Create(new Rng(0));
+        if (activations is { Count: > 0 } && (meta.ContainsKey(PlanKey) || meta.ContainsKey(LegacyArchitectureKey)))
+            CheckActivations(path, plan, activations);
+        var classNames = ReadClassNames(path, meta, plan.OutputFeatures);
+        CheckTensors(path, plan, tensors); // before the model is built: a plan that does not match allocates nothing
+        var model = plan.Create(new Rng(0));
         LoadInto(path, model, tensors);
-        return new LoadedModel(model, arch, classNames);
+        model.Eval();
+        return new LoadedModel(model, plan, classNames);
+    }
+
+    private static void CheckActivations(string path, LayerPlan plan, IReadOnlyList<ActivationKind> asked)
+    {
+        var recorded = plan.Activations;
+        bool same = asked.Count == 1 ? recorded.All(a => a == asked[0]) : asked.SequenceEqual(recorded);
+        if (!same)
+            throw new DataFormatException(
+                $"{path} records its activations ({string.Join(',', recorded).ToLowerInvariant()}); the asked {string.Join(',', asked).ToLowerInvariant()} contradicts them. Leave the activation out for a model file Nabla wrote.");
+    }
+
+    private static string[] ReadClassNames(string path, IReadOnlyDictionary<string, string> meta, int outputs)
+    {
+        if (!meta.TryGetValue(ClassesKey, out var names))
+            return [.. Enumerable.Range(0, outputs).Select(i => i.ToString(CultureInfo.InvariantCulture))];
+        string[]? parsed;
+        try
+        {
+            parsed = JsonSerializer.Deserialize<string[]>(names);
+        }
+        catch (JsonException)
+        {
+            parsed = null;
+        }
+        if (parsed is null || parsed.Any(n => n is null))
+            throw new DataFormatException($"{path}: the class names ('{ClassesKey}') are not a JSON array of strings.");
+        if (parsed.Length != outputs)
+            throw new DataFormatException($"{path}: {parsed.Length} class names for {outputs} outputs.");
+        return parsed;
+    }
+
+    /// <summary>Checks names, dtypes and shapes of the file's tensors against the plan's parameters.</summary>
+    private static void CheckTensors(string path, LayerPlan plan, IReadOnlyList<SafeTensorsEntry> tensors)
+    {
+        var byName = new Dictionary<string, SafeTensorsEntry>();
+        foreach (var t in tensors)
+            if (!byName.TryAdd(t.Name, t)) throw new DataFormatException($"{path}: tensor '{t.Name}' appears twice.");
+        var expected = plan.ParameterShapes().ToList();
+        foreach (var (name, shape) in expected)
+        {
+            if (!byName.TryGetValue(name, out var t))
+                throw new DataFormatException($"{path}: parameter '{name}' ({string.Join(", ", shape)}) of its layer plan is missing (the file has {string.Join(", ", byName.Keys)}).");
+            CheckEntry(path, name, t, shape);
+        }
+        var extra = byName.Keys.Except(expected.Select(e => e.Name)).ToList();
+        if (extra.Count > 0) throw new DataFormatException($"{path}: tensors {string.Join(", ", extra)} belong to no parameter of the model.");
+    }
+
+    private static void CheckEntry(string path, string name, SafeTensorsEntry t, IReadOnlyList<int> shape)
+    {
+        if (t.DType != "F32") throw new DataFormatException($"{path}: parameter '{name}' is {t.DType}; only F32 is supported.");
+        if (t.Shape.Length != shape.Count || !t.Shape.Select(d => (long)d).SequenceEqual(shape.Select(d => (long)d)))
+            throw new DataFormatException($"{path}: parameter '{name}' has shape ({string.Join(", ", t.Shape)}) in the file but ({string.Join(", ", shape)}) in the model.");
     }
 
     /// <summary>Copies the tensors into the model's parameters, checking that names and shapes match exactly.</summary>
     /// <exception cref="DataFormatException">A parameter is missing, extra, of another dtype or of another shape.</exception>
     public static void LoadInto(string path, Module model, IReadOnlyList<SafeTensorsEntry> tensors)
     {
-        var byName = tensors.ToDictionary(t => t.Name);
+        var byName = new Dictionary<string, SafeTensorsEntry>();
+        foreach (var t in tensors)
+            if (!byName.TryAdd(t.Name, t)) throw new DataFormatException($"{path}: tensor '{t.Name}' appears twice.");
         var expected = model.NamedParameters();
         foreach (var (name, p) in expected)
         {
             if (!byName.TryGetValue(name, out var t))
                 throw new DataFormatException($"{path}: parameter '{name}' {p.Shape} is missing (the file has {string.Join(", ", byName.Keys)}).");
-            if (t.DType != "F32") throw new DataFormatException($"{path}: parameter '{name}' is {t.DType}; only F32 is supported.");
-            var shape = new Shape([.. t.Shape.Select(d => (int)Math.Min(d, int.MaxValue))]);
-            if (t.Shape.Length != p.Rank || shape != p.Shape)
-                throw new DataFormatException($"{path}: parameter '{name}' has shape ({string.Join(", ", t.Shape)}) in the file but {p.Shape} in the model.");
+            CheckEntry(path, name, t, p.Shape.ToArray());
         }
         var extra = byName.Keys.Except(expected.Select(e => e.Name)).ToList();
         if (extra.Count > 0) throw new DataFormatException($"{path}: tensors {string.Join(", ", extra)} belong to no parameter of the model.");
         foreach (var (name, p) in expected) byName[name].Data.CopyTo(p.Data);
-    }
-
-    /// <summary>Rebuilds the layer widths from <c>{i}.weight</c> shapes: Flatten at 0, Linear at odd indices.</summary>
-    private static MlpArchitecture Infer(string path, IReadOnlyList<SafeTensorsEntry> tensors, ActivationKind activation)
-    {
-        var weights = tensors.Where(t => t.Name.EndsWith(".weight", StringComparison.Ordinal))
-            .Select(t => (Index: int.TryParse(t.Name[..^7], out int i) ? i : -1, t.Shape))
-            .OrderBy(w => w.Index).ToList();
-        if (weights.Count == 0 || weights.Any(w => w.Index < 0 || w.Shape.Length != 2))
-            throw new DataFormatException($"{path}: no Nabla metadata and no nn.Sequential Linear weights ('1.weight', '3.weight', …) to infer the model from.");
-        for (int i = 1; i < weights.Count; i++)
-            if (weights[i].Shape[1] != weights[i - 1].Shape[0])
-                throw new DataFormatException($"{path}: '{weights[i].Index}.weight' takes {weights[i].Shape[1]} inputs but the layer before gives {weights[i - 1].Shape[0]}.");
-        return new MlpArchitecture((int)weights[0].Shape[1], [.. weights.SkipLast(1).Select(w => (int)w.Shape[0])], activation, (int)weights[^1].Shape[0]);
     }
 }

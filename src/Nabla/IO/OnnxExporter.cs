@@ -13,42 +13,46 @@ public static class OnnxExporter
     private const int FloatType = 1, AttrInt = 2;
 
     /// <summary>Exports <paramref name="model"/>, whose input has <paramref name="inputFeatures"/> features, to <paramref name="path"/>.</summary>
-    /// <exception cref="NotSupportedException">A layer with no ONNX counterpart here.</exception>
+    /// <exception cref="NotSupportedException">The model is not a Sequential of built-in layers.</exception>
     public static void Export(string path, Sequential model, int inputFeatures, bool softmax = false)
     {
+        var plan = LayerPlan.Of(model, inputFeatures);
         var graph = new ProtoWriter().String(2, "nabla_mlp");
         string current = "input";
-        int features = inputFeatures, id = 0;
-        foreach (var layer in model.Layers)
+        for (int id = 0; id < plan.Layers.Count; id++)
         {
+            var spec = plan.Layers[id];
             string output = $"t{id}";
-            switch (layer)
+            switch (spec.Kind)
             {
-                case Flatten:
+                case LayerKind.Flatten:
                     graph.Message(1, Node("Flatten", [current], output, $"flatten_{id}").Message(5, IntAttribute("axis", 1)));
                     break;
-                case Linear linear:
+                case LayerKind.Linear:
+                    var parameters = model.Layers[id].NamedParameters().ToDictionary(p => p.Name, p => p.Parameter);
                     string w = $"weight_{id}", b = $"bias_{id}";
-                    graph.Message(5, Initializer(w, [linear.OutFeatures, linear.InFeatures], linear.Weight.ToArray()));
+                    graph.Message(5, Initializer(w, [spec.OutFeatures, spec.InFeatures], parameters["weight"].ToArray()));
                     var inputs = new List<string> { current, w };
-                    if (linear.Bias is not null)
+                    if (spec.Bias)
                     {
-                        graph.Message(5, Initializer(b, [linear.OutFeatures], linear.Bias.ToArray()));
+                        graph.Message(5, Initializer(b, [spec.OutFeatures], parameters["bias"].ToArray()));
                         inputs.Add(b);
                     }
                     graph.Message(1, Node("Gemm", inputs, output, $"linear_{id}").Message(5, IntAttribute("transB", 1)));
-                    features = linear.OutFeatures;
                     break;
-                case Sigmoid: graph.Message(1, Node("Sigmoid", [current], output, $"sigmoid_{id}")); break;
-                case Relu: graph.Message(1, Node("Relu", [current], output, $"relu_{id}")); break;
-                case Tanh: graph.Message(1, Node("Tanh", [current], output, $"tanh_{id}")); break;
-                case Dropout: id++; continue; // identity at inference
-                case NN.Softmax: graph.Message(1, Node("Softmax", [current], output, $"softmax_{id}").Message(5, IntAttribute("axis", 1))); break;
-                default: throw new NotSupportedException($"ONNX export does not support {layer.GetType().Name}.");
+                case LayerKind.Activation:
+                    string op = spec.Activation switch { ActivationKind.Relu => "Relu", ActivationKind.Tanh => "Tanh", _ => "Sigmoid" };
+                    graph.Message(1, Node(op, [current], output, $"{op.ToLowerInvariant()}_{id}"));
+                    break;
+                case LayerKind.Dropout:
+                    continue; // identity at inference
+                case LayerKind.Softmax:
+                    graph.Message(1, Node("Softmax", [current], output, $"softmax_{id}").Message(5, IntAttribute("axis", 1)));
+                    break;
             }
             current = output;
-            id++;
         }
+        int features = plan.OutputFeatures;
         string final = softmax ? "probabilities" : "logits";
         if (softmax) graph.Message(1, Node("Softmax", [current], final, "softmax_out").Message(5, IntAttribute("axis", 1)));
         else graph.Message(1, Node("Identity", [current], final, "output"));

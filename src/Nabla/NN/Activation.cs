@@ -8,6 +8,18 @@ namespace Nabla.NN;
 /// </summary>
 public abstract class Activation : Module
 {
+    /// <summary>Which activation this is: what a saved model records and what the device kernels compute.</summary>
+    public abstract ActivationKind Kind { get; }
+
+    /// <summary>A new layer computing <paramref name="kind"/>.</summary>
+    public static Activation Create(ActivationKind kind) => kind switch
+    {
+        ActivationKind.Sigmoid => new Sigmoid(),
+        ActivationKind.Relu => new Relu(),
+        ActivationKind.Tanh => new Tanh(),
+        _ => throw new ArgumentOutOfRangeException(nameof(kind), $"No activation {(int)kind}."),
+    };
+
     /// <inheritdoc/>
     public override int OutputFeatures(int inputFeatures) => inputFeatures;
 

@@ -1,35 +1,41 @@
 using Nabla.Autograd;
 using Nabla.Tensors;
+using Nabla.Tensors.Kernels;
 
 namespace Nabla.NN;
 
 /// <summary>
 /// Dropout (nn.Dropout): in training, zeroes each element with probability p and scales the survivors by
-/// 1/(1−p) so that the expected activation is unchanged; in evaluation, the identity. The mask is drawn from
-/// the generator given at construction, so a seeded run is reproducible.
+/// 1/(1−p) so that the expected activation is unchanged; in evaluation, the identity. The mask of a step is a
+/// function of the layer's <see cref="Seed"/> and the step's (epoch, batch) (<see cref="DropoutMask"/>), not of a
+/// sequential generator: every device and a resumed run draw the same masks.
 /// </summary>
 public sealed class Dropout : Module
 {
-    private readonly Rng _rng;
     private float[] _mask = [];
+    private int _epoch, _batch;
 
-    /// <summary>Creates the layer.</summary>
+    /// <summary>Creates the layer; its mask seed is drawn from <paramref name="rng"/>.</summary>
     /// <exception cref="ArgumentOutOfRangeException">p is outside [0, 1).</exception>
     public Dropout(float p, Rng rng)
     {
         if (!(p >= 0 && p < 1)) throw new ArgumentOutOfRangeException(nameof(p), $"Dropout probability must be in [0, 1); got {p}.");
         P = p;
-        _rng = rng;
+        Seed = rng.NextUInt64();
     }
-
-    /// <summary>The generator's current state, read without drawing (device trainers derive their mask seeds from it).</summary>
-    internal ulong[] GeneratorState => _rng.GetState();
 
     /// <summary>Probability of zeroing an element.</summary>
     public float P { get; }
 
+    /// <summary>The layer's mask seed: with the step's (epoch, batch), it determines the mask.</summary>
+    public ulong Seed { get; }
+
     /// <inheritdoc/>
-    public override string ToString() => $"Dropout(p={P})";
+    /// <remarks>Without calls to it, each training forward counts as the next batch.</remarks>
+    public override void SetStep(int epoch, int batch) => (_epoch, _batch) = (epoch, batch);
+
+    /// <inheritdoc/>
+    public override string ToString() => $"Dropout(p={P.ToString(System.Globalization.CultureInfo.InvariantCulture)})";
 
     /// <inheritdoc/>
     public override Tensor Forward(Tensor x)
@@ -42,8 +48,8 @@ public sealed class Dropout : Module
 
     private void FillMask(Span<float> mask)
     {
-        float scale = 1f / (1f - P);
-        for (int i = 0; i < mask.Length; i++) mask[i] = _rng.NextSingle() < P ? 0f : scale;
+        DropoutMask.Fill(mask, DropoutMask.StepSeed(Seed, _epoch, _batch), P);
+        _batch++; // the next forward, unless the trainer says which step it is, draws a fresh mask
     }
 
     /// <inheritdoc/>

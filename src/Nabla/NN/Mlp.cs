@@ -17,12 +17,7 @@ public static class Mlp
         foreach (int h in hidden)
         {
             layers.Add(new Linear(n, h, rng));
-            layers.Add(activation switch
-            {
-                ActivationKind.Relu => new Relu(),
-                ActivationKind.Tanh => new Tanh(),
-                _ => new Sigmoid(),
-            });
+            layers.Add(Activation.Create(activation));
             if (dropout > 0) layers.Add(new Dropout(dropout, dropoutRng ?? rng));
             n = h;
         }

@@ -15,7 +15,23 @@ public sealed record MlpArchitecture(int Inputs, int[] Hidden, ActivationKind Ac
     /// <summary>A new model of this shape, weights drawn from <paramref name="rng"/>.</summary>
     public Sequential Create(Rng rng, Rng? dropoutRng = null) => Mlp.Create(Inputs, Hidden, Activation, Classes, rng, Dropout, dropoutRng);
 
-    /// <summary>As JSON, for file metadata.</summary>
+    /// <summary>The layer plan of <see cref="Create"/>'s model: <c>Flatten, (Linear, activation, Dropout?)*, Linear</c>.</summary>
+    public LayerPlan ToPlan()
+    {
+        var specs = new List<LayerSpec> { LayerSpec.FlattenLayer(Inputs) };
+        int n = Inputs;
+        foreach (int h in Hidden)
+        {
+            specs.Add(LayerSpec.LinearLayer(n, h));
+            specs.Add(LayerSpec.ActivationLayer(Activation, h));
+            if (Dropout > 0) specs.Add(LayerSpec.DropoutLayer(Dropout, h));
+            n = h;
+        }
+        specs.Add(LayerSpec.LinearLayer(n, Classes));
+        return new LayerPlan(Inputs, specs);
+    }
+
+    /// <summary>As JSON, the metadata of files written before layer plans (still read).</summary>
     public string ToJson() => JsonSerializer.Serialize(new Dictionary<string, object>
     {
         ["inputs"] = Inputs, ["hidden"] = Hidden, ["activation"] = Activation.ToString().ToLowerInvariant(),

@@ -12,25 +12,21 @@ public static class ModelSummary
     /// <param name="Parameters">Trainable parameters of the layer.</param>
     public sealed record Row(string Name, string OutputShape, long Parameters);
 
-    /// <summary>The rows for <paramref name="model"/> on inputs of <paramref name="inputFeatures"/> per sample.</summary>
-    public static IReadOnlyList<Row> Rows(Sequential model, int inputFeatures)
-    {
-        var rows = new List<Row>();
-        int f = inputFeatures;
-        for (int i = 0; i < model.Layers.Count; i++)
-        {
-            var layer = model.Layers[i];
-            f = layer.OutputFeatures(f);
-            long count = layer.NamedParameters().Sum(p => (long)p.Parameter.Size);
-            rows.Add(new Row($"{i} ({layer.GetType().Name})", $"(None, {f})", count));
-        }
-        return rows;
-    }
+    /// <summary>The rows of <paramref name="plan"/>, one per layer.</summary>
+    public static IReadOnlyList<Row> Rows(LayerPlan plan) =>
+        [.. plan.Layers.Select((l, i) => new Row($"{i} ({l.TypeName})", $"(None, {l.OutFeatures})", l.ParameterCount))];
 
-    /// <summary>The summary as a fixed-width text table with totals.</summary>
-    public static string Format(Sequential model, int inputFeatures)
+    /// <summary>The rows for <paramref name="model"/> on inputs of <paramref name="inputFeatures"/> per sample.</summary>
+    /// <exception cref="NotSupportedException">The model is not a Sequential of built-in layers.</exception>
+    public static IReadOnlyList<Row> Rows(Sequential model, int inputFeatures) => Rows(LayerPlan.Of(model, inputFeatures));
+
+    /// <summary>The summary of <paramref name="model"/> as a fixed-width text table with totals.</summary>
+    public static string Format(Sequential model, int inputFeatures) => Format(LayerPlan.Of(model, inputFeatures));
+
+    /// <summary>The summary of <paramref name="plan"/> as a fixed-width text table with totals.</summary>
+    public static string Format(LayerPlan plan)
     {
-        var rows = Rows(model, inputFeatures);
+        var rows = Rows(plan);
         var sb = new StringBuilder();
         string line = new('─', 58);
         sb.AppendLine(line);

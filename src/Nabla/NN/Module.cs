@@ -27,6 +27,21 @@ public abstract class Module
     public void Eval() => Train(false);
 
     /// <summary>
+    /// Tells this module which training step runs next (0-based epoch and batch). Stochastic layers (dropout)
+    /// draw their randomness as a function of it, so that every device, and a run resumed mid-epoch, draws the
+    /// same. The trainer calls it on every module of <see cref="Modules"/> before each step; the default does nothing.
+    /// </summary>
+    public virtual void SetStep(int epoch, int batch) { }
+
+    /// <summary>This module and all its descendants, depth first (PyTorch's <c>modules()</c>).</summary>
+    public IEnumerable<Module> Modules()
+    {
+        yield return this;
+        foreach (var (_, child) in NamedChildren())
+            foreach (var m in child.Modules()) yield return m;
+    }
+
+    /// <summary>
     /// This module with its parameters on <paramref name="device"/>, for inference there: itself when every
     /// parameter is already there, else a copy (device parameters carry no gradient: autograd runs on the host).
     /// Unlike PyTorch's in-place <c>module.to(device)</c>, the host module is left as it was.

@@ -8,6 +8,9 @@ namespace Nabla.NN;
 public sealed class Relu : Activation
 {
     /// <inheritdoc/>
+    public override ActivationKind Kind => ActivationKind.Relu;
+
+    /// <inheritdoc/>
     public override Tensor Forward(Tensor x) => x.Relu();
 
     /// <inheritdoc/>

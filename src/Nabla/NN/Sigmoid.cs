@@ -8,6 +8,9 @@ namespace Nabla.NN;
 public sealed class Sigmoid : Activation
 {
     /// <inheritdoc/>
+    public override ActivationKind Kind => ActivationKind.Sigmoid;
+
+    /// <inheritdoc/>
     public override Tensor Forward(Tensor x) => x.Sigmoid();
 
     /// <inheritdoc/>

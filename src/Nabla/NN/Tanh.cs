@@ -8,6 +8,9 @@ namespace Nabla.NN;
 public sealed class Tanh : Activation
 {
     /// <inheritdoc/>
+    public override ActivationKind Kind => ActivationKind.Tanh;
+
+    /// <inheritdoc/>
     public override Tensor Forward(Tensor x) => x.Tanh();
 
     /// <inheritdoc/>

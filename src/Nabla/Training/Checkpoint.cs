@@ -29,7 +29,7 @@ public static class Checkpoint
     /// Writes a checkpoint of <paramref name="model"/> and <paramref name="optimizer"/> at <paramref name="state"/>,
     /// with the early-stopping state (counters and best-weights snapshot) when there is one.
     /// </summary>
-    public static void Save(string path, Sequential model, Optimizer optimizer, CheckpointState state, EarlyStopping? stopper = null)
+    public static void Save(string path, Module model, Optimizer optimizer, CheckpointState state, EarlyStopping? stopper = null)
     {
         var tensors = new List<(string, float[], long[])>();
         var named = model.NamedParameters();
@@ -69,7 +69,7 @@ public static class Checkpoint
     /// <paramref name="optimizer"/>, and the early-stopping state into <paramref name="stopper"/> if given.
     /// </summary>
     /// <exception cref="DataFormatException">The checkpoint does not fit the model, the optimizer or the stopper.</exception>
-    public static CheckpointState Restore(string path, Sequential model, Optimizer optimizer, EarlyStopping? stopper = null)
+    public static CheckpointState Restore(string path, Module model, Optimizer optimizer, EarlyStopping? stopper = null)
     {
         var (meta, tensors) = SafeTensors.Read(path);
         var (state, kind, steps, lr) = Parse(path, meta);

@@ -53,21 +53,32 @@ public sealed class ClassificationReport
     }
 
     /// <summary>Runs <paramref name="model"/> (in evaluation mode) over <paramref name="data"/> and tallies its predictions.</summary>
-    public static ClassificationReport Evaluate(Sequential model, IDataset data, int batchSize = 256)
+    public static ClassificationReport Evaluate(Module model, IDataset data, int batchSize = 256)
     {
         int classes = data.Classes;
         var confusion = new int[classes, classes];
         var wrong = new List<(int, int)>();
         int seen = 0;
-        var engine = new BatchEngine(model, data.Features, batchSize);
+        // Built-in layers run the explicit form over reused buffers; any other module its tensor forward.
+        var engine = model is Sequential seq && ExplicitEngine.Supports(seq) ? new BatchEngine(seq, data.Features, batchSize) : null;
+        int outputs = engine?.OutputFeatures ?? 0;
+        ReadOnlySpan<float> Logits(Batch batch)
+        {
+            if (engine is not null) return engine.Forward(batch.Features, batch.Size);
+            using (Autograd.GradMode.NoGrad())
+            {
+                var y = model.Forward(Tensors.Tensor.FromArray(batch.Features.AsSpan(0, batch.Size * data.Features).ToArray(), batch.Size, data.Features));
+                outputs = y.Shape[y.Rank - 1];
+                return y.Data;
+            }
+        }
         bool wasTraining = model.IsTraining;
         model.Eval();
         try
         {
             foreach (var batch in new DataLoader(data, batchSize))
             {
-                var logits = engine.Forward(batch.Features, batch.Size);
-                int outputs = engine.OutputFeatures;
+                var logits = Logits(batch);
                 for (int r = 0; r < batch.Size; r++)
                 {
                     int predicted = TensorPrimitives.IndexOfMax(logits.Slice(r * outputs, outputs));

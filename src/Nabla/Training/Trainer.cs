@@ -8,29 +8,39 @@ namespace Nabla.Training;
 
 /// <summary>
 /// Trains a classifier: the textbook's <c>training_loop</c> and <c>test</c> (section 8.5.3), and
-/// <see cref="Fit"/> with validation and callbacks. Each step runs the model's explicit-layer form through a
-/// <see cref="BatchEngine"/>, the fused loss writes dℓ/dlogits into a reused buffer, and the optimizer updates
-/// in place: a steady-state step allocates nothing.
+/// <see cref="Fit"/> with validation and callbacks. Any <see cref="Module"/> trains: a Sequential of built-in
+/// layers runs its explicit-layer form (<see cref="ExplicitEngine"/>: reused buffers, the fused loss, a
+/// steady-state step allocates nothing), any other module runs through autograd (<see cref="AutogradEngine"/>),
+/// with the same loop, callbacks, validation, early stopping and checkpoints.
 /// </summary>
 public sealed class Trainer
 {
-    private readonly BatchEngine _engine;
-    private BatchEngine? _evalEngine; // for evaluation batches larger than the training batch
-    private readonly float[] _dLogits;
+    private readonly IStepEngine _engine;
+    private IStepEngine? _evalEngine; // for evaluation batches larger than the training batch
+    private readonly Module[] _modules;
+    private readonly int _inputFeatures;
     private readonly Stopwatch _clock = new();
 
     /// <summary>Creates a trainer for batches of up to <paramref name="maxBatch"/> samples of <paramref name="inputFeatures"/>.</summary>
-    public Trainer(Sequential model, Loss loss, Optimizer optimizer, int inputFeatures, int maxBatch)
+    public Trainer(Module model, Loss loss, Optimizer optimizer, int inputFeatures, int maxBatch)
     {
         Model = model;
         Loss = loss;
         Optimizer = optimizer;
-        _engine = new BatchEngine(model, inputFeatures, maxBatch);
-        _dLogits = new float[maxBatch * _engine.OutputFeatures];
+        _inputFeatures = inputFeatures;
+        _modules = [.. model.Modules()];
+        _engine = CreateEngine(maxBatch);
     }
 
+    private IStepEngine CreateEngine(int maxBatch) => Model is Sequential seq && ExplicitEngine.Supports(seq)
+        ? new ExplicitEngine(seq, Loss, _inputFeatures, maxBatch)
+        : new AutogradEngine(Model, Loss, _inputFeatures, maxBatch);
+
     /// <summary>The model.</summary>
-    public Sequential Model { get; }
+    public Module Model { get; }
+
+    /// <summary>How each batch runs: <see cref="ExplicitEngine"/> or <see cref="AutogradEngine"/>.</summary>
+    public IStepEngine Engine => _engine;
 
     /// <summary>The loss minimized.</summary>
     public Loss Loss { get; }
@@ -85,6 +95,7 @@ public sealed class Trainer
         foreach (var batch in loader)
         {
             if (batchIndex < skipBatches) { batchIndex++; continue; }
+            foreach (var m in _modules) m.SetStep(EpochCount, batchIndex); // dropout masks are a function of the step
             var (loss, right) = Step(batch.Features, batch.Labels, batch.Size);
             if (!float.IsFinite(loss))
                 throw new TrainingDivergedException(
@@ -107,13 +118,9 @@ public sealed class Trainer
     /// </summary>
     public (float Loss, int Correct) Step(float[] features, int[] labels, int size)
     {
-        int classes = _engine.OutputFeatures;
-        var logits = _engine.Forward(features, size);
-        int correct = CountCorrect(logits, labels, size, classes);
-        float loss = LastLoss = Loss.ForwardBackward(logits, labels, _dLogits, size, classes);
+        var (loss, correct) = _engine.Run(features, labels, size, backward: true);
+        LastLoss = loss;
         if (!float.IsFinite(loss)) return (loss, correct);
-        Optimizer.ZeroGrad();
-        _engine.Backward(_dLogits);
         if (MaxGradNorm > 0) GradClip.ClipGradNorm(Optimizer.Parameters, MaxGradNorm);
         Optimizer.Step();
         StepCount++;
@@ -140,19 +147,18 @@ public sealed class Trainer
         Model.Eval();
         _clock.Restart();
         double lossSum = 0;
-        int correct = 0, seen = 0, classes = _engine.OutputFeatures;
+        int correct = 0, seen = 0;
         var engine = _engine;
         if (loader.BatchSize > _engine.MaxBatch)
         {
-            if (_evalEngine is null || _evalEngine.MaxBatch < loader.BatchSize)
-                _evalEngine = new BatchEngine(Model, _engine.InputFeatures, loader.BatchSize);
+            if (_evalEngine is null || _evalEngine.MaxBatch < loader.BatchSize) _evalEngine = CreateEngine(loader.BatchSize);
             engine = _evalEngine;
         }
         foreach (var batch in loader)
         {
-            var logits = engine.Forward(batch.Features, batch.Size);
-            correct += CountCorrect(logits, batch.Labels, batch.Size, classes);
-            lossSum += (double)Loss.ForwardBackward(logits, batch.Labels, Span<float>.Empty, batch.Size, classes) * batch.Size;
+            var (loss, right) = engine.Run(batch.Features, batch.Labels, batch.Size, backward: false);
+            correct += right;
+            lossSum += (double)loss * batch.Size;
             seen += batch.Size;
         }
         Model.Train();
@@ -189,13 +195,5 @@ public sealed class Trainer
         }
         foreach (var cb in callbacks) cb.OnTrainEnd(this);
         return history;
-    }
-
-    private static int CountCorrect(ReadOnlySpan<float> logits, int[] labels, int rows, int classes)
-    {
-        int correct = 0;
-        for (int r = 0; r < rows; r++)
-            if (TensorPrimitives.IndexOfMax(logits.Slice(r * classes, classes)) == labels[r]) correct++;
-        return correct;
     }
 }

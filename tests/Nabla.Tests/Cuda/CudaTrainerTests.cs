@@ -209,7 +209,7 @@ public sealed class CudaTrainerTests(SimulatorFixture sim)
         Tensor Mask(int layer)
         {
             uint seed = gpu.MaskSeedFor(0, 0, layer);
-            return Tensor.FromArray([.. Enumerable.Range(0, batch * hidden).Select(i => Nabla.Cuda.Kernels.DropoutMask.Factor(seed, i, p))], batch, hidden);
+            return Tensor.FromArray([.. Enumerable.Range(0, batch * hidden).Select(i => Nabla.Tensors.Kernels.DropoutMask.Factor(seed, i, p))], batch, hidden);
         }
         var mask = Mask(0);
         var h1 = Ops.Linear(Tensor.FromArray(x, batch, inputs), w[0], w[1]).Sigmoid().Mul(mask);
@@ -263,12 +263,12 @@ public sealed class CudaTrainerTests(SimulatorFixture sim)
         int dropped = 0, n = 200_000;
         for (int i = 0; i < n; i++)
         {
-            float m = Nabla.Cuda.Kernels.DropoutMask.Factor(12345u, i, 0.3f);
+            float m = Nabla.Tensors.Kernels.DropoutMask.Factor(12345u, i, 0.3f);
             if (m == 0) dropped++;
             else Assert.Equal(1f / 0.7f, m);
         }
         Assert.InRange(dropped / (double)n, 0.295, 0.305);
-        Assert.Equal(1f, Nabla.Cuda.Kernels.DropoutMask.Factor(1u, 7, 0f));
+        Assert.Equal(1f, Nabla.Tensors.Kernels.DropoutMask.Factor(1u, 7, 0f));
     }
 }
 

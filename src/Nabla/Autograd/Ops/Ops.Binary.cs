@@ -1,3 +1,4 @@
+using Nabla.Devices;
 using Nabla.Tensors;
 using Nabla.Tensors.Kernels;
 

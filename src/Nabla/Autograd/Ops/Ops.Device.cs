@@ -40,18 +40,10 @@ public static partial class Ops
         return c;
     }
 
-    private static Tensor DeviceUnary(UnaryKind kind, Tensor x)
+    private static Tensor DeviceUnary(UnaryFunction f, Tensor x)
     {
-        var backend = DeviceFor(x, kind.ToString().ToLowerInvariant(), x);
+        var backend = DeviceFor(x, f.ToString().ToLowerInvariant(), x);
         var y = Tensor.Zeros(x.Shape, x.Device);
-        var f = kind switch
-        {
-            UnaryKind.Exp => UnaryFunction.Exp,
-            UnaryKind.Log => UnaryFunction.Log,
-            UnaryKind.Sigmoid => UnaryFunction.Sigmoid,
-            UnaryKind.Tanh => UnaryFunction.Tanh,
-            _ => UnaryFunction.Relu,
-        };
         backend.Map(f, x.Slice, y.Slice, x.Size);
         return y;
     }

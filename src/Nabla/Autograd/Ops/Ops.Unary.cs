@@ -1,3 +1,4 @@
+using Nabla.Devices;
 using Nabla.Tensors;
 using Nabla.Tensors.Kernels;
 
@@ -5,39 +6,38 @@ namespace Nabla.Autograd;
 
 public static partial class Ops
 {
-    private enum UnaryKind { Exp, Log, Sigmoid, Tanh, Relu }
-
     /// <summary><c>exp(x)</c> element-wise; d/dx = exp(x).</summary>
-    public static Tensor Exp(this Tensor x) => Unary(UnaryKind.Exp, x);
+    public static Tensor Exp(this Tensor x) => Unary(UnaryFunction.Exp, x);
 
     /// <summary><c>log(x)</c> element-wise; d/dx = 1/x.</summary>
-    public static Tensor Log(this Tensor x) => Unary(UnaryKind.Log, x);
+    public static Tensor Log(this Tensor x) => Unary(UnaryFunction.Log, x);
 
     /// <summary><c>σ(x) = 1/(1+exp(−x))</c> element-wise; σ′ = σ(1−σ) (textbook 8.5.1).</summary>
-    public static Tensor Sigmoid(this Tensor x) => Unary(UnaryKind.Sigmoid, x);
+    public static Tensor Sigmoid(this Tensor x) => Unary(UnaryFunction.Sigmoid, x);
 
     /// <summary><c>tanh(x)</c> element-wise; d/dx = 1 − tanh².</summary>
-    public static Tensor Tanh(this Tensor x) => Unary(UnaryKind.Tanh, x);
+    public static Tensor Tanh(this Tensor x) => Unary(UnaryFunction.Tanh, x);
 
     /// <summary><c>max(x, 0)</c> element-wise; d/dx = 1 where x &gt; 0, else 0.</summary>
-    public static Tensor Relu(this Tensor x) => Unary(UnaryKind.Relu, x);
+    public static Tensor Relu(this Tensor x) => Unary(UnaryFunction.Relu, x);
 
-    private static Tensor Unary(UnaryKind kind, Tensor x)
+    private static Tensor Unary(UnaryFunction kind, Tensor x)
     {
         if (OnDevice(x)) return DeviceUnary(kind, x);
         var y = new Tensor(x.Shape);
         switch (kind)
         {
-            case UnaryKind.Exp: TensorPrimitives.Exp(x.Data, y.Data); break;
-            case UnaryKind.Log: TensorPrimitives.Log(x.Data, y.Data); break;
-            case UnaryKind.Sigmoid: Activations.Sigmoid(x.Data, y.Data); break;
-            case UnaryKind.Tanh: Activations.Tanh(x.Data, y.Data); break;
-            default: Activations.Relu(x.Data, y.Data); break;
+            case UnaryFunction.Exp: TensorPrimitives.Exp(x.Data, y.Data); break;
+            case UnaryFunction.Log: TensorPrimitives.Log(x.Data, y.Data); break;
+            case UnaryFunction.Sigmoid: Activations.Sigmoid(x.Data, y.Data); break;
+            case UnaryFunction.Tanh: Activations.Tanh(x.Data, y.Data); break;
+            case UnaryFunction.Relu: Activations.Relu(x.Data, y.Data); break;
+            default: x.Data.CopyTo(y.Data); break;
         }
         return Graph.Record(y, new UnaryNode(kind, x));
     }
 
-    private sealed class UnaryNode(UnaryKind kind, Tensor x) : Node(x)
+    private sealed class UnaryNode(UnaryFunction kind, Tensor x) : Node(x)
     {
         public override string Name => kind + "Backward";
 
@@ -47,11 +47,12 @@ public static partial class Ops
             var y = output.Data;
             switch (kind)
             {
-                case UnaryKind.Exp: TensorPrimitives.Multiply(dy, y, dx); break;
-                case UnaryKind.Log: TensorPrimitives.Divide(dy, x.Data, dx); break;
-                case UnaryKind.Sigmoid: Activations.SigmoidBackward(y, dy, dx); break;
-                case UnaryKind.Tanh: Activations.TanhBackward(y, dy, dx); break;
-                default: Activations.ReluBackward(y, dy, dx); break;
+                case UnaryFunction.Exp: TensorPrimitives.Multiply(dy, y, dx); break;
+                case UnaryFunction.Log: TensorPrimitives.Divide(dy, x.Data, dx); break;
+                case UnaryFunction.Sigmoid: Activations.SigmoidBackward(y, dy, dx); break;
+                case UnaryFunction.Tanh: Activations.TanhBackward(y, dy, dx); break;
+                case UnaryFunction.Relu: Activations.ReluBackward(y, dy, dx); break;
+                default: dy.CopyTo(dx); break;
             }
             Graph.Accumulate(x, dx);
         }

@@ -1,3 +1,4 @@
+using Nabla.Devices;
 namespace Nabla.Tensors.Kernels;
 
 /// <summary>

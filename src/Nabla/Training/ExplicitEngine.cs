@@ -1,0 +1,48 @@
+using Nabla.Losses;
+using Nabla.NN;
+
+namespace Nabla.Training;
+
+/// <summary>
+/// The fast engine: the model's explicit-layer form through a <see cref="BatchEngine"/> and the fused loss over
+/// reused buffers. A step allocates nothing. Every layer of the model must have an explicit form.
+/// </summary>
+public sealed class ExplicitEngine : IStepEngine
+{
+    private readonly BatchEngine _engine;
+    private readonly Loss _loss;
+    private readonly float[] _dLogits;
+    private readonly IReadOnlyList<Tensors.Tensor> _parameters;
+
+    /// <summary>Buffers for batches of up to <paramref name="maxBatch"/> samples of <paramref name="inputFeatures"/>.</summary>
+    /// <exception cref="NotSupportedException">A layer has no explicit form.</exception>
+    public ExplicitEngine(Sequential model, Loss loss, int inputFeatures, int maxBatch)
+    {
+        _engine = new BatchEngine(model, inputFeatures, maxBatch);
+        _loss = loss;
+        _dLogits = new float[maxBatch * _engine.OutputFeatures];
+        _parameters = model.Parameters();
+    }
+
+    /// <summary>Whether every layer of <paramref name="model"/> has an explicit form (a Sequential of built-in layers).</summary>
+    public static bool Supports(Module model) => LayerPlan.TryOf(model, out _, out _);
+
+    /// <inheritdoc/>
+    public int MaxBatch => _engine.MaxBatch;
+
+    /// <summary>Features per sample of the input.</summary>
+    public int InputFeatures => _engine.InputFeatures;
+
+    /// <inheritdoc/>
+    public (float Loss, int Correct) Run(float[] features, int[] labels, int size, bool backward)
+    {
+        int classes = _engine.OutputFeatures;
+        var logits = _engine.Forward(features, size);
+        int correct = Accuracy.CountCorrect(logits, labels, size, classes);
+        float loss = _loss.ForwardBackward(logits, labels, backward ? _dLogits : Span<float>.Empty, size, classes);
+        if (!backward || !float.IsFinite(loss)) return (loss, correct);
+        foreach (var p in _parameters) p.Grad?.Data.Clear();
+        _engine.Backward(_dLogits);
+        return (loss, correct);
+    }
+}
