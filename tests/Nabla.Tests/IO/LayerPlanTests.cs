@@ -1,0 +1,130 @@
+using System.Text.Json;
+using Nabla.Autograd;
+using Nabla.Data;
+using Nabla.IO;
+using Nabla.NN;
+using Nabla.Tensors;
+using Nabla.Tests.Testing;
+
+namespace Nabla.Tests.IO;
+
+/// <summary>The architecture is part of the model file: every Sequential of built-in layers round-trips exactly.</summary>
+public class LayerPlanTests
+{
+    private static readonly Func<Rng, Sequential>[] Models =
+    [
+        r => new Sequential(new Flatten(), new Linear(12, 6, r), new Sigmoid(), new Linear(6, 3, r)),
+        r => new Sequential(new Relu(), new Dropout(0.3f, r), new Linear(12, 7, r), new Tanh(), new Linear(7, 3, r)),
+        r => new Sequential(new Linear(12, 8, r), new Relu(), new Dropout(0.1f, r), new Linear(8, 5, r), new Tanh(), new Dropout(0.4f, r), new Linear(5, 3, r)),
+        r => new Sequential(new Flatten(), new Linear(12, 9, r, bias: false), new Linear(9, 3, r), new Softmax()),
+        r => new Sequential(new Dropout(0.2f, r), new Linear(12, 3, r)),
+        r => new Sequential(new Linear(12, 4, r), new Sigmoid(), new Linear(4, 4, r), new Relu(), new Linear(4, 3, r)),
+    ];
+
+    public static TheoryData<int> ModelIndices() => [.. Enumerable.Range(0, Models.Length)];
+
+    [Theory]
+    [MemberData(nameof(ModelIndices))]
+    public void SaveLoad_RebuildsEveryLayer_SameOutputs(int index)
+    {
+        using var dir = new TempDir();
+        var model = Models[index](new Rng(3));
+        string path = dir.File("m.safetensors");
+        ModelFile.Save(path, model, ["a", "b", "c"]);
+        var loaded = ModelFile.Load(path);
+
+        Assert.Equal(model.ToString(), loaded.Model.ToString());
+        var before = LayerPlan.Of(model).Layers.Select(l => l with { Seed = 0 });
+        Assert.Equal(before, loaded.Plan.Layers.Select(l => l with { Seed = 0 }));
+        Assert.Equal(["a", "b", "c"], loaded.ClassNames);
+        foreach (var ((n1, p1), (n2, p2)) in model.NamedParameters().Zip(loaded.Model.NamedParameters()))
+        {
+            Assert.Equal(n1, n2);
+            Assert.Equal(p1.ToArray(), p2.ToArray());
+        }
+        model.Eval();
+        var x = Tensor.Uniform(new Shape(4, 12), -1, 1, new Rng(8));
+        using (GradMode.NoGrad())
+            Assert.Equal(model.Forward(x).ToArray(), loaded.Model.Forward(x).ToArray());
+    }
+
+    private sealed class Swish : Module
+    {
+        public override Tensor Forward(Tensor x) => x.Mul(x.Sigmoid());
+    }
+
+    [Fact]
+    public void Save_CustomLayer_RefusedWithReason_NothingWritten()
+    {
+        using var dir = new TempDir();
+        var r = new Rng(1);
+        var model = new Sequential(new Linear(4, 3, r), new Swish(), new Linear(3, 2, r));
+        string path = dir.File("m.safetensors");
+        var e = Assert.Throws<NotSupportedException>(() => ModelFile.Save(path, model, ["a", "b"]));
+        Assert.Contains("Swish", e.Message);
+        Assert.False(File.Exists(path));
+    }
+
+    [Fact]
+    public void Save_ClassNamesNotMatchingOutputs_Refused()
+    {
+        using var dir = new TempDir();
+        var model = Models[0](new Rng(1));
+        Assert.Throws<ArgumentException>(() => ModelFile.Save(dir.File("m.safetensors"), model, ["a", "b"]));
+    }
+
+    [Theory]
+    [InlineData("""{"inputs":4,"layers":[{"kind":"linear","in":4,"out":2,"bias":true},{"kind":1}]}""")]
+    [InlineData("""{"inputs":4,"layers":[{"kind":"swish"}]}""")]
+    [InlineData("""{"inputs":4,"layers":[{"kind":"linear","in":5,"out":2,"bias":true}]}""")]
+    [InlineData("""{"inputs":4,"layers":[{"kind":"linear","in":4,"out":0,"bias":true}]}""")]
+    [InlineData("""{"inputs":4,"layers":[{"kind":"dropout","p":5}]}""")]
+    [InlineData("""{"inputs":20000,"layers":[{"kind":"linear","in":20000,"out":200000,"bias":true}]}""")]
+    [InlineData("""{"inputs":4,"layers":"x"}""")]
+    public void FromJson_BadPlan_FormatException(string json) =>
+        Assert.Throws<FormatException>(() => LayerPlan.FromJson(json));
+
+    [Fact]
+    public void Load_PlanNotMatchingTensors_RefusedBeforeBuildingTheModel()
+    {
+        using var dir = new TempDir();
+        string plan = """{"inputs":20000,"layers":[{"kind":"linear","in":20000,"out":20000,"bias":true}]}""";
+        SafeTensors.Save(dir.File("m.safetensors"), [("0.weight", new float[4], [2, 2])],
+            new Dictionary<string, string> { ["nabla.layers"] = plan });
+        long before = GC.GetTotalAllocatedBytes(precise: true);
+        var e = Assert.Throws<DataFormatException>(() => ModelFile.Load(dir.File("m.safetensors")));
+        Assert.True(GC.GetTotalAllocatedBytes(precise: true) - before < 100_000_000, "the 1.6 GB model must not be allocated");
+        Assert.Contains("0.weight", e.Message);
+    }
+
+    [Theory]
+    [InlineData("{\"a\":1}")]
+    [InlineData("[1, 2]")]
+    [InlineData("[\"a\", null]")]
+    [InlineData("not json")]
+    public void Load_ClassNamesNotAStringArray_DataFormatException(string names)
+    {
+        using var dir = new TempDir();
+        var model = new Sequential(new Linear(2, 2, new Rng(1)));
+        ModelFile.Save(dir.File("m.safetensors"), model, ["a", "b"]);
+        var (meta, tensors) = SafeTensors.Read(dir.File("m.safetensors"));
+        var m = meta.ToDictionary(k => k.Key, k => k.Value);
+        m["nabla.class_names"] = names;
+        SafeTensors.Save(dir.File("m.safetensors"), [.. tensors.Select(t => (t.Name, t.Data, t.Shape))], m);
+        Assert.Throws<DataFormatException>(() => ModelFile.Load(dir.File("m.safetensors")));
+    }
+
+    [Fact]
+    public void Load_LegacyArchitectureMetadata_StillRead()
+    {
+        using var dir = new TempDir();
+        var arch = new MlpArchitecture(6, [4], ActivationKind.Tanh, 3);
+        var model = arch.Create(new Rng(2));
+        SafeTensors.Save(dir.File("m.safetensors"),
+            [.. model.NamedParameters().Select(p => (p.Name, p.Parameter.ToArray(), p.Parameter.Shape.ToArray().Select(d => (long)d).ToArray()))],
+            new Dictionary<string, string> { ["nabla.architecture"] = arch.ToJson(), ["nabla.class_names"] = JsonSerializer.Serialize(new[] { "x", "y", "z" }) });
+        var loaded = ModelFile.Load(dir.File("m.safetensors"));
+        Assert.Equal("6-4-3 tanh", loaded.Plan.ToString());
+        Assert.Equal(model.ToString(), loaded.Model.ToString());
+    }
+}
