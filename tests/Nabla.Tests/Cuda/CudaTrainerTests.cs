@@ -257,6 +257,17 @@ public sealed class CudaTrainerTests(SimulatorFixture sim)
             Assert.Equal(whole.Parameters()[i].ToArray(), parts.Parameters()[i].ToArray()); // bitwise: same kernels, same order
     }
 
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public void Dropout_draws_the_same_masks_on_the_cpu_and_the_device(bool fuse)
+    {
+        // One counter-based scheme (DropoutMask) on every device: runs with dropout agree as runs without it do.
+        var (cpu, cuda) = Both(new MlpArchitecture(12, [9, 70], ActivationKind.Relu, 3, Dropout: 0.3f),
+            p => new Sgd(p, new SgdOptions(0.2f, Momentum: 0.9f)), epochs: 2, fuse: fuse);
+        Same(cpu, cuda);
+    }
+
     [Fact]
     public void Dropout_masks_drop_p_of_the_elements_and_scale_the_rest()
     {
