@@ -7,7 +7,7 @@ namespace Nabla.Autograd;
 /// gradient of the operation's output and <em>adds</em> each input's share into that input (micrograd's
 /// <c>+=</c>), so a tensor used twice receives both contributions.
 /// </summary>
-internal abstract class Node
+internal abstract class Node : IGradFunction
 {
     protected Node(params Tensor[] inputs) => Inputs = inputs;
 

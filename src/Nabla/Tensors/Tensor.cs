@@ -1,6 +1,5 @@
 using System.Globalization;
 using System.Text;
-using Nabla.Autograd;
 using Nabla.Devices;
 
 namespace Nabla.Tensors;
@@ -8,7 +7,9 @@ namespace Nabla.Tensors;
 /// <summary>
 /// A float32 tensor of rank 0 to 4: contiguous row-major storage plus a <see cref="Shape"/>, and the
 /// autograd fields (<see cref="RequiresGrad"/>, <see cref="Grad"/>). Views (reshape, row slices) share
-/// storage with their source. The operations live in <see cref="Ops"/> and the kernels they call.
+/// storage with their source. This layer knows no autograd: the operations, the operators and
+/// <c>Backward</c> live in <c>Nabla.Autograd</c> (<c>Ops</c> and the <c>TensorAutograd</c> extensions), which
+/// records each operation as an <see cref="IGradFunction"/>.
 /// </summary>
 public sealed class Tensor
 {
@@ -24,11 +25,11 @@ public sealed class Tensor
     /// <summary>Whether operations on this tensor are recorded so that gradients flow back to it.</summary>
     public bool RequiresGrad { get; set; }
 
-    /// <summary>The gradient accumulated by <see cref="Backward()"/> for a leaf tensor; null until then.</summary>
+    /// <summary>The gradient accumulated by <c>Backward()</c> for a leaf tensor; null until then.</summary>
     public Tensor? Grad { get; set; }
 
     /// <summary>The operation that produced this tensor, when it was recorded; null for leaves.</summary>
-    internal Node? GradFn { get; set; }
+    internal IGradFunction? GradFn { get; set; }
 
     /// <summary>Gradient being accumulated during one backward pass (non-leaf tensors).</summary>
     internal float[]? PendingGrad;
@@ -196,12 +197,6 @@ public sealed class Tensor
 
     // ---- views ----------------------------------------------------------------------------------
 
-    /// <summary>The same data seen with another shape (one dimension may be -1); recorded for autograd.</summary>
-    public Tensor Reshape(params int[] shape) => Ops.Reshape(this, shape);
-
-    /// <summary>Rows [start, start+count) of the first dimension, sharing storage; recorded for autograd.</summary>
-    public Tensor Rows(int start, int count) => Ops.Rows(this, start, count);
-
     /// <summary>A view of the same storage with no gradient history.</summary>
     public Tensor Detach() => View(Offset, Shape);
 
@@ -209,13 +204,6 @@ public sealed class Tensor
     public Tensor Clone() => DeviceStorage is null ? new((float[])Data.ToArray(), 0, Shape) : Cpu().To(Device);
 
     // ---- autograd -------------------------------------------------------------------------------
-
-    /// <summary>Back-propagates from this scalar: accumulates d(this)/d(leaf) into each leaf's <see cref="Grad"/>.</summary>
-    /// <exception cref="InvalidOperationException">This is not a scalar, or has no gradient history.</exception>
-    public void Backward() => Graph.Backward(this, null);
-
-    /// <summary>Back-propagates with an explicit upstream gradient of this tensor's shape.</summary>
-    public void Backward(Tensor gradient) => Graph.Backward(this, gradient);
 
     /// <summary>Sets <see cref="Grad"/> to null, as PyTorch's <c>zero_grad(set_to_none=True)</c>.</summary>
     public void ZeroGrad() => Grad = null;
@@ -291,29 +279,4 @@ public sealed class Tensor
         string s = v.ToString("F" + decimals, CultureInfo.InvariantCulture);
         return v >= 0 && !s.StartsWith('-') ? " " + s : s;
     }
-
-    // ---- operators (see Ops) --------------------------------------------------------------------
-
-    /// <summary>Element-wise sum with broadcasting.</summary>
-    public static Tensor operator +(Tensor a, Tensor b) => Ops.Add(a, b);
-    /// <summary>Element-wise difference with broadcasting.</summary>
-    public static Tensor operator -(Tensor a, Tensor b) => Ops.Sub(a, b);
-    /// <summary>Element-wise product with broadcasting.</summary>
-    public static Tensor operator *(Tensor a, Tensor b) => Ops.Mul(a, b);
-    /// <summary>Element-wise quotient with broadcasting.</summary>
-    public static Tensor operator /(Tensor a, Tensor b) => Ops.Div(a, b);
-    /// <summary>Negation.</summary>
-    public static Tensor operator -(Tensor a) => Ops.Neg(a);
-    /// <summary>Adds a scalar.</summary>
-    public static Tensor operator +(Tensor a, float b) => Ops.Add(a, Scalar(b));
-    /// <summary>Subtracts a scalar.</summary>
-    public static Tensor operator -(Tensor a, float b) => Ops.Sub(a, Scalar(b));
-    /// <summary>Subtracts from a scalar.</summary>
-    public static Tensor operator -(float a, Tensor b) => Ops.Sub(Scalar(a), b);
-    /// <summary>Multiplies by a scalar.</summary>
-    public static Tensor operator *(Tensor a, float b) => Ops.Mul(a, Scalar(b));
-    /// <summary>Multiplies by a scalar.</summary>
-    public static Tensor operator *(float a, Tensor b) => Ops.Mul(Scalar(a), b);
-    /// <summary>Divides by a scalar.</summary>
-    public static Tensor operator /(Tensor a, float b) => Ops.Div(a, Scalar(b));
 }
