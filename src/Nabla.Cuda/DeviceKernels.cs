@@ -1,3 +1,4 @@
+using Nabla.Optim.Rules;
 using ILGPU;
 using ILGPU.Runtime;
 using Nabla.Cuda.Kernels;
@@ -20,12 +21,12 @@ internal sealed class DeviceKernels(Accelerator accelerator)
     private Action<KernelConfig, ArrayView<float>, int, ArrayView<float>, int, ArrayView<float>, int, int, int, int, int, int>? _tiledGemm;
     private Action<Index1D, ArrayView<float>, ArrayView<int>, ArrayView<float>, ArrayView<float>, LayerArgs>? _layerForward;
     private Action<Index1D, ArrayView<float>, ArrayView<int>, ArrayView<float>, ArrayView<float>, ArrayView<int>, ArrayView<float>, LayerArgs, LossArgs, ArrayView<double>>? _layerForwardLoss;
-    private Action<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<int>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, LayerArgs, OptimizerKernels.Hyper, int>? _layerWeights;
+    private Action<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<int>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, LayerArgs, StepConstants, int>? _layerWeights;
     private Action<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, LayerArgs>? _layerInput;
     private Action<Index1D, ArrayView<float>, ArrayView<int>, ArrayView<int>, int, ArrayView<float>, LossArgs, ArrayView<double>>? _softmaxCrossEntropy;
     private Action<Index1D, ArrayView<float>, ArrayView<int>, int, int, ArrayView<float>>? _gather;
     private Action<Index1D, ArrayView<byte>, ArrayView<float>, long, int, float, float, int>? _fromBytes;
-    private Action<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, int, OptimizerKernels.Hyper>? _update;
+    private Action<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, int, StepConstants>? _update;
     private Action<Index1D, ArrayView<float>, ArrayView<float>, float>? _clip;
     private Action<Index1D, ArrayView<float>, ArrayView<float>>? _square;
 
@@ -64,8 +65,8 @@ internal sealed class DeviceKernels(Accelerator accelerator)
     public Action<Index1D, ArrayView<float>, ArrayView<int>, ArrayView<float>, ArrayView<float>, ArrayView<int>, ArrayView<float>, LayerArgs, LossArgs, ArrayView<double>> LayerForwardLoss =>
         _layerForwardLoss ??= accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<int>, ArrayView<float>, ArrayView<float>, ArrayView<int>, ArrayView<float>, LayerArgs, LossArgs, ArrayView<double>>(LayerKernels.ForwardLoss);
 
-    public Action<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<int>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, LayerArgs, OptimizerKernels.Hyper, int> LayerWeights =>
-        _layerWeights ??= accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<int>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, LayerArgs, OptimizerKernels.Hyper, int>(LayerKernels.Weights);
+    public Action<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<int>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, LayerArgs, StepConstants, int> LayerWeights =>
+        _layerWeights ??= accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<int>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, LayerArgs, StepConstants, int>(LayerKernels.Weights);
 
     public Action<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, LayerArgs> LayerInput =>
         _layerInput ??= accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, LayerArgs>(LayerKernels.Input);
@@ -79,8 +80,8 @@ internal sealed class DeviceKernels(Accelerator accelerator)
     public Action<Index1D, ArrayView<byte>, ArrayView<float>, long, int, float, float, int> FromBytes =>
         _fromBytes ??= accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<byte>, ArrayView<float>, long, int, float, float, int>(DataKernels.FromBytes);
 
-    public Action<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, int, OptimizerKernels.Hyper> Update =>
-        _update ??= accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, int, OptimizerKernels.Hyper>(OptimizerKernels.Update);
+    public Action<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, int, StepConstants> Update =>
+        _update ??= accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, int, StepConstants>(OptimizerKernels.Update);
 
     public Action<Index1D, ArrayView<float>, ArrayView<float>, float> Clip =>
         _clip ??= accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, float>(OptimizerKernels.ClipByNorm);

@@ -1,3 +1,4 @@
+using Nabla.Optim.Rules;
 using Nabla.Tensors.Kernels;
 using ILGPU;
 
@@ -60,7 +61,7 @@ internal static class LayerKernels
     /// set, the thread applies the optimizer to its parameter at once; otherwise it writes the gradient arena.
     /// </summary>
     public static void Weights(Index1D i, ArrayView<float> dy, ArrayView<float> x, ArrayView<int> order, ArrayView<float> p,
-        ArrayView<float> g, ArrayView<float> s1, ArrayView<float> s2, ArrayView<float> s3, LayerArgs a, OptimizerKernels.Hyper h, int update)
+        ArrayView<float> g, ArrayView<float> s1, ArrayView<float> s2, ArrayView<float> s3, LayerArgs a, StepConstants h, int update)
     {
         int o = i / (a.In + 1), c = i - o * (a.In + 1);
         if (c == a.In && a.B < 0) return;

@@ -1,3 +1,4 @@
+using Nabla.Optim.Rules;
 using System.Diagnostics;
 using ILGPU;
 using ILGPU.Runtime;
@@ -320,7 +321,7 @@ public sealed class CudaTrainer : IDisposable
     /// <c>p_i = A_iᵀ p_{i+1}</c> through the previous activation (computed first, while W_i is unchanged) and its
     /// gradient <c>q_i = B_iᵀ p_{i+1}</c> — applied by the optimizer at once when <paramref name="fusedUpdate"/>.
     /// </summary>
-    private void Backward(DeviceDataset data, int start, int batch, bool fusedUpdate, in OptimizerKernels.Hyper h)
+    private void Backward(DeviceDataset data, int start, int batch, bool fusedUpdate, in StepConstants h)
     {
         var k = _gpu.Kernels;
         var p = _params.AsArrayView();

@@ -2,6 +2,7 @@ using ILGPU;
 using ILGPU.Runtime;
 using Nabla.Cuda.Kernels;
 using Nabla.Optim;
+using Nabla.Optim.Rules;
 using Nabla.Tensors;
 
 namespace Nabla.Cuda.Training;
@@ -27,8 +28,6 @@ internal sealed class DeviceOptimizer : IDisposable
         _backend = backend;
         Host = host;
         _total = total;
-        if (host is not (Sgd or Adam or RmsProp or Adagrad))
-            throw new NotSupportedException($"{host.GetType().Name} has no CUDA kernel; use SGD, Adam, AdamW, RMSprop or Adagrad, or --device cpu.");
         if (host.Parameters.Length != arena.Count)
             throw new ArgumentException($"The optimizer holds {host.Parameters.Length} parameters; the model has {arena.Count}. Give it model.Parameters().");
         _offsets = new int[host.Parameters.Length];
@@ -37,13 +36,8 @@ internal sealed class DeviceOptimizer : IDisposable
                 : throw new ArgumentException($"Optimizer parameter {i} ({host.Parameters[i].Shape}) is not one of the model's.");
         foreach (var (name, buffers) in host.State()) _state.Add((name, buffers, backend.AllocateRaw<float>(total)));
         _dummy = backend.AllocateRaw<float>(1);
-        Slots = host switch
-        {
-            Sgd => (State("momentum_buffer"), _dummy.AsArrayView(), _dummy.AsArrayView()),
-            Adam => (State("exp_avg"), State("exp_avg_sq"), State("max_exp_avg_sq")),
-            RmsProp => (State("square_avg"), State("grad_avg"), State("momentum_buffer")),
-            _ => (State("sum"), _dummy.AsArrayView(), _dummy.AsArrayView()),
-        };
+        var names = host.SlotNames;
+        Slots = (State(names[0]), State(names[1]), State(names[2]));
         Upload();
     }
 
@@ -63,74 +57,30 @@ internal sealed class DeviceOptimizer : IDisposable
 
     public Optimizer Host { get; }
 
-    private ArrayView<float> State(string name)
+    /// <summary>The device buffer of state <paramref name="name"/>; an empty view for a slot the rule does not use.</summary>
+    private ArrayView<float> State(string? name)
     {
         foreach (var s in _state) if (s.Name == name) return s.Device.AsArrayView();
-        return _dummy.AsArrayView();
+        return _dummy.AsArrayView().SubView(0, 0);
     }
 
-    /// <summary>State slot 1, 2, 3 of the kernels (see <see cref="OptimizerKernels.Hyper"/>); unused slots are a dummy.</summary>
+    /// <summary>State slots 1, 2, 3 of the rule (see <see cref="LaneState{T}"/>); unused slots are empty.</summary>
     public (ArrayView<float> S1, ArrayView<float> S2, ArrayView<float> S3) Slots { get; }
 
     /// <summary>
     /// Counts a step and returns its constants, computed as the host optimizer computes them (its learning rate is
     /// read now, so schedulers work). Every update of the step — fused into a layer kernel or not — uses them.
     /// </summary>
-    public OptimizerKernels.Hyper NextStep()
+    public StepConstants NextStep()
     {
         _step++;
-        var h = new OptimizerKernels.Hyper { Lr = Host.LearningRate, L1 = Host.L1Penalty };
-        switch (Host)
-        {
-            case Sgd sgd:
-                h.Kind = OptimizerKernels.KindSgd;
-                h.WeightDecay = sgd.Options.WeightDecay;
-                h.Momentum = sgd.Options.Momentum;
-                h.Dampening = sgd.Options.Dampening;
-                h.Flags = (sgd.Options.Momentum != 0 ? OptimizerKernels.HasMomentum : 0)
-                    | (sgd.Options.Nesterov ? OptimizerKernels.Nesterov : 0) | (_step == 1 ? OptimizerKernels.FirstStep : 0);
-                break;
-            case Adam adam:
-            {
-                var o = adam.Options;
-                h.Kind = OptimizerKernels.KindAdam;
-                h.StepSize = h.Lr / (1 - MathF.Pow(o.Beta1, _step));
-                h.Bc2Sqrt = MathF.Sqrt(1 - MathF.Pow(o.Beta2, _step));
-                h.Beta1 = o.Beta1;
-                h.Beta2 = o.Beta2;
-                h.Eps = o.Eps;
-                h.WeightDecay = o.WeightDecay;
-                bool decoupled = adam is AdamW;
-                h.DecayFactor = decoupled ? 1 - h.Lr * o.WeightDecay : 1;
-                h.Flags = (decoupled ? OptimizerKernels.Decoupled : 0) | (o.Amsgrad ? OptimizerKernels.Amsgrad : 0);
-                break;
-            }
-            case RmsProp rms:
-            {
-                var o = rms.Options;
-                h.Kind = OptimizerKernels.KindRmsProp;
-                h.Beta2 = o.Alpha;
-                h.Eps = o.Eps;
-                h.WeightDecay = o.WeightDecay;
-                h.Momentum = o.Momentum;
-                h.Flags = (o.Centered ? OptimizerKernels.Centered : 0) | (o.Momentum != 0 ? OptimizerKernels.HasMomentum : 0);
-                break;
-            }
-            case Adagrad ada:
-            {
-                var o = ada.Options;
-                h.Kind = OptimizerKernels.KindAdagrad;
-                h.Lr = Host.LearningRate / (1 + (_step - 1) * o.LrDecay);
-                h.Eps = o.Eps;
-                h.WeightDecay = o.WeightDecay;
-                break;
-            }
-        }
-        return h;
+        var k = Host.Constants(_step);
+        k.L1 = Host.L1Penalty;
+        return k;
     }
 
     /// <summary>Updates arena elements [offset, offset + length) from the gradient arena: one launch.</summary>
-    public void Update(ArrayView<float> parameters, ArrayView<float> gradients, int offset, int length, in OptimizerKernels.Hyper h)
+    public void Update(ArrayView<float> parameters, ArrayView<float> gradients, int offset, int length, in StepConstants h)
     {
         if (length == 0) return;
         var (s1, s2, s3) = Slots;

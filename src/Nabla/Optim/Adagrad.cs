@@ -1,5 +1,4 @@
-using System.Runtime.CompilerServices;
-using System.Runtime.Intrinsics;
+using Nabla.Optim.Rules;
 using Nabla.Tensors;
 
 namespace Nabla.Optim;
@@ -15,6 +14,7 @@ public sealed record AdagradOptions(float LearningRate = 1e-2f, float LrDecay = 
 public sealed class Adagrad : Optimizer
 {
     private readonly float[][] _sum;
+    private readonly double _lrDecay;
 
     /// <summary>Creates the optimizer.</summary>
     public Adagrad(IReadOnlyList<Tensor> parameters, AdagradOptions? options = null)
@@ -27,6 +27,8 @@ public sealed class Adagrad : Optimizer
         CheckNonNegative(options.Eps, "eps");
         _sum = StateLike();
         foreach (var s in _sum) Array.Fill(s, options.InitialAccumulatorValue);
+        _lrDecay = StepConstants.Decimal(options.LrDecay);
+        BindSlots();
     }
 
     /// <summary>The hyper-parameters.</summary>
@@ -39,33 +41,15 @@ public sealed class Adagrad : Optimizer
     public float[][] Sum => _sum;
 
     /// <inheritdoc/>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    protected override void Update(int index, int offset, Span<float> theta, ReadOnlySpan<float> grad)
+    public override IReadOnlyList<string?> SlotNames => ["sum", null, null];
+
+    /// <inheritdoc/>
+    /// <remarks>PyTorch: <c>clr = lr / (1 + (step − 1)·lr_decay)</c> in double.</remarks>
+    public override StepConstants Constants(long step) => new()
     {
-        var o = Options;
-        float clr = LearningRate / (1 + (Steps[index] - 1) * o.LrDecay);
-        float wd = o.WeightDecay, eps = o.Eps;
-        var s = _sum[index].AsSpan(offset, theta.Length);
-        int i = 0;
-        if (Vector256.IsHardwareAccelerated)
-        {
-            // The scalar loop below, eight lanes at a time, with the same operations in the same order.
-            for (; i <= theta.Length - 8; i += 8)
-            {
-                var th = Vector256.Create(theta.Slice(i, 8));
-                var g = Vector256.Create(grad.Slice(i, 8));
-                if (wd != 0) g += Vector256.Create(wd) * th;
-                var si = Vector256.Create(s.Slice(i, 8)) + g * g;
-                si.CopyTo(s.Slice(i, 8));
-                (th - Vector256.Create(clr) * g / (Vector256.Sqrt(si) + Vector256.Create(eps))).CopyTo(theta.Slice(i, 8));
-            }
-        }
-        for (; i < theta.Length; i++)
-        {
-            float g = grad[i];
-            if (wd != 0) g += wd * theta[i];
-            s[i] += g * g;
-            theta[i] -= clr * g / (MathF.Sqrt(s[i]) + eps);
-        }
-    }
+        Kind = RuleKind.Adagrad,
+        Lr = (float)(DecimalLearningRate / (1 + (step - 1) * _lrDecay)),
+        Eps = Options.Eps,
+        WeightDecay = Options.WeightDecay,
+    };
 }

@@ -1,5 +1,4 @@
-using System.Runtime.CompilerServices;
-using System.Runtime.Intrinsics;
+using Nabla.Optim.Rules;
 using Nabla.Tensors;
 
 namespace Nabla.Optim;
@@ -17,6 +16,7 @@ public class Adam : Optimizer
 {
     private readonly float[][] _m, _v;
     private readonly float[][]? _vMax;
+    private readonly double _beta1, _beta2, _weightDecay; // as the decimals PyTorch receives
 
     /// <summary>Creates the optimizer.</summary>
     public Adam(IReadOnlyList<Tensor> parameters, AdamOptions? options = null)
@@ -30,6 +30,8 @@ public class Adam : Optimizer
         _m = StateLike();
         _v = StateLike();
         if (options.Amsgrad) _vMax = StateLike();
+        (_beta1, _beta2, _weightDecay) = (StepConstants.Decimal(options.Beta1), StepConstants.Decimal(options.Beta2), StepConstants.Decimal(options.WeightDecay));
+        BindSlots();
     }
 
     /// <summary>The hyper-parameters.</summary>
@@ -52,63 +54,28 @@ public class Adam : Optimizer
     protected virtual bool Decoupled => false;
 
     /// <inheritdoc/>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    protected override void Update(int index, int offset, Span<float> theta, ReadOnlySpan<float> grad)
+    public override IReadOnlyList<string?> SlotNames => ["exp_avg", "exp_avg_sq", _vMax is null ? null : "max_exp_avg_sq"];
+
+    /// <inheritdoc/>
+    /// <remarks>PyTorch: <c>step_size = lr / (1 − β₁ᵗ)</c> and <c>√(1 − β₂ᵗ)</c> in double, <c>1 − β</c> in double.</remarks>
+    public override StepConstants Constants(long step)
     {
         var o = Options;
-        long t = Steps[index];
-        float lr = LearningRate;
-        float bc1 = 1 - MathF.Pow(o.Beta1, t);
-        float bc2Sqrt = MathF.Sqrt(1 - MathF.Pow(o.Beta2, t));
-        var k = new Constants(lr / bc1, bc2Sqrt, o.Beta1, o.Beta2, o.Eps, o.WeightDecay, Decoupled ? 1 - lr * o.WeightDecay : 1);
-        var m = _m[index].AsSpan(offset, theta.Length);
-        var v = _v[index].AsSpan(offset, theta.Length);
-        var vMax = _vMax is null ? default : _vMax[index].AsSpan(offset, theta.Length);
-        bool decoupled = Decoupled, ams = !vMax.IsEmpty;
-        int i = 0;
-        if (Vector256.IsHardwareAccelerated)
+        double lr = DecimalLearningRate, b1 = _beta1, b2 = _beta2;
+        return new StepConstants
         {
-            for (; i <= theta.Length - 8; i += 8)
-            {
-                var th = Vector256.Create(theta.Slice(i, 8));
-                var g = Vector256.Create(grad.Slice(i, 8));
-                if (k.WeightDecay != 0)
-                {
-                    if (decoupled) th *= Vector256.Create(k.DecayFactor);
-                    else g += Vector256.Create(k.WeightDecay) * th;
-                }
-                var mi = Vector256.Create(k.Beta1) * Vector256.Create(m.Slice(i, 8)) + Vector256.Create(1 - k.Beta1) * g;
-                var vi = Vector256.Create(k.Beta2) * Vector256.Create(v.Slice(i, 8)) + Vector256.Create(1 - k.Beta2) * g * g;
-                mi.CopyTo(m.Slice(i, 8));
-                vi.CopyTo(v.Slice(i, 8));
-                var vHat = vi;
-                if (ams)
-                {
-                    vHat = Vector256.Max(Vector256.Create(vMax.Slice(i, 8)), vi);
-                    vHat.CopyTo(vMax.Slice(i, 8));
-                }
-                var denom = Vector256.Sqrt(vHat) / Vector256.Create(k.Bc2Sqrt) + Vector256.Create(k.Eps);
-                (th - Vector256.Create(k.StepSize) * mi / denom).CopyTo(theta.Slice(i, 8));
-            }
-        }
-        for (; i < theta.Length; i++)
-        {
-            float g = grad[i];
-            if (k.WeightDecay != 0)
-            {
-                if (decoupled) theta[i] *= k.DecayFactor;
-                else g += k.WeightDecay * theta[i];
-            }
-            m[i] = k.Beta1 * m[i] + (1 - k.Beta1) * g;
-            v[i] = k.Beta2 * v[i] + (1 - k.Beta2) * g * g;
-            float vHat = v[i];
-            if (ams) vHat = vMax[i] = MathF.Max(vMax[i], v[i]);
-            float denom = MathF.Sqrt(vHat) / k.Bc2Sqrt + k.Eps;
-            theta[i] -= k.StepSize * m[i] / denom;
-        }
+            Kind = RuleKind.Adam,
+            Lr = LearningRate,
+            StepSize = (float)(lr / (1 - Math.Pow(b1, step))),
+            Bc2Sqrt = (float)Math.Sqrt(1 - Math.Pow(b2, step)),
+            Beta1 = o.Beta1,
+            OneMinusBeta1 = (float)(1 - b1),
+            Beta2 = o.Beta2,
+            OneMinusBeta2 = (float)(1 - b2),
+            Eps = o.Eps,
+            WeightDecay = o.WeightDecay,
+            DecayFactor = Decoupled ? (float)(1 - lr * _weightDecay) : 1f,
+            Flags = (Decoupled ? StepConstants.Decoupled : 0) | (o.Amsgrad ? StepConstants.Amsgrad : 0),
+        };
     }
-
-    /// <summary>The step's scalars, computed once per update rather than per element.</summary>
-    private readonly record struct Constants(float StepSize, float Bc2Sqrt, float Beta1, float Beta2, float Eps,
-        float WeightDecay, float DecayFactor);
 }

@@ -1,19 +1,22 @@
+using System.Runtime.CompilerServices;
 using Nabla.Compute;
+using Nabla.Optim.Rules;
 using Nabla.Tensors;
 
 namespace Nabla.Optim;
 
 /// <summary>
-/// Base of the optimizers (torch.optim.Optimizer): holds the parameters, runs the per-element update of the
-/// subclass over each parameter — split into fixed chunks run in parallel for large parameters, which cannot
-/// change a result since the update is element-wise — and applies the optional L1 penalty.
+/// Base of the optimizers (torch.optim.Optimizer): holds the parameters and runs the subclass's update rule
+/// (<see cref="UpdateRules"/>, written once for every device) over each parameter with the step's
+/// <see cref="Constants"/> — in the widest SIMD lanes the CPU has, then one float at a time, and split into fixed
+/// chunks run in parallel for large parameters, none of which can change a result since the update is element-wise.
 /// State buffers are allocated once, in the constructor; <see cref="Step"/> allocates nothing.
 /// </summary>
 public abstract class Optimizer
 {
     private const int Chunk = 4_096; // elements per parallel part; fixed, so the split never depends on the threads
-    private readonly float[]?[] _scratch;
     private readonly ChunkJob _job;
+    private StepConstants _k; // the running parameter's step constants
 
     /// <summary>Takes the parameters to update (typically <c>model.Parameters()</c>).</summary>
     /// <exception cref="ArgumentException">No parameters.</exception>
@@ -24,7 +27,6 @@ public abstract class Optimizer
         Parameters = [.. parameters];
         LearningRate = learningRate;
         Steps = new long[Parameters.Length];
-        _scratch = new float[Parameters.Length][];
         _job = new ChunkJob(this);
     }
 
@@ -53,6 +55,34 @@ public abstract class Optimizer
     /// </summary>
     public virtual IEnumerable<(string Name, float[][] Buffers)> State() => [];
 
+    /// <summary>
+    /// Which of <see cref="State"/>'s buffers fill the rule's slots 1, 2 and 3 (see <see cref="LaneState{T}"/>);
+    /// null for a slot the rule does not use. Device backends lay out their state by it.
+    /// </summary>
+    public abstract IReadOnlyList<string?> SlotNames { get; }
+
+    /// <summary>
+    /// <see cref="LearningRate"/> as the decimal double it stands for (<see cref="StepConstants.Decimal"/>), cached:
+    /// converting costs a string, and a step allocates nothing.
+    /// </summary>
+    protected double DecimalLearningRate
+    {
+        get
+        {
+            if (_decimalLrOf != LearningRate || _decimalLr == 0) (_decimalLrOf, _decimalLr) = (LearningRate, StepConstants.Decimal(LearningRate));
+            return _decimalLr;
+        }
+    }
+
+    private float _decimalLrOf;
+    private double _decimalLr;
+
+    /// <summary>The constants of this optimizer's step number <paramref name="step"/> (1 for the first), as PyTorch computes them.</summary>
+    public abstract StepConstants Constants(long step);
+
+    /// <summary>The most floats per SIMD lane the CPU path uses (16, 8 or 1); tests lower it to force narrower paths.</summary>
+    internal static int MaxLaneWidth { get; set; } = int.MaxValue;
+
     /// <summary>Clears every parameter's gradient buffer (keeping it allocated).</summary>
     public void ZeroGrad()
     {
@@ -68,14 +98,8 @@ public abstract class Optimizer
             var p = Parameters[i];
             if (p.Grad is null) continue;
             Steps[i]++;
-            if (L1Penalty != 0)
-            {
-                var s = _scratch[i] ??= new float[p.Size];
-                // g + λ₁·sign(θ): the subgradient of λ₁‖θ‖₁.
-                var theta = p.Data;
-                var g = p.Grad.Data;
-                for (int j = 0; j < s.Length; j++) s[j] = g[j] + L1Penalty * MathF.Sign(theta[j]);
-            }
+            _k = Constants(Steps[i]);
+            _k.L1 = L1Penalty;
             int chunks = (p.Size + Chunk - 1) / Chunk;
             if (chunks < 4 || pool.Threads == 1) UpdateRange(i, 0, p.Size);
             else
@@ -86,18 +110,56 @@ public abstract class Optimizer
         }
     }
 
+    /// <summary>The state buffers of parameter <paramref name="index"/> in slot order (null where unused).</summary>
+    private float[]? Slot(int slot, int index)
+    {
+        string? name = SlotNames[slot];
+        if (name is null) return null;
+        foreach (var (n, buffers) in State()) if (n == name) return buffers[index];
+        return null;
+    }
+
     private void UpdateRange(int i, int start, int count)
     {
         var p = Parameters[i];
-        ReadOnlySpan<float> g = L1Penalty != 0 ? _scratch[i] : p.Grad!.Data;
-        Update(i, start, p.Data.Slice(start, count), g.Slice(start, count));
+        var (s1, s2, s3) = _slots[i];
+        var theta = p.Data.Slice(start, count);
+        var grad = p.Grad!.Data.Slice(start, count);
+        var a = s1 is null ? default : s1.AsSpan(start, count);
+        var b = s2 is null ? default : s2.AsSpan(start, count);
+        var c = s3 is null ? default : s3.AsSpan(start, count);
+        int done = 0;
+        if (MaxLaneWidth >= 16 && Vector512Lane.IsSupported) done = Run<Vector512Lane>(theta, grad, a, b, c, _k, done);
+        if (MaxLaneWidth >= 8 && Vector256Lane.IsSupported) done = Run<Vector256Lane>(theta, grad, a, b, c, _k, done);
+        Run<ScalarLane>(theta, grad, a, b, c, _k, done);
     }
 
-    /// <summary>
-    /// The update rule on elements [offset, offset + θ.Length) of parameter <paramref name="index"/>; state
-    /// buffers are indexed the same way. <see cref="Steps"/>[index] already counts this step.
-    /// </summary>
-    protected abstract void Update(int index, int offset, Span<float> theta, ReadOnlySpan<float> grad);
+    /// <summary>Runs the rule over elements [from, …) in lanes of <typeparamref name="T"/>; returns where it stopped.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static int Run<T>(Span<float> theta, ReadOnlySpan<float> grad, Span<float> s1, Span<float> s2, Span<float> s3,
+        StepConstants k, int from) where T : struct, IHostLane<T>
+    {
+        int w = T.Width, i = from;
+        bool h1 = !s1.IsEmpty, h2 = !s2.IsEmpty, h3 = !s3.IsEmpty;
+        for (; i <= theta.Length - w; i += w)
+        {
+            var x = new LaneState<T> { Theta = T.Load(theta, i) };
+            if (h1) x.S1 = T.Load(s1, i);
+            if (h2) x.S2 = T.Load(s2, i);
+            if (h3) x.S3 = T.Load(s3, i);
+            x = UpdateRules.Apply(x, T.Load(grad, i), k);
+            T.Store(x.Theta, theta, i);
+            if (h1) T.Store(x.S1, s1, i);
+            if (h2) T.Store(x.S2, s2, i);
+            if (h3) T.Store(x.S3, s3, i);
+        }
+        return i;
+    }
+
+    private (float[]? S1, float[]? S2, float[]? S3)[] _slots = [];
+
+    /// <summary>Binds the slots to the state buffers; subclasses call it at the end of their constructor.</summary>
+    protected void BindSlots() => _slots = [.. Enumerable.Range(0, Parameters.Length).Select(i => (Slot(0, i), Slot(1, i), Slot(2, i)))];
 
     /// <summary>One zeroed state buffer per parameter, shaped like it.</summary>
     protected float[][] StateLike() => [.. Parameters.Select(p => new float[p.Size])];

@@ -1,5 +1,4 @@
-using System.Runtime.CompilerServices;
-using System.Runtime.Intrinsics;
+using Nabla.Optim.Rules;
 using Nabla.Tensors;
 
 namespace Nabla.Optim;
@@ -16,6 +15,7 @@ public sealed class RmsProp : Optimizer
 {
     private readonly float[][] _v;
     private readonly float[][]? _gAvg, _buf;
+    private readonly float _oneMinusAlpha; // 1 − α in double, as PyTorch's value=1 − alpha
 
     /// <summary>Creates the optimizer.</summary>
     public RmsProp(IReadOnlyList<Tensor> parameters, RmsPropOptions? options = null)
@@ -29,6 +29,8 @@ public sealed class RmsProp : Optimizer
         _v = StateLike();
         if (options.Centered) _gAvg = StateLike();
         if (options.Momentum > 0) _buf = StateLike();
+        _oneMinusAlpha = (float)(1 - StepConstants.Decimal(options.Alpha));
+        BindSlots();
     }
 
     /// <summary>The hyper-parameters.</summary>
@@ -46,61 +48,18 @@ public sealed class RmsProp : Optimizer
     public float[][] SquareAvg => _v;
 
     /// <inheritdoc/>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    protected override void Update(int index, int offset, Span<float> theta, ReadOnlySpan<float> grad)
+    public override IReadOnlyList<string?> SlotNames => ["square_avg", _gAvg is null ? null : "grad_avg", _buf is null ? null : "momentum_buffer"];
+
+    /// <inheritdoc/>
+    public override StepConstants Constants(long step) => new()
     {
-        var o = Options;
-        float lr = LearningRate, a = o.Alpha, wd = o.WeightDecay, mu = o.Momentum, eps = o.Eps;
-        var v = _v[index].AsSpan(offset, theta.Length);
-        var gAvg = _gAvg is null ? default : _gAvg[index].AsSpan(offset, theta.Length);
-        var buf = _buf is null ? default : _buf[index].AsSpan(offset, theta.Length);
-        bool centered = !gAvg.IsEmpty, momentum = !buf.IsEmpty;
-        int i = 0;
-        if (Vector256.IsHardwareAccelerated)
-        {
-            // The scalar loop below, eight lanes at a time, with the same operations in the same order.
-            for (; i <= theta.Length - 8; i += 8)
-            {
-                var th = Vector256.Create(theta.Slice(i, 8));
-                var g = Vector256.Create(grad.Slice(i, 8));
-                if (wd != 0) g += Vector256.Create(wd) * th;
-                var vi = Vector256.Create(a) * Vector256.Create(v.Slice(i, 8)) + Vector256.Create(1 - a) * g * g;
-                vi.CopyTo(v.Slice(i, 8));
-                var vt = vi;
-                if (centered)
-                {
-                    var ga = Vector256.Create(a) * Vector256.Create(gAvg.Slice(i, 8)) + Vector256.Create(1 - a) * g;
-                    ga.CopyTo(gAvg.Slice(i, 8));
-                    vt -= ga * ga;
-                }
-                var denom = Vector256.Sqrt(vt) + Vector256.Create(eps);
-                if (momentum)
-                {
-                    var b = Vector256.Create(mu) * Vector256.Create(buf.Slice(i, 8)) + g / denom;
-                    b.CopyTo(buf.Slice(i, 8));
-                    (th - Vector256.Create(lr) * b).CopyTo(theta.Slice(i, 8));
-                }
-                else (th - Vector256.Create(lr) * g / denom).CopyTo(theta.Slice(i, 8));
-            }
-        }
-        for (; i < theta.Length; i++)
-        {
-            float g = grad[i];
-            if (wd != 0) g += wd * theta[i];
-            v[i] = a * v[i] + (1 - a) * g * g;
-            float vt = v[i];
-            if (centered)
-            {
-                gAvg[i] = a * gAvg[i] + (1 - a) * g;
-                vt -= gAvg[i] * gAvg[i];
-            }
-            float denom = MathF.Sqrt(vt) + eps;
-            if (momentum)
-            {
-                buf[i] = mu * buf[i] + g / denom;
-                theta[i] -= lr * buf[i];
-            }
-            else theta[i] -= lr * g / denom;
-        }
-    }
+        Kind = RuleKind.RmsProp,
+        Lr = LearningRate,
+        Beta2 = Options.Alpha,
+        OneMinusBeta2 = _oneMinusAlpha,
+        Eps = Options.Eps,
+        WeightDecay = Options.WeightDecay,
+        Momentum = Options.Momentum,
+        Flags = (Options.Centered ? StepConstants.Centered : 0) | (Options.Momentum > 0 ? StepConstants.HasMomentum : 0),
+    };
 }

@@ -1,3 +1,4 @@
+using Nabla.Optim.Rules;
 using Nabla.Tensors;
 
 namespace Nabla.Optim;
@@ -14,6 +15,7 @@ public sealed record SgdOptions(float LearningRate = 1e-3f, float Momentum = 0f,
 public sealed class Sgd : Optimizer
 {
     private readonly float[][]? _momentum;
+    private readonly float _oneMinusDampening; // 1 − τ in double, as PyTorch's alpha=1 − dampening
 
     /// <summary>Creates the optimizer.</summary>
     /// <exception cref="ArgumentException">Nesterov without momentum or with dampening, or a negative value.</exception>
@@ -27,6 +29,8 @@ public sealed class Sgd : Optimizer
         if (options.Nesterov && (options.Momentum <= 0 || options.Dampening != 0))
             throw new ArgumentException("Nesterov momentum requires a momentum and zero dampening.");
         if (options.Momentum != 0) _momentum = StateLike();
+        _oneMinusDampening = (float)(1 - StepConstants.Decimal(options.Dampening));
+        BindSlots();
     }
 
     /// <summary>The hyper-parameters.</summary>
@@ -40,28 +44,17 @@ public sealed class Sgd : Optimizer
     public float[][]? MomentumBuffers => _momentum;
 
     /// <inheritdoc/>
-    protected override void Update(int index, int offset, Span<float> theta, ReadOnlySpan<float> grad)
+    public override IReadOnlyList<string?> SlotNames => ["momentum_buffer", null, null];
+
+    /// <inheritdoc/>
+    public override StepConstants Constants(long step) => new()
     {
-        float lr = LearningRate, wd = Options.WeightDecay, mu = Options.Momentum, damp = 1 - Options.Dampening;
-        if (wd == 0 && mu == 0)
-        {
-            // Plain SGD, the textbook's: θ ← θ − γg, one vectorized pass. (γg is rounded, then subtracted,
-            // as in the scalar loop below, so the two paths agree bit for bit.)
-            TensorPrimitives.MultiplyAdd(grad, -lr, theta, theta);
-            return;
-        }
-        bool first = Steps[index] == 1;
-        var buf = _momentum is null ? default : _momentum[index].AsSpan(offset, theta.Length);
-        for (int i = 0; i < theta.Length; i++)
-        {
-            float g = grad[i];
-            if (wd != 0) g += wd * theta[i];
-            if (mu != 0)
-            {
-                buf[i] = first ? g : mu * buf[i] + damp * g;
-                g = Options.Nesterov ? g + mu * buf[i] : buf[i];
-            }
-            theta[i] -= lr * g;
-        }
-    }
+        Kind = RuleKind.Sgd,
+        Lr = LearningRate,
+        WeightDecay = Options.WeightDecay,
+        Momentum = Options.Momentum,
+        OneMinusDampening = _oneMinusDampening,
+        Flags = (Options.Momentum != 0 ? StepConstants.HasMomentum : 0) | (Options.Nesterov ? StepConstants.Nesterov : 0)
+            | (step == 1 ? StepConstants.FirstStep : 0),
+    };
 }

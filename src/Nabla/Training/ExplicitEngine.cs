@@ -12,7 +12,7 @@ public sealed class ExplicitEngine : IStepEngine
     private readonly BatchEngine _engine;
     private readonly Loss _loss;
     private readonly float[] _dLogits;
-    private readonly IReadOnlyList<Tensors.Tensor> _parameters;
+    private readonly Tensors.Tensor[] _parameters;
 
     /// <summary>Buffers for batches of up to <paramref name="maxBatch"/> samples of <paramref name="inputFeatures"/>.</summary>
     /// <exception cref="NotSupportedException">A layer has no explicit form.</exception>
