@@ -214,5 +214,24 @@ internal static class CommonOptions
         }
     }
 
+    /// <summary>The flag that sets a <see cref="Training.TrainConfig"/> property.</summary>
+    public static string FlagOf(string setting) => setting switch
+    {
+        nameof(Training.TrainConfig.Hidden) => "--hidden",
+        nameof(Training.TrainConfig.Activation) => "--activation",
+        nameof(Training.TrainConfig.Optimizer) => "--optimizer",
+        nameof(Training.TrainConfig.LearningRate) => "--lr",
+        nameof(Training.TrainConfig.Momentum) => "--momentum",
+        nameof(Training.TrainConfig.WeightDecay) => "--weight-decay",
+        nameof(Training.TrainConfig.L1) => "--l1",
+        nameof(Training.TrainConfig.Dropout) => "--dropout",
+        nameof(Training.TrainConfig.Epochs) => "--epochs",
+        nameof(Training.TrainConfig.BatchSize) => "--batch-size",
+        nameof(Training.TrainConfig.ValidationSplit) => "--val-split",
+        nameof(Training.TrainConfig.EarlyStopping) => "--early-stopping",
+        nameof(Training.TrainConfig.Seed) => "--seed",
+        _ => setting,
+    };
+
     public static string F(double v, int decimals) => v.ToString("F" + decimals, CultureInfo.InvariantCulture);
 }

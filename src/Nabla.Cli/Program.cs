@@ -42,7 +42,7 @@ public static class Program
         }
         catch (Exception e) when (UserError(e) is { } code)
         {
-            stderr.WriteLine($"nabla: error: {e.Message}");
+            stderr.WriteLine($"nabla: error: {e.Message}{Hint(e)}");
             return code;
         }
         catch (Exception e) when (e is ILGPU.Runtime.AcceleratorException or ILGPU.Runtime.Cuda.CuBlasException)
@@ -58,6 +58,14 @@ public static class Program
         UsageException => 2,
         Data.DataFormatException or Training.TrainingDivergedException or IOException or UnauthorizedAccessException => 1,
         _ => null,
+    };
+
+    /// <summary>The command-line way to act on a library error's advice (library messages name no flags).</summary>
+    private static string Hint(Exception e) => e switch
+    {
+        Training.TrainingDivergedException => " (--lr sets the learning rate.)",
+        Data.DataFormatException { Setting: Data.DataFormatException.DataDirectorySetting } => " (--data DIR gives the folder.)",
+        _ => "",
     };
 
     private static string CommandPath(ParseResult parsed)

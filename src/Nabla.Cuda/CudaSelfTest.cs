@@ -92,14 +92,14 @@ public static class CudaSelfTest
         var cpu = arch.Create(new Rng(1));
         var cuda = arch.Create(new Rng(1));
         var host = new Trainer(cpu, new CrossEntropyLoss(), make(cpu.Parameters()), arch.Inputs, 32);
-        using var device = new DeviceDataset(gpu, data);
-        using var engine = new CudaTrainer(gpu, cuda, make(cuda.Parameters()), arch.Inputs, 32);
+        var onDevice = new Trainer(cuda, new CrossEntropyLoss(), make(cuda.Parameters()), arch.Inputs, 32);
+        using var accelerator = new CudaAccelerator(gpu, cuda, onDevice.Optimizer, arch.Inputs, 32);
+        onDevice.Accelerator = accelerator;
         for (int epoch = 0; epoch < 2; epoch++)
         {
             host.TrainEpoch(DataLoader.Shuffled(data, 32, new Rng((ulong)epoch)));
-            engine.TrainEpoch(device, DataLoader.Shuffled(data, 32, new Rng((ulong)epoch)));
+            onDevice.TrainEpoch(DataLoader.Shuffled(data, 32, new Rng((ulong)epoch)));
         }
-        engine.SyncToHost();
         double worst = 0;
         var pc = cpu.Parameters();
         var pg = cuda.Parameters();

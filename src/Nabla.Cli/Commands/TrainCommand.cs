@@ -68,7 +68,8 @@ internal static class TrainCommand
                 EarlyStopping = r.GetValue(early),
                 Seed = r.GetValue(seed),
             };
-            if (config.Validate() is string problem) throw new UsageException(problem + ".");
+            if (config.Check() is { } problem)
+                throw new UsageException($"{problem.Message} ({string.Join(", ", problem.Settings.Select(CommonOptions.FlagOf))}).");
             var persistence = new Persistence(r.GetValue(save), r.GetValue(checkpoint), r.GetValue(checkpointEvery), r.GetValue(resume),
                 r.GetValue(log), r.GetValue(quiet), r.GetValue(plot));
             if (persistence.Resume is not null)

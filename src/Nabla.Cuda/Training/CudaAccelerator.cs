@@ -8,16 +8,18 @@ using Nabla.Training;
 namespace Nabla.Cuda.Training;
 
 /// <summary>
-/// Plugs a <see cref="CudaTrainer"/> into the host <see cref="Trainer"/> (<c>trainer.Accelerator = …</c>): each
-/// dataset a loader brings is made resident once; each epoch uploads the host parameters and optimizer state,
-/// trains on the device, and copies them back — a few hundred kilobytes for the textbook's model, once per epoch.
+/// A CUDA device in the <see cref="Trainer"/>'s one loop (<c>trainer.Accelerator = …</c>): each dataset a loader
+/// brings is made resident once; each epoch uploads the host parameters and optimizer state, queues every batch on
+/// the device (<see cref="CudaTrainer"/>) without waiting, and copies the state back at the end — a few hundred
+/// kilobytes for the textbook's model, once per epoch.
 /// </summary>
-public sealed class CudaAccelerator : ITrainingAccelerator, IDisposable
+public sealed class CudaAccelerator : ITrainingEngine, IDisposable
 {
     private readonly CudaBackend _gpu;
     private readonly CudaTrainer _trainer;
     private readonly ConditionalWeakTable<IDataset, DeviceDataset> _resident = [];
     private readonly List<DeviceDataset> _owned = [];
+    private DeviceDataset? _data; // the running pass's dataset
 
     /// <summary>Prepares the device side of <paramref name="model"/> and <paramref name="optimizer"/>.</summary>
     /// <exception cref="NotSupportedException">The model has a layer the CUDA trainer cannot run; the message names it.</exception>
@@ -37,30 +39,51 @@ public sealed class CudaAccelerator : ITrainingAccelerator, IDisposable
     public CudaTrainer Engine => _trainer;
 
     /// <inheritdoc/>
-    public EpochMetrics TrainEpoch(DataLoader loader, Optimizer optimizer, float maxGradNorm, int epoch, int skipBatches, Action<int>? afterStep)
+    /// <remarks>The one-time upload is counted apart (<see cref="DataUploadSeconds"/>), as PyTorch's preloading is.</remarks>
+    public void Prepare(DataLoader loader) => Resident(loader.Dataset);
+
+    /// <inheritdoc/>
+    public void BeginEpoch(DataLoader loader, ReadOnlySpan<int> order, Optimizer optimizer, float maxGradNorm, int epoch)
     {
-        // The dataset's one-time upload is counted apart (DataUploadSeconds), as PyTorch's preloading is; the epoch's
-        // time includes copying the host state up and back, which this design pays every epoch.
-        var data = Resident(loader.Dataset);
-        long start = Stopwatch.GetTimestamp();
+        _data = Resident(loader.Dataset);
         if (!ReferenceEquals(_trainer.Optimizer, optimizer)) _trainer.Optimizer = optimizer;
         _trainer.MaxGradNorm = maxGradNorm;
-        _trainer.UploadAll();
-        var metrics = _trainer.TrainEpoch(data, loader, afterStep, skipBatches, epoch);
-        _trainer.SyncToHost();
-        double seconds = Stopwatch.GetElapsedTime(start).TotalSeconds;
-        return metrics with { Seconds = seconds, SamplesPerSecond = metrics.SamplesPerSecond * metrics.Seconds / seconds };
+        _trainer.UploadAll(); // the host state may have changed between epochs (a restore, early stopping)
+        _trainer.BeginEpoch(_data, order, loader.BatchSize);
     }
 
     /// <inheritdoc/>
-    public EvalResult Test(DataLoader loader)
+    public StepOutcome Step(DataLoader loader, int epoch, int batch)
     {
-        var data = Resident(loader.Dataset);
-        long start = Stopwatch.GetTimestamp();
-        _trainer.UploadModel();
-        var result = _trainer.Test(data);
-        return result with { Seconds = Stopwatch.GetElapsedTime(start).TotalSeconds };
+        _trainer.Step(_data!, epoch, batch, batch * loader.BatchSize, loader.BatchSizeAt(batch));
+        return StepOutcome.Deferred;
     }
+
+    /// <inheritdoc/>
+    public PassTotals EndEpoch()
+    {
+        var totals = _trainer.EndEpoch();
+        _trainer.SyncToHost();
+        return totals;
+    }
+
+    /// <inheritdoc/>
+    public void BeginEvaluation(DataLoader loader, ReadOnlySpan<int> order)
+    {
+        _data = Resident(loader.Dataset);
+        _trainer.UploadModel();
+        _trainer.BeginEvaluation(_data, order);
+    }
+
+    /// <inheritdoc/>
+    public StepOutcome Evaluate(DataLoader loader, int batch)
+    {
+        _trainer.Evaluate(_data!, batch * loader.BatchSize, loader.BatchSizeAt(batch));
+        return StepOutcome.Deferred;
+    }
+
+    /// <inheritdoc/>
+    public PassTotals EndEvaluation() => _trainer.EndEvaluation();
 
     private DeviceDataset Resident(IDataset dataset)
     {

@@ -47,7 +47,6 @@ public sealed class CudaTrainer : IDisposable
     private readonly MemoryBuffer1D<float, Stride1D.Dense>[] _z, _dz;      // per layer: output, dℓ/d(pre-activation)
     private readonly MemoryBuffer1D<double, Stride1D.Dense> _stats;
     private readonly double[] _hostStats = new double[2];
-    private readonly Stopwatch _clock = new();
     private DeviceOptimizer _optimizer;
     private int _stepEpoch, _stepBatch; // the step running: with each layer's seed, it picks the dropout masks
 
@@ -79,12 +78,6 @@ public sealed class CudaTrainer : IDisposable
 
     /// <summary>Largest batch the device buffers hold (evaluation runs in chunks of it).</summary>
     public int MaxBatch { get; }
-
-    /// <summary>Epochs trained so far.</summary>
-    public int EpochCount { get; private set; }
-
-    /// <summary>Optimizer steps taken so far.</summary>
-    public long StepCount { get; private set; }
 
     /// <summary>If positive, gradients are clipped to this 2-norm before each step (on the device, no host round trip).</summary>
     public float MaxGradNorm { get; set; }
@@ -178,55 +171,54 @@ public sealed class CudaTrainer : IDisposable
         _optimizer.Download();
     }
 
-    /// <summary>
-    /// One pass over <paramref name="data"/> in the order of <paramref name="loader"/>'s sampler and with its batch
-    /// size (the loader's own batches are not built). <paramref name="afterStep"/> gets the batches launched so far
-    /// (for progress; it does not wait for the device). A resumed epoch skips its first <paramref name="skipBatches"/>.
-    /// </summary>
-    /// <exception cref="TrainingDivergedException">The epoch's loss is NaN or infinite.</exception>
-    /// <remarks>Dropout masks depend on (<paramref name="epoch"/>, batch): a resumed epoch draws the same masks.</remarks>
-    public EpochMetrics TrainEpoch(DeviceDataset data, DataLoader loader, Action<int>? afterStep = null, int skipBatches = 0, int? epoch = null)
+    /// <summary>Starts a training pass over <paramref name="data"/> in <paramref name="order"/>: uploads the order, zeroes the pass's sums.</summary>
+    public void BeginEpoch(DeviceDataset data, ReadOnlySpan<int> order, int batchSize)
     {
-        Check(data, loader.BatchSize);
-        _clock.Restart();
-        data.SetOrder(loader.Sampler);
+        Check(data, batchSize);
+        data.SetOrder(order);
         _stats.MemSetToZero();
-        int batches = loader.DropLast ? data.Count / loader.BatchSize : (data.Count + loader.BatchSize - 1) / loader.BatchSize;
-        int seen = 0;
-        for (int b = skipBatches; b < batches; b++)
-        {
-            int size = Math.Min(loader.BatchSize, data.Count - b * loader.BatchSize);
-            (_stepEpoch, _stepBatch) = (epoch ?? EpochCount, b);
-            Step(data, b * loader.BatchSize, size);
-            seen += size;
-            afterStep?.Invoke(b + 1);
-        }
-        var (lossSum, correct) = ReadStats(); // the epoch's one wait for the device
-        double seconds = _clock.Elapsed.TotalSeconds;
-        EpochCount++;
-        double loss = lossSum / Math.Max(seen, 1);
-        if (!double.IsFinite(loss))
-            throw new TrainingDivergedException(
-                $"The loss became {loss} in epoch {EpochCount}: training diverged. Try a smaller learning rate (--lr) or gradient clipping.");
-        return new EpochMetrics(EpochCount, loss, correct / Math.Max(seen, 1), seconds, seen / Math.Max(seconds, 1e-9), Optimizer.LearningRate, null);
     }
 
-    /// <summary>The textbook's <c>test</c> on the device: mean loss and accuracy, no update.</summary>
-    public EvalResult Test(DeviceDataset data)
+    /// <summary>
+    /// One training step on samples order[start, start + size) — launches only, no waiting; the loss and right
+    /// answers are summed on the device. Dropout masks depend on (<paramref name="epoch"/>, <paramref name="batch"/>),
+    /// as the CPU's do: a resumed epoch draws the same masks.
+    /// </summary>
+    public void Step(DeviceDataset data, int epoch, int batch, int start, int size)
+    {
+        if (size > MaxBatch) throw new ArgumentException($"Batch {size} exceeds the trainer's maximum of {MaxBatch}.");
+        (_stepEpoch, _stepBatch) = (epoch, batch);
+        Step(data, start, size);
+    }
+
+    /// <summary>Ends the pass: its loss sum and right answers (the pass's one wait for the device).</summary>
+    public PassTotals EndEpoch()
+    {
+        var (lossSum, correct) = ReadStats();
+        return new PassTotals(lossSum, (int)correct);
+    }
+
+    /// <summary>Starts an evaluation pass in <paramref name="order"/>.</summary>
+    public void BeginEvaluation(DeviceDataset data, ReadOnlySpan<int> order)
     {
         Check(data, 1);
-        _clock.Restart();
-        data.SetOrder(new SequentialSampler());
+        data.SetOrder(order);
         _stats.MemSetToZero();
-        for (int start = 0; start < data.Count; start += MaxBatch)
-        {
-            int size = Math.Min(MaxBatch, data.Count - start);
-            if (!ReadsDatasetDirectly) Gather(data, start, size);
-            Forward(data, start, size, training: false);
-        }
-        var (lossSum, correct) = ReadStats();
-        return new EvalResult(lossSum / Math.Max(data.Count, 1), (int)correct, data.Count, _clock.Elapsed.TotalSeconds);
     }
+
+    /// <summary>Evaluates samples order[start, start + size), in chunks of <see cref="MaxBatch"/>; launches only.</summary>
+    public void Evaluate(DeviceDataset data, int start, int size)
+    {
+        for (int at = start; at < start + size; at += MaxBatch)
+        {
+            int n = Math.Min(MaxBatch, start + size - at);
+            if (!ReadsDatasetDirectly) Gather(data, at, n);
+            Forward(data, at, n, training: false);
+        }
+    }
+
+    /// <summary>Ends the evaluation pass: its loss sum and right answers.</summary>
+    public PassTotals EndEvaluation() => EndEpoch();
 
     private void Check(DeviceDataset data, int batch)
     {
@@ -259,7 +251,6 @@ public sealed class CudaTrainer : IDisposable
             h = _optimizer.NextStep();
             _optimizer.Update(_params.AsArrayView(), _grads.AsArrayView(), 0, _total, h);
         }
-        StepCount++;
     }
 
     private void Gather(DeviceDataset data, int start, int size) =>

@@ -16,7 +16,6 @@ public sealed class DeviceDataset : IDisposable
     private readonly MemoryBuffer1D<float, Stride1D.Dense> _features;
     private readonly MemoryBuffer1D<int, Stride1D.Dense> _labels;
     private readonly MemoryBuffer1D<int, Stride1D.Dense> _order;
-    private readonly int[] _hostOrder;
 
     /// <summary>Copies <paramref name="dataset"/> to <paramref name="backend"/>'s device.</summary>
     public DeviceDataset(CudaBackend backend, IDataset dataset)
@@ -28,7 +27,6 @@ public sealed class DeviceDataset : IDisposable
         _features = backend.AllocateRaw<float>(checked(Count * Features));
         _labels = backend.AllocateRaw<int>(Count);
         _order = backend.AllocateRaw<int>(Count);
-        _hostOrder = new int[Count];
         if (dataset is ImageDataset images) UploadBytes(backend, images);
         else UploadFeatures(dataset);
     }
@@ -88,11 +86,11 @@ public sealed class DeviceDataset : IDisposable
 
     internal ArrayView<int> OrderView => _order.AsArrayView();
 
-    /// <summary>Draws this epoch's order from <paramref name="sampler"/> (on the host, as the CPU loader does) and uploads it.</summary>
-    internal void SetOrder(ISampler sampler)
+    /// <summary>Uploads a pass's sample order (drawn on the host by the loader, so both devices see the same batches).</summary>
+    internal void SetOrder(ReadOnlySpan<int> order)
     {
-        sampler.FillOrder(_hostOrder);
-        _order.AsArrayView().CopyFromCPU(_hostOrder.AsSpan());
+        if (order.Length != Count) throw new ArgumentException($"An order of {order.Length} indices for a dataset of {Count}.");
+        _order.AsArrayView().CopyFromCPU(order);
     }
 
     /// <summary>Releases the device memory.</summary>

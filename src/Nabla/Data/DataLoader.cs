@@ -58,6 +58,26 @@ public sealed class DataLoader
         return new Enumerator(this);
     }
 
+    /// <summary>
+    /// Starts a pass without enumerating it: asks the sampler for this pass's order and returns it (valid until the
+    /// next pass). <see cref="LoadBatch"/> then gathers any batch of it; a device takes the order itself.
+    /// </summary>
+    public ReadOnlySpan<int> BeginPass()
+    {
+        Sampler.FillOrder(_order);
+        return _order;
+    }
+
+    /// <summary>Samples in batch <paramref name="index"/> of a pass.</summary>
+    public int BatchSizeAt(int index) => Math.Min(BatchSize, Dataset.Count - index * BatchSize);
+
+    /// <summary>Gathers batch <paramref name="index"/> of the pass <see cref="BeginPass"/> started into the loader's buffers.</summary>
+    public Batch LoadBatch(int index)
+    {
+        if (index < 0 || index >= BatchCount) throw new ArgumentOutOfRangeException(nameof(index), $"Batch {index} is outside [0, {BatchCount}).");
+        return Load(index);
+    }
+
     private Batch Load(int index)
     {
         int start = index * BatchSize;

@@ -52,10 +52,10 @@ public sealed class DatasetLocator
             }
             catch (DataFormatException e)
             {
-                throw new DataFormatException(NotFoundMessage(spec, cache) + " Download failed: " + e.Message, e);
+                throw new DataFormatException(NotFoundMessage(spec, cache) + " Download failed: " + e.Message, e) { Setting = DataFormatException.DataDirectorySetting };
             }
         }
-        throw new DataFormatException(NotFoundMessage(spec, cache));
+        throw new DataFormatException(NotFoundMessage(spec, cache)) { Setting = DataFormatException.DataDirectorySetting };
     }
 
     private static string NotFoundMessage(DatasetSpec spec, string cache)
@@ -63,7 +63,7 @@ public sealed class DatasetLocator
         string apt = spec.SystemPackage is null ? "" : $"(1) install it: sudo apt-get install {spec.SystemPackage}; ";
         int n = spec.SystemPackage is null ? 1 : 2;
         return $"{spec.Title} not found. Get it one of these ways: {apt}" +
-               $"({n}) put {string.Join(", ", spec.Files)} in a folder and pass --data DIR or set NABLA_DATA=DIR; " +
+               $"({n}) put {string.Join(", ", spec.Files)} in a folder and give that folder, or set NABLA_DATA=DIR; " +
                $"({n + 1}) go online and Nabla downloads them into {cache}.";
     }
 

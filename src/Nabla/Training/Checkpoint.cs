@@ -122,7 +122,7 @@ public static class Checkpoint
     {
         using var doc = JsonDocument.Parse(meta[StateKey]);
         if (!doc.RootElement.TryGetProperty("early_stopping", out var es) || es.ValueKind != JsonValueKind.Object)
-            throw new DataFormatException($"{path}: the checkpoint was written without early stopping; resume it without --early-stopping.");
+            throw new DataFormatException($"{path}: the checkpoint was written without early stopping; resume it without early stopping.");
         float[][]? best = null;
         if (byName.ContainsKey($"early_stopping.best.{named[0].Name}"))
             best = [.. named.Select(n => byName.TryGetValue($"early_stopping.best.{n.Name}", out var t) && t.Data.Length == n.Parameter.Size

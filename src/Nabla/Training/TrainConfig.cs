@@ -49,15 +49,21 @@ public sealed record TrainConfig
     public ulong Seed { get; init; } = 42;
 
     /// <summary>Checks the combination; returns a message for the first problem, or null.</summary>
-    public string? Validate()
+    public string? Validate() => Check()?.Message;
+
+    /// <summary>
+    /// Checks the combination: the first problem's message and the names of the settings (properties of this record)
+    /// it concerns, so that a front end can name its own spelling of them; null when the configuration is valid.
+    /// </summary>
+    public (string Message, string[] Settings)? Check()
     {
-        if (Hidden.Length == 0 || Hidden.Any(h => h < 1)) return "hidden widths must be positive integers";
-        if (Epochs < 1) return "epochs must be ≥ 1";
-        if (BatchSize < 1) return "batch size must be ≥ 1";
-        if (LearningRate is float lr && !(lr > 0)) return "learning rate must be positive";
-        if (!(ValidationSplit >= 0 && ValidationSplit < 1)) return "validation split must be in [0, 1)";
-        if (EarlyStopping > 0 && ValidationSplit == 0) return "early stopping needs a validation split (--val-split)";
-        if (!(Dropout >= 0 && Dropout < 1)) return "dropout must be in [0, 1)";
+        if (Hidden.Length == 0 || Hidden.Any(h => h < 1)) return ("hidden widths must be positive integers", [nameof(Hidden)]);
+        if (Epochs < 1) return ("epochs must be ≥ 1", [nameof(Epochs)]);
+        if (BatchSize < 1) return ("batch size must be ≥ 1", [nameof(BatchSize)]);
+        if (LearningRate is float lr && !(lr > 0)) return ("learning rate must be positive", [nameof(LearningRate)]);
+        if (!(ValidationSplit >= 0 && ValidationSplit < 1)) return ("validation split must be in [0, 1)", [nameof(ValidationSplit)]);
+        if (EarlyStopping > 0 && ValidationSplit == 0) return ("early stopping needs a validation split", [nameof(EarlyStopping), nameof(ValidationSplit)]);
+        if (!(Dropout >= 0 && Dropout < 1)) return ("dropout must be in [0, 1)", [nameof(Dropout)]);
         return null;
     }
 }

@@ -17,6 +17,7 @@ public sealed class Trainer
 {
     private readonly IStepEngine _engine;
     private IStepEngine? _evalEngine; // for evaluation batches larger than the training batch
+    private readonly HostEngine _host;
     private readonly Module[] _modules;
     private readonly int _inputFeatures;
     private readonly Stopwatch _clock = new();
@@ -30,6 +31,7 @@ public sealed class Trainer
         _inputFeatures = inputFeatures;
         _modules = [.. model.Modules()];
         _engine = CreateEngine(maxBatch);
+        _host = new HostEngine(this);
     }
 
     private IStepEngine CreateEngine(int maxBatch) => Model is Sequential seq && ExplicitEngine.Supports(seq)
@@ -61,10 +63,13 @@ public sealed class Trainer
     public int EpochCount { get; private set; }
 
     /// <summary>
-    /// When set, epochs and evaluations run there (<c>--device cuda</c>) instead of on the CPU engine; the step-level
-    /// <see cref="Step"/> stays on the CPU.
+    /// When set, the loops' batches run there (a GPU) instead of on the CPU; the step-level <see cref="Step"/> stays on
+    /// the CPU.
     /// </summary>
-    public ITrainingAccelerator? Accelerator { get; set; }
+    public ITrainingEngine? Accelerator { get; set; }
+
+    /// <summary>Where the loops run: <see cref="Accelerator"/>, or the CPU.</summary>
+    public ITrainingEngine Device => Accelerator ?? _host;
 
     /// <summary>Called by <see cref="Fit"/> before each epoch with its 0-based index (checkpoints record the shuffle state here).</summary>
     public Action<int>? BeforeEpoch { get; set; }
@@ -73,58 +78,80 @@ public sealed class Trainer
     public Action<int, int>? AfterStep { get; set; }
 
     /// <summary>
-    /// One pass over <paramref name="loader"/>, updating after every batch. When resuming mid-epoch,
-    /// <paramref name="skipBatches"/> batches of the pass are drawn but not trained on (the loader's order must be
-    /// the interrupted pass's); <paramref name="afterStep"/> is called with the count of batches done.
+    /// One pass over <paramref name="loader"/>, updating after every batch: the one epoch loop, on whichever
+    /// <see cref="Device"/>. When resuming mid-epoch, the first <paramref name="skipBatches"/> batches of the pass are
+    /// not trained on (the loader's order must be the interrupted pass's); <paramref name="afterStep"/> is called with
+    /// the count of batches done.
     /// </summary>
-    /// <exception cref="TrainingDivergedException">The loss became NaN or infinite.</exception>
+    /// <exception cref="TrainingDivergedException">The loss became NaN or infinite (at a batch on the CPU, at the
+    /// epoch's end on a device that reports totals).</exception>
     public EpochMetrics TrainEpoch(DataLoader loader, int skipBatches = 0, Action<int>? afterStep = null)
     {
         Model.Train();
-        if (Accelerator is not null)
-        {
-            var m = Accelerator.TrainEpoch(loader, Optimizer, MaxGradNorm, EpochCount, skipBatches, afterStep);
-            StepCount += loader.BatchCount - skipBatches;
-            EpochCount++;
-            LastLoss = (float)m.TrainLoss;
-            return m with { Epoch = EpochCount };
-        }
+        var device = Device;
+        device.Prepare(loader);
         _clock.Restart();
+        int epoch = EpochCount;
+        device.BeginEpoch(loader, loader.BeginPass(), Optimizer, MaxGradNorm, epoch);
         double lossSum = 0;
-        int correct = 0, seen = 0, batchIndex = 0;
-        foreach (var batch in loader)
+        int correct = 0, seen = 0;
+        for (int b = skipBatches; b < loader.BatchCount; b++)
         {
-            if (batchIndex < skipBatches) { batchIndex++; continue; }
-            foreach (var m in _modules) m.SetStep(EpochCount, batchIndex); // dropout masks are a function of the step
-            var (loss, right) = Step(batch.Features, batch.Labels, batch.Size);
-            if (!float.IsFinite(loss))
-                throw new TrainingDivergedException(
-                    $"The loss became {loss} at epoch {EpochCount + 1}, batch {batchIndex + 1}: training diverged. Try a smaller learning rate (--lr) or gradient clipping.");
-            correct += right;
-            lossSum += (double)loss * batch.Size;
-            seen += batch.Size;
-            batchIndex++;
-            afterStep?.Invoke(batchIndex);
+            foreach (var m in _modules) m.SetStep(epoch, b); // dropout masks are a function of the step
+            var r = device.Step(loader, epoch, b);
+            if (r.Known)
+            {
+                if (!float.IsFinite(r.Loss)) throw Diverged(r.Loss, $"epoch {epoch + 1}, batch {b + 1}");
+                lossSum += (double)r.Loss * loader.BatchSizeAt(b);
+                correct += r.Correct;
+            }
+            seen += loader.BatchSizeAt(b);
+            StepCount++;
+            afterStep?.Invoke(b + 1);
         }
+        var totals = device.EndEpoch();
+        lossSum += totals.LossSum;
+        correct += totals.Correct;
         double seconds = _clock.Elapsed.TotalSeconds;
         EpochCount++;
-        return new EpochMetrics(EpochCount, lossSum / Math.Max(seen, 1), (double)correct / Math.Max(seen, 1),
+        double loss = lossSum / Math.Max(seen, 1);
+        if (!double.IsFinite(loss)) throw Diverged(loss, $"epoch {EpochCount}");
+        LastLoss = (float)loss;
+        return new EpochMetrics(EpochCount, loss, (double)correct / Math.Max(seen, 1),
             seconds, seen / Math.Max(seconds, 1e-9), Optimizer.LearningRate, null);
     }
 
+    private static TrainingDivergedException Diverged(double loss, string where) =>
+        new($"The loss became {loss} at {where}: training diverged. Try a smaller learning rate, or gradient clipping.");
+
     /// <summary>
-    /// One training step on a batch: forward, fused loss and dℓ/dlogits, zero the gradients, backward, update.
-    /// Returns the batch's mean loss and how many samples were classified right before the update.
+    /// One training step on the CPU on a batch: forward, fused loss and dℓ/dlogits, zero the gradients, backward,
+    /// update. Returns the batch's mean loss and how many samples were classified right before the update.
     /// </summary>
     public (float Loss, int Correct) Step(float[] features, int[] labels, int size)
+    {
+        var r = HostStep(features, labels, size, Optimizer, MaxGradNorm);
+        if (float.IsFinite(r.Loss)) StepCount++;
+        return r;
+    }
+
+    /// <summary>The CPU step, for <see cref="Step"/> and the CPU engine of the loop.</summary>
+    internal (float Loss, int Correct) HostStep(float[] features, int[] labels, int size, Optimizer optimizer, float maxGradNorm)
     {
         var (loss, correct) = _engine.Run(features, labels, size, backward: true);
         LastLoss = loss;
         if (!float.IsFinite(loss)) return (loss, correct);
-        if (MaxGradNorm > 0) GradClip.ClipGradNorm(Optimizer.Parameters, MaxGradNorm);
-        Optimizer.Step();
-        StepCount++;
+        if (maxGradNorm > 0) GradClip.ClipGradNorm(optimizer.Parameters, maxGradNorm);
+        optimizer.Step();
         return (loss, correct);
+    }
+
+    /// <summary>The CPU engine for evaluation batches of up to <paramref name="batch"/> samples.</summary>
+    internal IStepEngine EvaluationEngine(int batch)
+    {
+        if (batch <= _engine.MaxBatch) return _engine;
+        if (_evalEngine is null || _evalEngine.MaxBatch < batch) _evalEngine = CreateEngine(batch);
+        return _evalEngine;
     }
 
     /// <summary>The textbook's <c>training_loop</c>: <paramref name="epochs"/> passes, reporting each.</summary>
@@ -140,29 +167,29 @@ public sealed class Trainer
         return all;
     }
 
-    /// <summary>The textbook's <c>test</c>: loss and accuracy in evaluation mode, without updating.</summary>
+    /// <summary>The textbook's <c>test</c>: loss and accuracy in evaluation mode, without updating (the one test loop).</summary>
     public EvalResult Test(DataLoader loader)
     {
-        if (Accelerator is not null) return Accelerator.Test(loader);
+        var device = Device;
+        device.Prepare(loader);
         Model.Eval();
         _clock.Restart();
+        device.BeginEvaluation(loader, loader.BeginPass());
         double lossSum = 0;
         int correct = 0, seen = 0;
-        var engine = _engine;
-        if (loader.BatchSize > _engine.MaxBatch)
+        for (int b = 0; b < loader.BatchCount; b++)
         {
-            if (_evalEngine is null || _evalEngine.MaxBatch < loader.BatchSize) _evalEngine = CreateEngine(loader.BatchSize);
-            engine = _evalEngine;
+            var r = device.Evaluate(loader, b);
+            if (r.Known)
+            {
+                lossSum += (double)r.Loss * loader.BatchSizeAt(b);
+                correct += r.Correct;
+            }
+            seen += loader.BatchSizeAt(b);
         }
-        foreach (var batch in loader)
-        {
-            var (loss, right) = engine.Run(batch.Features, batch.Labels, batch.Size, backward: false);
-            correct += right;
-            lossSum += (double)loss * batch.Size;
-            seen += batch.Size;
-        }
+        var totals = device.EndEvaluation();
         Model.Train();
-        return new EvalResult(lossSum / Math.Max(seen, 1), correct, seen, _clock.Elapsed.TotalSeconds);
+        return new EvalResult((lossSum + totals.LossSum) / Math.Max(seen, 1), correct + totals.Correct, seen, _clock.Elapsed.TotalSeconds);
     }
 
     /// <summary>

@@ -58,14 +58,22 @@ public sealed class CudaTrainerTests(SimulatorFixture sim)
                 for (int e = 0; e < epochs; e++) history.Add(t.TrainEpoch(loader));
                 return new Run(model, opt, history, t.Test(new DataLoader(data, batch)));
             }
-            using var device = new DeviceDataset(sim.Backend, data);
-            using var g = new CudaTrainer(sim.Backend, model, opt, arch.Inputs, batch) { MaxGradNorm = maxGradNorm, FuseStep = fuse };
-            for (int e = 0; e < epochs; e++) history.Add(g.TrainEpoch(device, loader));
-            var test = g.Test(device);
-            g.SyncToHost();
-            return new Run(model, opt, history, test);
+            var (g, device) = OnDevice(sim.Backend, model, opt, arch.Inputs, batch, fuse);
+            using var _ = device;
+            g.MaxGradNorm = maxGradNorm;
+            for (int e = 0; e < epochs; e++) history.Add(g.TrainEpoch(loader));
+            return new Run(model, opt, history, g.Test(new DataLoader(data, batch)));
         }
         return (Train(false), Train(true));
+    }
+
+    /// <summary>A trainer whose loops run on the device (the way --device cuda trains).</summary>
+    internal static (Trainer Trainer, CudaAccelerator Device) OnDevice(Nabla.Cuda.CudaBackend gpu, Sequential model, Optimizer opt,
+        int features, int batch, bool fuse = true)
+    {
+        var device = new CudaAccelerator(gpu, model, opt, features, batch);
+        device.Engine.FuseStep = fuse;
+        return (new Trainer(model, new CrossEntropyLoss(), opt, features, batch) { Accelerator = device }, device);
     }
 
     private static void Same(Run cpu, Run cuda, float rel = 1e-5f)
@@ -163,12 +171,11 @@ public sealed class CudaTrainerTests(SimulatorFixture sim)
         ta.TrainEpoch(DataLoader.Shuffled(data, 16, new Rng(1)));
         ta.Optimizer = new Adam(a.Parameters());
         ta.TrainEpoch(DataLoader.Shuffled(data, 16, new Rng(2)));
-        using var dd = new DeviceDataset(sim.Backend, data);
-        using var tb = new CudaTrainer(sim.Backend, b, new Sgd(b.Parameters(), new SgdOptions(0.1f)), 20, 16);
-        tb.TrainEpoch(dd, DataLoader.Shuffled(data, 16, new Rng(1)));
+        var (tb, device) = OnDevice(sim.Backend, b, new Sgd(b.Parameters(), new SgdOptions(0.1f)), 20, 16);
+        using var _ = device;
+        tb.TrainEpoch(DataLoader.Shuffled(data, 16, new Rng(1)));
         tb.Optimizer = new Adam(b.Parameters());
-        tb.TrainEpoch(dd, DataLoader.Shuffled(data, 16, new Rng(2)));
-        tb.SyncToHost();
+        tb.TrainEpoch(DataLoader.Shuffled(data, 16, new Rng(2)));
         for (int i = 0; i < a.Parameters().Count(); i++) Close(a.Parameters()[i].Data, b.Parameters()[i].Data, "parameter");
     }
 
@@ -196,10 +203,10 @@ public sealed class CudaTrainerTests(SimulatorFixture sim)
         var model = new Sequential(new Linear(inputs, hidden, r), new Sigmoid(), new Dropout(p, new Rng(6)),
             new Linear(hidden, hidden, r), new Tanh(), new Dropout(p, new Rng(6)), new Linear(hidden, 3, r));
         var start = model.Parameters().Select(t => t.Clone()).ToArray();
-        using var device = new DeviceDataset(sim.Backend, data);
-        using var gpu = new CudaTrainer(sim.Backend, model, new Sgd(model.Parameters(), new SgdOptions(1f)), inputs, batch) { FuseStep = fuse };
-        gpu.TrainEpoch(device, new DataLoader(data, batch)); // one step, samples in order
-        gpu.SyncToHost();
+        var (trainer, device) = OnDevice(sim.Backend, model, new Sgd(model.Parameters(), new SgdOptions(1f)), inputs, batch, fuse);
+        using var _ = device;
+        trainer.TrainEpoch(new DataLoader(data, batch)); // one step, samples in order
+        var gpu = device.Engine;
 
         // The same step by autograd, with the mask the device used rebuilt on the host.
         var x = new float[batch * inputs];
@@ -229,30 +236,24 @@ public sealed class CudaTrainerTests(SimulatorFixture sim)
     {
         var data = Blobs(96, 10, 3, 9);
         var arch = new MlpArchitecture(10, [12], ActivationKind.Relu, 3, Dropout: 0.3f);
-        using var device = new DeviceDataset(sim.Backend, data);
         Sequential Fresh() => arch.Create(new Rng(4), new Rng(5));
 
         var whole = Fresh();
-        using (var t = new CudaTrainer(sim.Backend, whole, new Adam(whole.Parameters()), 10, 16))
-        {
-            t.TrainEpoch(device, DataLoader.Shuffled(data, 16, new Rng(8)));
-            t.SyncToHost();
-        }
+        var (t, d1) = OnDevice(sim.Backend, whole, new Adam(whole.Parameters()), 10, 16);
+        using (d1) t.TrainEpoch(DataLoader.Shuffled(data, 16, new Rng(8)));
 
         var parts = Fresh();
         var adam = new Adam(parts.Parameters());
-        using (var first = new CudaTrainer(sim.Backend, parts, adam, 10, 16))
+        var (first, d2) = OnDevice(sim.Backend, parts, adam, 10, 16);
+        using (d2)
         {
-            Assert.Throws<OperationCanceledException>(() => first.TrainEpoch(device, DataLoader.Shuffled(data, 16, new Rng(8)),
+            Assert.Throws<OperationCanceledException>(() => first.TrainEpoch(DataLoader.Shuffled(data, 16, new Rng(8)),
                 afterStep: b => { if (b == 2) throw new OperationCanceledException(); }));
-            first.SyncToHost(); // what a checkpoint would hold: 2 steps done
+            d2.Engine.SyncToHost(); // what a checkpoint would hold: 2 steps done
         }
         Assert.All(adam.Steps, s => Assert.Equal(2, s));
-        using (var second = new CudaTrainer(sim.Backend, parts, adam, 10, 16))
-        {
-            second.TrainEpoch(device, DataLoader.Shuffled(data, 16, new Rng(8)), skipBatches: 2, epoch: 0);
-            second.SyncToHost();
-        }
+        var (second, d3) = OnDevice(sim.Backend, parts, adam, 10, 16);
+        using (d3) second.TrainEpoch(DataLoader.Shuffled(data, 16, new Rng(8)), skipBatches: 2);
         for (int i = 0; i < whole.Parameters().Length; i++)
             Assert.Equal(whole.Parameters()[i].ToArray(), parts.Parameters()[i].ToArray()); // bitwise: same kernels, same order
     }

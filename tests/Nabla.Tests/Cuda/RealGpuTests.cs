@@ -52,10 +52,9 @@ public sealed class RealGpuTests
         var a = arch.Create(new Rng(2));
         var b = arch.Create(new Rng(2));
         new Trainer(a, new CrossEntropyLoss(), new Adam(a.Parameters()), 100, 32).TrainEpoch(DataLoader.Shuffled(data, 32, new Rng(4)));
-        using var dd = new DeviceDataset(gpu, data);
-        using var t = new CudaTrainer(gpu, b, new Adam(b.Parameters()), 100, 32);
-        t.TrainEpoch(dd, DataLoader.Shuffled(data, 32, new Rng(4)));
-        t.SyncToHost();
+        var (t, device) = CudaTrainerTests.OnDevice(gpu, b, new Adam(b.Parameters()), 100, 32);
+        using var _ = device;
+        t.TrainEpoch(DataLoader.Shuffled(data, 32, new Rng(4)));
         for (int p = 0; p < a.Parameters().Count(); p++)
         {
             var e = a.Parameters()[p].Data;

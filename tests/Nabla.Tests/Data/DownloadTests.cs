@@ -102,7 +102,8 @@ public sealed class DownloadTests : IDisposable
     {
         var e = Assert.Throws<DataFormatException>(() => new DatasetLocator { CacheRoot = _cache.Path, SearchSystem = false }.Locate(FashionMnist.Spec));
         Assert.Contains("apt-get install dataset-fashion-mnist", e.Message);
-        Assert.Contains("--data DIR", e.Message);
+        Assert.Contains("give that folder", e.Message);
+        Assert.Equal(DataFormatException.DataDirectorySetting, e.Setting);
         Assert.Contains("NABLA_DATA", e.Message);
         Assert.Contains("downloads them into", e.Message);
     }
