@@ -84,21 +84,22 @@ internal static class CommonOptions
 
     public static Option<string?> Data() => new("--data") { Description = "Folder with the dataset files (default: $NABLA_DATA, the cache, /usr/share/datasets, then download)" };
 
-    public static Option<string> Device()
+    /// <summary>--device, parsed once into a <see cref="DeviceChoice"/>.</summary>
+    public static Option<DeviceChoice> Device() => new("--device")
     {
-        var device = new Option<string>("--device")
+        Description = "Where to compute: auto (CUDA if present, else CPU), cpu, cuda or cuda:N",
+        DefaultValueFactory = _ => DeviceChoice.Auto,
+        CustomParser = r =>
         {
-            Description = "Where to compute: auto (CUDA if present, else CPU), cpu, cuda or cuda:N",
-            DefaultValueFactory = _ => "auto",
-        };
-        device.Validators.Add(r =>
-        {
-            if (r.Tokens.Count == 0 || r.Tokens[^1].Value == "auto") return;
-            try { Devices.Device.Parse(r.Tokens[^1].Value); }
-            catch (FormatException) { r.AddError($"--device: '{r.Tokens[^1].Value}' is not a device; use auto, cpu, cuda or cuda:N."); }
-        });
-        return device;
-    }
+            string text = r.Tokens.Count == 0 ? "auto" : r.Tokens[^1].Value;
+            try { return DeviceChoice.Parse(text); }
+            catch (FormatException)
+            {
+                r.AddError($"--device: '{text}' is not a device; use auto, cpu, cuda or cuda:N.");
+                return DeviceChoice.Auto;
+            }
+        },
+    };
 
     public static Option<int> Threads() => Positive(new Option<int>("--threads")
     {
@@ -162,7 +163,7 @@ internal static class CommonOptions
     /// "Using device: cpu" as the textbook does; a CUDA choice is announced by <see cref="Accelerate"/>.
     /// </summary>
     /// <exception cref="UsageException">--device cuda where no CUDA GPU is usable; the message says why.</exception>
-    public static Cuda.CudaBackend? SetUp(int threads, string device, string gemm, TextWriter output, bool quiet = false)
+    public static Cuda.CudaBackend? SetUp(int threads, DeviceChoice device, string gemm, TextWriter output, bool quiet = false)
     {
         Compute.WorkerPool.Default = new Compute.WorkerPool(threads);
         if (gemm == "openblas")
@@ -172,16 +173,15 @@ internal static class CommonOptions
             Tensors.Kernels.Gemm.Provider = Tensors.Kernels.GemmProvider.OpenBlas;
             if (!quiet) output.WriteLine("GEMM: OpenBLAS (cblas_sgemm)");
         }
-        if (device == "cpu")
+        if (device.IsCpu)
         {
             if (!quiet) output.WriteLine("Using device: cpu");
             return null;
         }
         if (Simulating) return Cuda.CudaBackend.OpenSimulator();
-        int index = device == "auto" ? 0 : Devices.Device.Parse(device).Index;
-        if (!Cuda.CudaBackend.TryOpen(index, out var gpu, out string reason))
+        if (!Cuda.CudaBackend.TryOpen(device.CudaIndex, out var gpu, out string reason))
         {
-            if (device != "auto") throw new UsageException($"--device {device}: {reason}. Use --device cpu (or auto).");
+            if (!device.IsAuto) throw new UsageException($"--device {device}: {reason}. Use --device cpu (or auto).");
             if (!quiet) output.WriteLine($"Using device: cpu ({reason})");
             return null;
         }
@@ -194,7 +194,7 @@ internal static class CommonOptions
     /// --device auto, a model the CUDA trainer cannot run stays on the CPU, with the reason printed.
     /// </summary>
     /// <exception cref="UsageException">--device cuda was asked for explicitly and the model cannot run there.</exception>
-    public static void Accelerate(Training.Trainer trainer, Cuda.CudaBackend? gpu, string device, int features, int batch, TextWriter output)
+    public static void Accelerate(Training.Trainer trainer, Cuda.CudaBackend? gpu, DeviceChoice device, int features, int batch, TextWriter output)
     {
         if (gpu is null) return;
         gpu.WaitForKernels();
@@ -204,7 +204,7 @@ internal static class CommonOptions
                 ?? throw new NotSupportedException($"{trainer.Model.GetType().Name} is not a Sequential of built-in layers."), trainer.Optimizer, features, batch);
             output.WriteLine($"Using device: {gpu.Description}");
         }
-        catch (NotSupportedException e) when (device == "auto")
+        catch (NotSupportedException e) when (device.IsAuto)
         {
             output.WriteLine($"Using device: cpu (CUDA cannot run this model: {e.Message})");
         }

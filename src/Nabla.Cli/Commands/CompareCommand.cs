@@ -54,16 +54,17 @@ internal static class CompareCommand
     private static int Run(OptimizerKind[] kinds, string datasetName, string? dataDir, int[] hidden, ActivationKind activation, float? lr,
         int epochs, int batch, ulong seed, int threads, bool json, string? plotDir, TextWriter o)
     {
-        CommonOptions.SetUp(threads, "cpu", "managed", o);
+        CommonOptions.SetUp(threads, new DeviceChoice(Devices.Device.Cpu), "managed", o);
         var (train, test, _) = DataSets.Load(datasetName, dataDir);
         var architecture = new MlpArchitecture(train.Features, hidden, activation, train.Classes);
         var runs = new List<(OptimizerKind Kind, float Lr, List<EpochMetrics> History, EvalResult Test)>();
         foreach (var kind in kinds)
         {
-            var model = architecture.Create(new Rng(seed)); // the same initial weights for every optimizer
+            var seeds = new RunSeeds(seed);
+            var model = architecture.Create(seeds.Weights()); // the same initial weights for every optimizer
             var opt = OptimizerFactory.Create(kind, model.Parameters(), lr);
             var trainer = new Trainer(model, new CrossEntropyLoss(), opt, train.Features, batch);
-            var loader = DataLoader.Shuffled(train, batch, new Rng(seed ^ 0x5DEECE66DUL)); // and the same batch order
+            var loader = DataLoader.Shuffled(train, batch, seeds.Shuffle()); // and the same batch order
             var history = trainer.TrainingLoop(loader, epochs);
             var result = trainer.Test(new DataLoader(test, batch));
             runs.Add((kind, opt.LearningRate, history, result));

@@ -34,7 +34,7 @@ internal static class SeedCommand
         return cmd;
     }
 
-    private static int Run(string? dataDir, string device, int threads, string gemm, bool json, ulong seed, string? save, TextWriter o)
+    private static int Run(string? dataDir, DeviceChoice device, int threads, string gemm, bool json, ulong seed, string? save, TextWriter o)
     {
         using var gpu = CommonOptions.SetUp(threads, device, gemm, o);
         var loadClock = Stopwatch.StartNew();
@@ -43,8 +43,9 @@ internal static class SeedCommand
 
         const int batch = 32;
         var architecture = new MlpArchitecture(train.Features, [32], ActivationKind.Sigmoid, train.Classes);
-        var model = architecture.Create(new Rng(seed));
-        var trainLoader = DataLoader.Shuffled(train, batch, new Rng(seed ^ 0x5DEECE66DUL));
+        var seeds = new RunSeeds(seed);
+        var model = architecture.Create(seeds.Weights());
+        var trainLoader = DataLoader.Shuffled(train, batch, seeds.Shuffle());
         var testLoader = new DataLoader(test, batch);
         var trainer = new Trainer(model, new CrossEntropyLoss(), new Sgd(model.Parameters(), new SgdOptions(1e-3f)), train.Features, batch);
         CommonOptions.Accelerate(trainer, gpu, device, train.Features, batch, o);

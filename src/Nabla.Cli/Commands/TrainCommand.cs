@@ -75,24 +75,24 @@ internal static class TrainCommand
             if (persistence.Resume is not null)
             {
                 var resumed = Checkpoint.ReadState(persistence.Resume);
-                config = System.Text.Json.JsonSerializer.Deserialize<TrainConfig>(resumed.Config)
-                    ?? throw new Data.DataFormatException($"{persistence.Resume}: the checkpoint holds no configuration.");
+                try
+                {
+                    config = TrainConfig.FromJson(resumed.Config);
+                }
+                catch (FormatException e)
+                {
+                    throw new Data.DataFormatException($"{persistence.Resume}: {e.Message}.", e);
+                }
             }
             return Run(config, r.GetValue(dataset)!, r.GetValue(data), r.GetValue(device)!, r.GetValue(threads), r.GetValue(gemm)!, r.GetValue(json), persistence, stdout);
         });
         return cmd;
     }
 
-    /// <summary>A callback that runs an action at the end of each epoch.</summary>
-    private sealed class EpochEndAction(Action<EpochMetrics> action) : ITrainingCallback
-    {
-        public void OnEpochEnd(Trainer trainer, EpochMetrics metrics, ref bool stop) => action(metrics);
-    }
-
     /// <summary>What to write and read: --save, --checkpoint, --checkpoint-every, --resume.</summary>
     private sealed record Persistence(string? Save, string? CheckpointDir, int CheckpointEvery, string? Resume, string? Log, bool Quiet, string? PlotDir);
 
-    private static int Run(TrainConfig c, string datasetName, string? dataDir, string device, int threads, string gemm, bool json,
+    private static int Run(TrainConfig c, string datasetName, string? dataDir, DeviceChoice device, int threads, string gemm, bool json,
         Persistence files, TextWriter o)
     {
         string? save = files.Save;
@@ -101,70 +101,36 @@ internal static class TrainCommand
         using var gpu = CommonOptions.SetUp(threads, device, gemm, o);
         var (train, test, source) = DataSets.Load(datasetName, dataDir);
         o.WriteLine($"{datasetName}: {train.Count:N0} training and {test.Count:N0} test samples from {source}");
-        IDataset fitSet = train;
-        Subset? validation = null;
-        if (c.ValidationSplit > 0)
-        {
-            int n = Math.Max(1, (int)Math.Round(train.Count * c.ValidationSplit));
-            (var rest, validation) = Subset.RandomSplit(train, n, new Rng(c.Seed ^ 0xA5A5A5A5UL));
-            fitSet = rest;
-        }
-        var architecture = new MlpArchitecture(train.Features, c.Hidden, c.Activation, train.Classes, c.Dropout);
-        var dropoutRng = new Rng(c.Seed ^ 0xD00DUL);
-        var model = architecture.Create(new Rng(c.Seed), dropoutRng);
-        var opt = OptimizerFactory.Create(c.Optimizer, model.Parameters(), c.LearningRate, c.Momentum, c.WeightDecay, c.L1);
-        var trainer = new Trainer(model, new CrossEntropyLoss(), opt, train.Features, c.BatchSize);
+        var run = TrainingRun.Create(c, train);
+        var (model, trainer, stopper) = (run.Model, run.Trainer, run.Stopper);
         CommonOptions.Accelerate(trainer, gpu, device, train.Features, c.BatchSize, o);
         if (trainer.Accelerator is not null && files.CheckpointDir is not null && files.CheckpointEvery > 0)
             throw new UsageException("--checkpoint-every: on CUDA, checkpoints are written at each epoch's end (the weights stay on the device mid-epoch); drop --checkpoint-every or use --device cpu.");
         o.WriteLine(ModelSummary.Format(model, train.Features));
-        o.WriteLine($"{c.Optimizer} (lr = {opt.LearningRate.ToString(CultureInfo.InvariantCulture)}), batch {c.BatchSize}, up to {c.Epochs} epochs");
-
-        EarlyStopping? stopper = c.EarlyStopping > 0 ? new EarlyStopping(c.EarlyStopping) : null;
-        var sampler = new RandomSampler(new Rng(c.Seed ^ 0x5DEECE66DUL));
-        var loader = new DataLoader(fitSet, c.BatchSize, sampler);
-        int startEpoch = 0, skipBatches = 0;
+        o.WriteLine($"{c.Optimizer} (lr = {trainer.Optimizer.LearningRate.ToString(CultureInfo.InvariantCulture)}), batch {c.BatchSize}, up to {c.Epochs} epochs");
         if (files.Resume is not null)
         {
-            var state = Checkpoint.Restore(files.Resume, model, opt, stopper);
-            sampler.Rng.SetState(state.EpochShuffleRng);
-            if (state.DropoutRng is { } d) dropoutRng.SetState(d);
-            (startEpoch, skipBatches) = (state.Epoch, state.Batch);
-            if (stopper is { StoppedEpoch: > 0 }) startEpoch = c.Epochs; // it had already stopped early: only restore the best weights
-            o.WriteLine($"Resuming {files.Resume} at epoch {startEpoch + 1}, batch {skipBatches}");
+            run.Resume(files.Resume);
+            o.WriteLine($"Resuming {files.Resume} at epoch {run.StartEpoch + 1}, batch {run.SkipBatches}");
         }
-        ulong[] epochShuffle = sampler.Rng.GetState();
-        string configJson = System.Text.Json.JsonSerializer.Serialize(c);
-        void SaveCheckpoint(int epoch, int batch)
+        if (files.CheckpointDir is not null)
         {
-            if (files.CheckpointDir is null) return;
-            Checkpoint.Save(Path.Combine(files.CheckpointDir, "last.safetensors"), model, opt,
-                new CheckpointState(epoch, batch, epochShuffle, c.Dropout > 0 ? dropoutRng.GetState() : null, configJson), stopper);
+            run.CheckpointPath = Path.Combine(files.CheckpointDir, "last.safetensors");
+            run.CheckpointEvery = files.CheckpointEvery;
         }
-        var callbacks = new List<ITrainingCallback>();
-        if (stopper is not null) callbacks.Add(stopper);
-        // After the stopper, so that an epoch-end checkpoint includes its verdict on that epoch.
-        callbacks.Add(new EpochEndAction(m =>
-        {
-            epochShuffle = sampler.Rng.GetState(); // the next epoch starts from here
-            SaveCheckpoint(m.Epoch, 0);
-        }));
-        trainer.BeforeEpoch = _ => epochShuffle = sampler.Rng.GetState();
-        if (files.CheckpointDir is not null && files.CheckpointEvery > 0)
-            trainer.AfterStep = (epoch, batch) => { if (batch % files.CheckpointEvery == 0) SaveCheckpoint(epoch, batch); };
-        var valLoader = validation is null ? null : new DataLoader(validation, c.BatchSize);
         var logged = new List<EpochMetrics>();
-        List<EpochMetrics> Fit(Action<string> report) => trainer.Fit(loader, c.Epochs, valLoader, callbacks, onEpoch: m =>
-        {
-            logged.Add(m);
-            if (files.Log is not null) MetricsCsv.Write(files.Log, logged);
-            string val = m.Validation is { } v ? $"  val loss {CommonOptions.F(v.Loss, 4)}  val accuracy {CommonOptions.F(100 * v.Accuracy, 1)} %" : "";
-            report($"Epoch {m.Epoch}/{c.Epochs}  loss {CommonOptions.F(m.TrainLoss, 4)}  accuracy {CommonOptions.F(100 * m.TrainAccuracy, 1)} %{val}  {CommonOptions.F(m.Seconds, 3)} s  {m.SamplesPerSecond:N0} samples/s");
-        }, startEpoch: startEpoch, skipBatches: skipBatches);
+        List<EpochMetrics> Fit(Action<string> report, ITrainingCallback? progress) => run.Fit([.. progress is null ? [] : new[] { progress },
+            Callback.OnEpochEnd(m =>
+            {
+                logged.Add(m);
+                if (files.Log is not null) MetricsCsv.Write(files.Log, logged);
+                string val = m.Validation is { } v ? $"  val loss {CommonOptions.F(v.Loss, 4)}  val accuracy {CommonOptions.F(100 * v.Accuracy, 1)} %" : "";
+                report($"Epoch {m.Epoch}/{c.Epochs}  loss {CommonOptions.F(m.TrainLoss, 4)}  accuracy {CommonOptions.F(100 * m.TrainAccuracy, 1)} %{val}  {CommonOptions.F(m.Seconds, 3)} s  {m.SamplesPerSecond:N0} samples/s");
+            })]);
         // A live progress bar on a terminal; one plain line per epoch otherwise (logs, pipes, --json, --quiet).
         var history = ReferenceEquals(o, Console.Out) && !Console.IsOutputRedirected && !json
-            ? LiveProgress.Run(trainer, loader.BatchCount, c.BatchSize, c.Epochs, Fit)
-            : Fit(o.WriteLine);
+            ? LiveProgress.Run(run.Loader.BatchCount, c.BatchSize, c.Epochs, Fit)
+            : Fit(o.WriteLine, null);
         if (stopper is { StoppedEpoch: > 0 })
             o.WriteLine($"Early stopping at epoch {stopper.StoppedEpoch}; restored the weights of epoch {stopper.BestEpoch} (val loss {CommonOptions.F(stopper.BestLoss, 4)}).");
         var result = trainer.Test(new DataLoader(test, c.BatchSize));

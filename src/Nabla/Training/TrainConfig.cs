@@ -1,3 +1,5 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
 using Nabla.NN;
 using Nabla.Optim;
 
@@ -47,6 +49,29 @@ public sealed record TrainConfig
 
     /// <summary>Seed of every random choice.</summary>
     public ulong Seed { get; init; } = 42;
+
+    private static readonly JsonSerializerOptions JsonOptions = new() { Converters = { new JsonStringEnumConverter(allowIntegerValues: false) } };
+
+    /// <summary>As JSON (what checkpoints record): enumerations by name.</summary>
+    public string ToJson() => JsonSerializer.Serialize(this, JsonOptions);
+
+    /// <summary>Parses <see cref="ToJson"/>'s output and validates it like the command line's values.</summary>
+    /// <exception cref="FormatException">Malformed, an enumeration given by number or unknown name, or an invalid value.</exception>
+    public static TrainConfig FromJson(string json)
+    {
+        TrainConfig? config;
+        try
+        {
+            config = JsonSerializer.Deserialize<TrainConfig>(json, JsonOptions);
+        }
+        catch (JsonException e)
+        {
+            throw new FormatException($"bad training configuration: {e.Message}", e);
+        }
+        if (config is null) throw new FormatException("no training configuration");
+        if (config.Check() is { } problem) throw new FormatException($"training configuration: {problem.Message} ({string.Join(", ", problem.Settings)})");
+        return config;
+    }
 
     /// <summary>Checks the combination; returns a message for the first problem, or null.</summary>
     public string? Validate() => Check()?.Message;

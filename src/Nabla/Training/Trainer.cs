@@ -71,27 +71,23 @@ public sealed class Trainer
     /// <summary>Where the loops run: <see cref="Accelerator"/>, or the CPU.</summary>
     public ITrainingEngine Device => Accelerator ?? _host;
 
-    /// <summary>Called by <see cref="Fit"/> before each epoch with its 0-based index (checkpoints record the shuffle state here).</summary>
-    public Action<int>? BeforeEpoch { get; set; }
-
-    /// <summary>Called by <see cref="Fit"/> after each step with the epoch index and the batches done in it.</summary>
-    public Action<int, int>? AfterStep { get; set; }
-
     /// <summary>
     /// One pass over <paramref name="loader"/>, updating after every batch: the one epoch loop, on whichever
     /// <see cref="Device"/>. When resuming mid-epoch, the first <paramref name="skipBatches"/> batches of the pass are
-    /// not trained on (the loader's order must be the interrupted pass's); <paramref name="afterStep"/> is called with
-    /// the count of batches done.
+    /// not trained on (the loader's order must be the interrupted pass's). The callbacks' epoch-begin and step-end
+    /// hooks are called (their epoch-end hooks are <see cref="Fit"/>'s, after validation).
     /// </summary>
     /// <exception cref="TrainingDivergedException">The loss became NaN or infinite (at a batch on the CPU, at the
     /// epoch's end on a device that reports totals).</exception>
-    public EpochMetrics TrainEpoch(DataLoader loader, int skipBatches = 0, Action<int>? afterStep = null)
+    public EpochMetrics TrainEpoch(DataLoader loader, int skipBatches = 0, IReadOnlyList<ITrainingCallback>? callbacks = null)
     {
+        callbacks ??= [];
         Model.Train();
         var device = Device;
         device.Prepare(loader);
-        _clock.Restart();
         int epoch = EpochCount;
+        foreach (var cb in callbacks) cb.OnEpochBegin(this, epoch);
+        _clock.Restart();
         device.BeginEpoch(loader, loader.BeginPass(), Optimizer, MaxGradNorm, epoch);
         double lossSum = 0;
         int correct = 0, seen = 0;
@@ -107,7 +103,7 @@ public sealed class Trainer
             }
             seen += loader.BatchSizeAt(b);
             StepCount++;
-            afterStep?.Invoke(b + 1);
+            for (int c = 0; c < callbacks.Count; c++) callbacks[c].OnStepEnd(this, epoch, b + 1);
         }
         var totals = device.EndEpoch();
         lossSum += totals.LossSum;
@@ -155,17 +151,8 @@ public sealed class Trainer
     }
 
     /// <summary>The textbook's <c>training_loop</c>: <paramref name="epochs"/> passes, reporting each.</summary>
-    public List<EpochMetrics> TrainingLoop(DataLoader loader, int epochs, Action<EpochMetrics>? onEpoch = null)
-    {
-        var all = new List<EpochMetrics>();
-        for (int e = 0; e < epochs; e++)
-        {
-            var m = TrainEpoch(loader);
-            all.Add(m);
-            onEpoch?.Invoke(m);
-        }
-        return all;
-    }
+    public List<EpochMetrics> TrainingLoop(DataLoader loader, int epochs, Action<EpochMetrics>? onEpoch = null) =>
+        Fit(loader, EpochCount + epochs, callbacks: onEpoch is null ? [] : [Callback.OnEpochEnd(onEpoch)], startEpoch: EpochCount);
 
     /// <summary>The textbook's <c>test</c>: loss and accuracy in evaluation mode, without updating (the one test loop).</summary>
     public EvalResult Test(DataLoader loader)
@@ -201,20 +188,16 @@ public sealed class Trainer
     /// done as <paramref name="skipBatches"/>, with the loader's generator set to its state at that epoch's start.
     /// </remarks>
     public List<EpochMetrics> Fit(DataLoader train, int epochs, DataLoader? validation = null,
-        IReadOnlyList<ITrainingCallback>? callbacks = null, LRScheduler? scheduler = null, Action<EpochMetrics>? onEpoch = null,
-        int startEpoch = 0, int skipBatches = 0)
+        IReadOnlyList<ITrainingCallback>? callbacks = null, LRScheduler? scheduler = null, int startEpoch = 0, int skipBatches = 0)
     {
         var history = new List<EpochMetrics>();
         callbacks ??= [];
         for (int e = startEpoch; e < epochs; e++)
         {
             EpochCount = e;
-            BeforeEpoch?.Invoke(e);
-            int epoch = e;
-            var m = TrainEpoch(train, e == startEpoch ? skipBatches : 0, AfterStep is null ? null : b => AfterStep(epoch, b));
+            var m = TrainEpoch(train, e == startEpoch ? skipBatches : 0, callbacks);
             if (validation is not null) m = m with { Validation = Test(validation) };
             history.Add(m);
-            onEpoch?.Invoke(m);
             scheduler?.Step();
             bool stop = false;
             foreach (var cb in callbacks) cb.OnEpochEnd(this, m, ref stop);

@@ -97,10 +97,10 @@ public sealed class CudaCliTests(SimulatorFixture sim)
         var model = new Nabla.NN.Sequential(new Nabla.NN.Linear(4, 3, r), new Nabla.NN.Softmax());
         var trainer = new Nabla.Training.Trainer(model, new Nabla.Losses.NllLoss(), new Nabla.Optim.Sgd(model.Parameters()), 4, 2);
         var o = new StringWriter();
-        CommonOptions.Accelerate(trainer, sim.Backend, "auto", 4, 2, o);
+        CommonOptions.Accelerate(trainer, sim.Backend, DeviceChoice.Auto, 4, 2, o);
         Assert.Null(trainer.Accelerator);
         Assert.Contains("Using device: cpu (CUDA cannot run this model", o.ToString());
-        var e = Assert.Throws<UsageException>(() => CommonOptions.Accelerate(trainer, sim.Backend, "cuda", 4, 2, o));
+        var e = Assert.Throws<UsageException>(() => CommonOptions.Accelerate(trainer, sim.Backend, DeviceChoice.Parse("cuda"), 4, 2, o));
         Assert.StartsWith("--device cuda:", e.Message);
     }
 }

@@ -248,7 +248,7 @@ public sealed class CudaTrainerTests(SimulatorFixture sim)
         using (d2)
         {
             Assert.Throws<OperationCanceledException>(() => first.TrainEpoch(DataLoader.Shuffled(data, 16, new Rng(8)),
-                afterStep: b => { if (b == 2) throw new OperationCanceledException(); }));
+                callbacks: [Callback.OnStepEnd((_, b) => { if (b == 2) throw new OperationCanceledException(); })]));
             d2.Engine.SyncToHost(); // what a checkpoint would hold: 2 steps done
         }
         Assert.All(adam.Steps, s => Assert.Equal(2, s));

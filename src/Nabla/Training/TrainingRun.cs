@@ -1,0 +1,150 @@
+using Nabla.Data;
+using Nabla.Losses;
+using Nabla.NN;
+using Nabla.Optim;
+using Nabla.Tensors;
+
+namespace Nabla.Training;
+
+/// <summary>
+/// Every random choice of a run, derived from its one seed in one place: the initial weights, the shuffling, the
+/// validation split and the dropout masks each draw from their own generator, so changing one (say, adding a
+/// validation split) does not move the others.
+/// </summary>
+/// <param name="Seed">The run's seed (<c>--seed</c>; 42 by default, as the textbook's PyTorch script).</param>
+public readonly record struct RunSeeds(ulong Seed)
+{
+    /// <summary>The initial weights' generator (the textbook's <c>torch.manual_seed</c>).</summary>
+    public Rng Weights() => new(Seed);
+
+    /// <summary>The shuffling generator (the DataLoader's <c>generator</c>).</summary>
+    public Rng Shuffle() => new(Seed ^ 0x5DEECE66DUL);
+
+    /// <summary>The generator that picks the validation split.</summary>
+    public Rng Split() => new(Seed ^ 0xA5A5A5A5UL);
+
+    /// <summary>The generator that seeds the dropout layers.</summary>
+    public Rng Dropout() => new(Seed ^ 0xD00DUL);
+}
+
+/// <summary>
+/// A training run of a <see cref="TrainConfig"/> on a dataset, built in one place for every front end: the split,
+/// the model, the optimizer, the trainer, the loaders, early stopping, checkpoints and resuming. The command line's
+/// <c>train</c> is this class plus printing.
+/// </summary>
+public sealed class TrainingRun
+{
+    private readonly RandomSampler _sampler;
+    private ulong[] _epochShuffle;
+    private readonly string _configJson;
+
+    private TrainingRun(TrainConfig config, IDataset train, Subset? validation, IDataset fitSet)
+    {
+        Config = config;
+        var seeds = new RunSeeds(config.Seed);
+        Model = new MlpArchitecture(train.Features, config.Hidden, config.Activation, train.Classes, config.Dropout).Create(seeds.Weights(), seeds.Dropout());
+        var optimizer = OptimizerFactory.Create(config.Optimizer, Model.Parameters(), config.LearningRate, config.Momentum, config.WeightDecay, config.L1);
+        Trainer = new Trainer(Model, new CrossEntropyLoss(), optimizer, train.Features, config.BatchSize);
+        _sampler = new RandomSampler(seeds.Shuffle());
+        Loader = new DataLoader(fitSet, config.BatchSize, _sampler);
+        ValidationLoader = validation is null ? null : new DataLoader(validation, config.BatchSize);
+        Stopper = config.EarlyStopping > 0 ? new EarlyStopping(config.EarlyStopping) : null;
+        _epochShuffle = _sampler.Rng.GetState();
+        _configJson = config.ToJson();
+    }
+
+    /// <summary>Builds the run of <paramref name="config"/> on <paramref name="train"/> (split off a validation set if asked).</summary>
+    /// <exception cref="ArgumentException">The configuration is invalid; the message says which setting.</exception>
+    public static TrainingRun Create(TrainConfig config, IDataset train)
+    {
+        if (config.Check() is { } problem) throw new ArgumentException($"{problem.Message} ({string.Join(", ", problem.Settings)}).");
+        IDataset fitSet = train;
+        Subset? validation = null;
+        if (config.ValidationSplit > 0)
+        {
+            int n = Math.Max(1, (int)Math.Round(train.Count * config.ValidationSplit));
+            (var rest, validation) = Subset.RandomSplit(train, n, new RunSeeds(config.Seed).Split());
+            fitSet = rest;
+        }
+        return new TrainingRun(config, train, validation, fitSet);
+    }
+
+    /// <summary>The configuration.</summary>
+    public TrainConfig Config { get; }
+
+    /// <summary>The model.</summary>
+    public Sequential Model { get; }
+
+    /// <summary>The trainer (set its <see cref="Trainer.Accelerator"/> to train on a GPU).</summary>
+    public Trainer Trainer { get; }
+
+    /// <summary>The training loader (the training set less the validation split), shuffled by the run's seed.</summary>
+    public DataLoader Loader { get; }
+
+    /// <summary>The validation loader, when the configuration splits one off.</summary>
+    public DataLoader? ValidationLoader { get; }
+
+    /// <summary>Early stopping, when configured.</summary>
+    public EarlyStopping? Stopper { get; }
+
+    /// <summary>Where <see cref="Fit"/> writes its checkpoint (atomically, after every epoch), or null.</summary>
+    public string? CheckpointPath { get; set; }
+
+    /// <summary>With <see cref="CheckpointPath"/>: also checkpoint every this many steps (0: epoch ends only).</summary>
+    public int CheckpointEvery { get; set; }
+
+    /// <summary>The epoch <see cref="Fit"/> starts at (0, or where a resumed checkpoint stood).</summary>
+    public int StartEpoch { get; private set; }
+
+    /// <summary>Batches of <see cref="StartEpoch"/> already trained on (a checkpoint taken mid-epoch).</summary>
+    public int SkipBatches { get; private set; }
+
+    /// <summary>
+    /// Loads a checkpoint of this run (weights, optimizer buffers, early stopping, shuffle state and position), so
+    /// that <see cref="Fit"/> continues exactly where it stopped.
+    /// </summary>
+    /// <exception cref="DataFormatException">The checkpoint does not fit this run.</exception>
+    public CheckpointState Resume(string path)
+    {
+        var state = Checkpoint.Restore(path, Model, Trainer.Optimizer, Stopper);
+        _sampler.Rng.SetState(state.EpochShuffleRng);
+        _epochShuffle = state.EpochShuffleRng;
+        (StartEpoch, SkipBatches) = (state.Epoch, state.Batch);
+        if (Stopper is { StoppedEpoch: > 0 }) StartEpoch = Config.Epochs; // it had stopped early: only restore the best weights
+        return state;
+    }
+
+    /// <summary>
+    /// Trains from <see cref="StartEpoch"/> to the configured number of epochs, validating, stopping early, and
+    /// checkpointing as configured; <paramref name="callbacks"/> run first, then early stopping, then the checkpoint
+    /// (so that an epoch-end checkpoint holds the stopper's verdict on that epoch).
+    /// </summary>
+    public List<EpochMetrics> Fit(IEnumerable<ITrainingCallback>? callbacks = null)
+    {
+        var all = new List<ITrainingCallback>(callbacks ?? []);
+        if (Stopper is not null) all.Add(Stopper);
+        if (CheckpointPath is not null) all.Add(new Checkpointing(this));
+        return Trainer.Fit(Loader, Config.Epochs, ValidationLoader, all, startEpoch: StartEpoch, skipBatches: SkipBatches);
+    }
+
+    private void SaveCheckpoint(int epoch, int batch) =>
+        Checkpoint.Save(CheckpointPath!, Model, Trainer.Optimizer, new CheckpointState(epoch, batch, _epochShuffle, null, _configJson), Stopper);
+
+    /// <summary>Writes the run's checkpoint at epoch ends and every <see cref="CheckpointEvery"/> steps.</summary>
+    private sealed class Checkpointing(TrainingRun run) : ITrainingCallback
+    {
+        // The shuffle state at the start of an epoch is what a resumed run needs to redraw that epoch's order.
+        public void OnEpochBegin(Trainer trainer, int epoch) => run._epochShuffle = run._sampler.Rng.GetState();
+
+        public void OnStepEnd(Trainer trainer, int epoch, int batchesDone)
+        {
+            if (run.CheckpointEvery > 0 && batchesDone % run.CheckpointEvery == 0) run.SaveCheckpoint(epoch, batchesDone);
+        }
+
+        public void OnEpochEnd(Trainer trainer, EpochMetrics metrics, ref bool stop)
+        {
+            run._epochShuffle = run._sampler.Rng.GetState(); // the next epoch starts from here
+            run.SaveCheckpoint(metrics.Epoch, 0);
+        }
+    }
+}
