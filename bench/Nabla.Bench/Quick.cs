@@ -48,7 +48,7 @@ public static class Quick
             var (trainer, x, y) = Step(hidden, act, batch, opt);
             double best = Time(() => trainer.Step(x, y, batch), 0);
             Console.WriteLine($"step 784-{string.Join('-', hidden)}-10 {act} batch {batch} {opt}: {best * 1e6:F1} us");
-            var engine = new BatchEngine(trainer.Model, 784, batch);
+            var engine = new BatchEngine((Sequential)trainer.Model, 784, batch);
             var dl = new float[batch * 10];
             var lossFn = new CrossEntropyLoss();
             Console.WriteLine($"   forward {Time(() => engine.Forward(x, batch), 0) * 1e6:F1} us");

@@ -1,4 +1,5 @@
 using BenchmarkDotNet.Attributes;
+using Nabla.Autograd;
 using Nabla.Compute;
 using Nabla.Data;
 using Nabla.Losses;

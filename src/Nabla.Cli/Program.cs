@@ -40,24 +40,43 @@ public static class Program
         {
             return parsed.Invoke(config);
         }
-        catch (Exception e) when (UserError(e) is { } code)
+        catch (Exception caught)
         {
-            stderr.WriteLine($"nabla: error: {e.Message}{Hint(e)}");
+            // The one error boundary: whatever a command throws, from a parallel loop or a background task too, ends
+            // as one line and an exit code; NABLA_TRACE=1 adds the stack trace for a bug report.
+            var e = Unwrap(caught);
+            var (code, line) = Describe(e);
+            stderr.WriteLine("nabla: error: " + line.ReplaceLineEndings(" "));
+            if (Environment.GetEnvironmentVariable("NABLA_TRACE") == "1") stderr.WriteLine(caught);
             return code;
-        }
-        catch (Exception e) when (e is ILGPU.Runtime.AcceleratorException or ILGPU.Runtime.Cuda.CuBlasException)
-        {
-            // Out of device memory, a lost device, a driver error: the device's own words, one line.
-            stderr.WriteLine($"nabla: error: cuda: {e.Message.ReplaceLineEndings(" ")} Try --device cpu, or a smaller --batch-size.");
-            return 1;
         }
     }
 
-    private static int? UserError(Exception e) => e switch
+    /// <summary>The error inside the wrappers of parallel loops, tasks and reflection.</summary>
+    internal static Exception Unwrap(Exception e)
     {
-        UsageException => 2,
-        Data.DataFormatException or Training.TrainingDivergedException or IOException or UnauthorizedAccessException => 1,
-        _ => null,
+        while (true)
+        {
+            switch (e)
+            {
+                case AggregateException { InnerExceptions.Count: > 0 } a: e = a.Flatten().InnerExceptions[0]; break;
+                case System.Reflection.TargetInvocationException { InnerException: { } inner }: e = inner; break;
+                default: return e;
+            }
+        }
+    }
+
+    private static (int Code, string Line) Describe(Exception e) => e switch
+    {
+        UsageException => (2, e.Message),
+        Data.DataFormatException or Training.TrainingDivergedException or IOException or UnauthorizedAccessException
+            => (1, e.Message + Hint(e)),
+        // Out of device memory, a lost device, a driver error: the device's own words.
+        ILGPU.Runtime.AcceleratorException or ILGPU.Runtime.Cuda.CuBlasException
+            => (1, $"cuda: {e.Message} Try --device cpu, or a smaller --batch-size."),
+        OutOfMemoryException => (1, "out of memory. Try a smaller --batch-size or model, or fewer --threads."),
+        NotSupportedException => (1, e.Message),
+        _ => (70, $"internal error ({e.GetType().Name}): {e.Message} This is a bug in Nabla; set NABLA_TRACE=1 for the stack trace and report it."),
     };
 
     /// <summary>The command-line way to act on a library error's advice (library messages name no flags).</summary>

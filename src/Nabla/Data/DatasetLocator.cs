@@ -90,9 +90,35 @@ public sealed class DatasetLocator
     /// <exception cref="DataFormatException">A file is malformed or the files disagree.</exception>
     public static (ImageDataset Train, ImageDataset Test) Load(DatasetSpec spec, string dir)
     {
+        var paths = spec.Files.Select(f => FindFile(dir, f) ?? throw new DataFormatException($"{dir}: {f} is missing.")).ToArray();
+        // The headers first: counts and shapes are checked against each other before any data buffer exists.
+        var dims = paths.Select(IdxReader.ReadDimensions).ToArray();
+        CheckPair(spec, dims[0], dims[1], "train");
+        CheckPair(spec, dims[2], dims[3], "test");
         var parts = new IdxFile[4];
-        Parallel.For(0, 4, i => parts[i] = IdxReader.Read(FindFile(dir, spec.Files[i]) ?? throw new DataFormatException($"{dir}: {spec.Files[i]} is missing.")));
+        try
+        {
+            Parallel.For(0, 4, i => parts[i] = IdxReader.Read(paths[i]));
+        }
+        catch (AggregateException e)
+        {
+            // One error, the reader's own, not the parallel loop's wrapper (the first file's, if several failed).
+            System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(e.Flatten().InnerExceptions[0]).Throw();
+        }
         return (Images(spec, parts[0], parts[1], "train"), Images(spec, parts[2], parts[3], "test"));
+    }
+
+    private static void CheckPair(DatasetSpec spec, int[] images, int[] labels, string split)
+    {
+        string name = $"{spec.Title} {split} set";
+        if (images.Length != 3)
+            throw new DataFormatException($"{name}: images must have rank 3 (count, height, width); got rank {images.Length}.");
+        if (labels.Length != 1)
+            throw new DataFormatException($"{name}: labels must have rank 1; got rank {labels.Length}.");
+        if (images[0] != labels[0])
+            throw new DataFormatException($"{name}: {images[0]} images but {labels[0]} labels.");
+        if (images[0] == 0) throw new DataFormatException($"{name}: the files hold no samples.");
+        if (images[1] < 1 || images[2] < 1) throw new DataFormatException($"{name}: images of {images[1]}×{images[2]} pixels.");
     }
 
     private static ImageDataset Images(DatasetSpec spec, IdxFile images, IdxFile labels, string split)

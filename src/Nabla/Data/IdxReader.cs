@@ -4,15 +4,23 @@ using System.IO.Compression;
 namespace Nabla.Data;
 
 /// <summary>
-/// Reads the IDX format of (Fashion-)MNIST, raw or gzip-compressed: a 4-byte magic <c>0x00 0x00 type rank</c>,
-/// <c>rank</c> big-endian 32-bit dimensions, then the data. Only type 0x08 (unsigned byte) is supported.
-/// Everything is validated before the data buffer is allocated: magic, rank (1–4), each dimension, that their
-/// product fits in memory, and that it matches the file (for .gz, the size recorded in the gzip trailer);
-/// a short or corrupt stream is reported as such. Every failure is a <see cref="DataFormatException"/> naming the file.
+/// Reads the IDX format of (Fashion-)MNIST, raw or gzip-compressed (one gzip member or several, as <c>cat a.gz
+/// b.gz</c> makes): a 4-byte magic <c>0x00 0x00 type rank</c>, <c>rank</c> big-endian 32-bit dimensions, then the
+/// data. Only type 0x08 (unsigned byte) is supported. The header is validated before any data buffer exists: magic,
+/// rank (1–4), each dimension, that their product fits in memory, and that it fits the file (a raw file's length
+/// exactly; a gzip file cannot expand more than 1032 times). The data buffer then grows with the bytes actually
+/// read, so a small file whose header claims gigabytes is refused as truncated after reading what it holds, not
+/// after allocating what it claims. Every failure is a <see cref="DataFormatException"/> naming the file.
 /// </summary>
 public static class IdxReader
 {
     private const long MaxBytes = int.MaxValue - 64;
+
+    /// <summary>DEFLATE's largest expansion (a 258-byte match in a 2-bit code): no gzip file decompresses to more.</summary>
+    private const long MaxGzipRatio = 1032;
+
+    /// <summary>The first data buffer; it doubles as data arrives.</summary>
+    private const int InitialBuffer = 1 << 20;
 
     /// <summary>Reads <paramref name="path"/> (gzip if it ends in .gz or starts with the gzip magic).</summary>
     /// <exception cref="DataFormatException">The file is missing, truncated or malformed.</exception>
@@ -23,9 +31,10 @@ public static class IdxReader
         {
             using var file = File.OpenRead(path);
             bool gz = IsGzip(file);
-            long? expectedTotal = gz ? GzipTrailerSize(file) : file.Length;
+            if (gz && file.Length < 18) throw new DataFormatException($"{path}: truncated gzip file ({file.Length} bytes).");
+            long limit = gz ? file.Length * MaxGzipRatio : file.Length;
             using Stream stream = gz ? new GZipStream(file, CompressionMode.Decompress) : file;
-            return Read(stream, path, expectedTotal, gz);
+            return Read(stream, path, gz ? null : file.Length, limit: limit);
         }
         catch (InvalidDataException e)
         {
@@ -35,13 +44,47 @@ public static class IdxReader
         {
             throw new DataFormatException($"{path}: cannot be read ({e.Message}).", e);
         }
+        catch (UnauthorizedAccessException e)
+        {
+            throw new DataFormatException($"{path}: cannot be read ({e.Message}).", e);
+        }
+    }
+
+    /// <summary>Only the dimensions of <paramref name="path"/>'s header (reading a few bytes), to check files against each other first.</summary>
+    /// <exception cref="DataFormatException">The file is missing, truncated or malformed.</exception>
+    public static int[] ReadDimensions(string path)
+    {
+        if (!File.Exists(path)) throw new DataFormatException($"{path}: file not found.");
+        try
+        {
+            using var file = File.OpenRead(path);
+            bool gz = IsGzip(file);
+            using Stream stream = gz ? new GZipStream(file, CompressionMode.Decompress) : file;
+            return ReadHeader(stream, path, gz ? null : file.Length, gz ? file.Length * MaxGzipRatio : file.Length).Dims;
+        }
+        catch (InvalidDataException e)
+        {
+            throw new DataFormatException($"{path}: corrupt gzip data ({e.Message}). Delete the file and download it again.", e);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException && e is not FileNotFoundException)
+        {
+            throw new DataFormatException($"{path}: cannot be read ({e.Message}).", e);
+        }
     }
 
     /// <summary>
-    /// Reads an IDX stream. <paramref name="expectedTotal"/> is the stream's total length when known (header
-    /// included; modulo 2³² for gzip, whose trailer stores only that).
+    /// Reads an IDX stream. <paramref name="expectedTotal"/> is the stream's exact length when known (header
+    /// included); <paramref name="limit"/> bounds what it may decompress to (a gzip file's length × 1032).
     /// </summary>
-    public static IdxFile Read(Stream stream, string name, long? expectedTotal, bool modulo32 = false)
+    public static IdxFile Read(Stream stream, string name, long? expectedTotal, long limit = long.MaxValue)
+    {
+        var (dims, size) = ReadHeader(stream, name, expectedTotal, limit);
+        var data = ReadData(stream, name, size);
+        if (stream.ReadByte() != -1) throw new DataFormatException($"{name}: unexpected bytes after the {size} data bytes.");
+        return new IdxFile(dims, data);
+    }
+
+    private static (int[] Dims, long Size) ReadHeader(Stream stream, string name, long? expectedTotal, long limit)
     {
         Span<byte> magic = stackalloc byte[4];
         if (ReadFully(stream, magic) < 4) throw new DataFormatException($"{name}: truncated: shorter than the 4-byte IDX header.");
@@ -64,17 +107,26 @@ public static class IdxReader
             if (size > MaxBytes) throw new DataFormatException($"{name}: dimensions ({string.Join(", ", dims[..(i + 1)])}…) describe more than {MaxBytes} bytes.");
         }
         long total = 4 + 4L * rank + size;
-        if (expectedTotal is long expected)
+        if (expectedTotal is long expected && total != expected)
+            throw new DataFormatException($"{name}: dimensions ({string.Join(", ", dims)}) need {total} bytes but the file holds {expected}: the file is truncated or corrupt.");
+        if (total > limit)
+            throw new DataFormatException($"{name}: dimensions ({string.Join(", ", dims)}) need {total:N0} bytes, more than the compressed file can hold: the file is truncated or corrupt.");
+        return (dims, size);
+    }
+
+    /// <summary>Reads exactly <paramref name="size"/> bytes into a buffer that grows with what arrives.</summary>
+    private static byte[] ReadData(Stream stream, string name, long size)
+    {
+        var data = new byte[Math.Min(size, InitialBuffer)];
+        long got = 0;
+        while (true)
         {
-            bool match = modulo32 ? (uint)total == (uint)expected : total == expected;
-            if (!match)
-                throw new DataFormatException($"{name}: dimensions ({string.Join(", ", dims)}) need {total} bytes but the file holds {expected}: the file is truncated or corrupt.");
+            int n = ReadFully(stream, data.AsSpan((int)got));
+            got += n;
+            if (got == size) return data;
+            if (got < data.Length) throw new DataFormatException($"{name}: truncated: {got} of {size} data bytes.");
+            Array.Resize(ref data, (int)Math.Min(size, 2L * data.Length));
         }
-        var data = new byte[size];
-        int got = ReadFully(stream, data);
-        if (got < size) throw new DataFormatException($"{name}: truncated: {got} of {size} data bytes.");
-        if (stream.ReadByte() != -1) throw new DataFormatException($"{name}: unexpected bytes after the {size} data bytes.");
-        return new IdxFile(dims, data);
     }
 
     private static bool IsGzip(FileStream f)
@@ -83,17 +135,6 @@ public static class IdxReader
         int n = f.Read(b);
         f.Position = 0;
         return n == 2 && b[0] == 0x1f && b[1] == 0x8b;
-    }
-
-    /// <summary>ISIZE, the last 4 bytes of a gzip file: the uncompressed length modulo 2³².</summary>
-    private static long? GzipTrailerSize(FileStream f)
-    {
-        if (f.Length < 18) throw new DataFormatException($"{f.Name}: truncated gzip file ({f.Length} bytes).");
-        Span<byte> b = stackalloc byte[4];
-        f.Position = f.Length - 4;
-        f.ReadExactly(b);
-        f.Position = 0;
-        return BinaryPrimitives.ReadUInt32LittleEndian(b);
     }
 
     private static int ReadFully(Stream s, Span<byte> buffer)

@@ -125,6 +125,13 @@ public abstract class Optimizer
         var (s1, s2, s3) = _slots[i];
         var theta = p.Data.Slice(start, count);
         var grad = p.Grad!.Data.Slice(start, count);
+        if (_k.Kind == RuleKind.Sgd && (_k.Flags & StepConstants.HasMomentum) == 0 && _k.WeightDecay == 0 && _k.L1 == 0)
+        {
+            // The textbook's plain SGD, θ ← fma(g, −γ, θ): UpdateRules.Sgd's arithmetic exactly (a test holds them to
+            // the same bits), through TensorPrimitives' unrolled loop, which a one-line rule gains most from.
+            TensorPrimitives.FusedMultiplyAdd(grad, -_k.Lr, theta, theta);
+            return;
+        }
         var a = s1 is null ? default : s1.AsSpan(start, count);
         var b = s2 is null ? default : s2.AsSpan(start, count);
         var c = s3 is null ? default : s3.AsSpan(start, count);

@@ -66,7 +66,7 @@ public class IdxReaderTests
     {
         var gz = TempDir.Gzip(TempDir.Idx([4], [1, 2, 3, 4]));
         gz[^4] ^= 0x01; // ISIZE no longer matches header + data
-        Assert.Contains("truncated or corrupt", Fails(gz, "t.gz").Message);
+        Assert.Matches("truncated|corrupt", Fails(gz, "t.gz").Message);
     }
 
     [Fact]
