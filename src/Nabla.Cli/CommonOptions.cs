@@ -101,11 +101,26 @@ internal static class CommonOptions
         },
     };
 
-    public static Option<int> Threads() => Positive(new Option<int>("--threads")
+    /// <summary>The most --threads accepted: four per core this process may use (affinity and CPU quota count), at most 256.</summary>
+    public static int MaxThreads => Math.Min(256, 4 * Math.Max(1, Environment.ProcessorCount));
+
+    public static Option<int> Threads()
     {
-        Description = "CPU threads for the kernels (results are the same for any count)",
-        DefaultValueFactory = _ => Environment.ProcessorCount,
-    });
+        var o = Positive(new Option<int>("--threads")
+        {
+            Description = "CPU threads for the kernels (results are the same for any count; default: the cores this process may use)",
+            DefaultValueFactory = _ => Environment.ProcessorCount,
+        });
+        o.Validators.Add(r =>
+        {
+            if (r.Tokens.Count > 0 && int.TryParse(r.Tokens[^1].Value, CultureInfo.InvariantCulture, out int v) && v > MaxThreads)
+                r.AddError($"--threads must be at most {MaxThreads} (4 × the {Environment.ProcessorCount} cores this process may use); got {v}.");
+        });
+        return o;
+    }
+
+    /// <summary>The largest --batch-size accepted (a batch larger than the data is one batch of all of it).</summary>
+    public const int MaxBatchSize = 1 << 20;
 
     public static Option<string> GemmProvider() => new Option<string>("--gemm")
     {
@@ -114,6 +129,18 @@ internal static class CommonOptions
     }.AcceptOnlyFromAmong("managed", "openblas");
 
     public static Option<string?> Save() => new("--save") { Description = "Write the trained model here as safetensors (PyTorch names, float32)" };
+
+    /// <summary>A positive int option bounded above.</summary>
+    public static Option<int> Bounded(Option<int> o, int max)
+    {
+        Positive(o);
+        o.Validators.Add(r =>
+        {
+            if (r.Tokens.Count > 0 && int.TryParse(r.Tokens[^1].Value, CultureInfo.InvariantCulture, out int v) && v > max)
+                r.AddError($"{o.Name} must be at most {max:N0}; got {v:N0}.");
+        });
+        return o;
+    }
 
     public static Option<bool> Json() => new("--json") { Description = "Print a JSON object as the last line" };
 
@@ -145,18 +172,28 @@ internal static class CommonOptions
         return o;
     }
 
-    /// <summary>Parses "32,64" into widths, each a positive integer.</summary>
+    /// <summary>Parses "32,64" into widths, each a positive integer no wider than a layer can be.</summary>
     public static int[] ParseWidths(string text, string optionName)
     {
         var parts = text.Split(',', StringSplitOptions.TrimEntries);
+        if (parts.Length > 64) throw new UsageException($"{optionName}: {parts.Length} layers; at most 64.");
         var widths = new int[parts.Length];
         for (int i = 0; i < parts.Length; i++)
         {
             if (!int.TryParse(parts[i], NumberStyles.None, CultureInfo.InvariantCulture, out widths[i]) || widths[i] < 1)
                 throw new UsageException($"{optionName}: '{parts[i]}' is not a positive integer (expected e.g. 32 or 128,64).");
+            if (widths[i] > NN.LayerPlan.MaxFeatures)
+                throw new UsageException($"{optionName}: {widths[i]} is wider than a layer can be ({NN.LayerPlan.MaxFeatures:N0}).");
         }
         return widths;
     }
+
+    /// <summary>Parses one enumeration value by name only (a number such as "99" is refused).</summary>
+    public static T ParseName<T>(string text, string optionName) where T : struct, Enum =>
+        !string.IsNullOrWhiteSpace(text) && !char.IsAsciiDigit(text.Trim()[0]) && !text.Trim().StartsWith('-')
+        && Enum.TryParse<T>(text.Trim(), ignoreCase: true, out var v) && Enum.IsDefined(v)
+            ? v
+            : throw new UsageException($"{optionName}: '{text}' is not one of {string.Join(", ", Enum.GetNames<T>().Select(n => n.ToLowerInvariant()))}.");
 
     /// <summary>
     /// Applies --threads and --gemm and resolves --device: the CUDA backend to train on, or null for the CPU. Prints

@@ -17,7 +17,7 @@ internal static class Imaging
     public static float[] LoadGrayscale(string path, int width, int height, bool? invert = null)
     {
         if (!File.Exists(path)) throw new Data.DataFormatException($"{path}: file not found.");
-        using var original = SKBitmap.Decode(path) ?? throw new Data.DataFormatException($"{path}: not a PNG or JPEG image SkiaSharp can decode.");
+        using var original = Decode(path);
         using var resized = original.Width == width && original.Height == height
             ? original.Copy()
             : original.Resize(new SKImageInfo(width, height), new SKSamplingOptions(SKCubicResampler.Mitchell));
@@ -35,6 +35,28 @@ internal static class Imaging
         if (invert ?? BorderMean(pixels, width, height) > 0.5f)
             for (int i = 0; i < pixels.Length; i++) pixels[i] = 1f - pixels[i];
         return pixels;
+    }
+
+    /// <summary>The largest image read, in pixels (a 45000×45000 header must not decode into gigabytes).</summary>
+    public const long MaxPixels = 64L << 20;
+
+    /// <summary>Decodes a PNG or JPEG after checking its size from the header; a truncated or corrupt file is refused.</summary>
+    private static SKBitmap Decode(string path)
+    {
+        using var codec = SKCodec.Create(path, out var opened)
+            ?? throw new Data.DataFormatException($"{path}: not a PNG or JPEG image SkiaSharp can decode ({opened}).");
+        var info = codec.Info;
+        if (info.Width < 1 || info.Height < 1 || (long)info.Width * info.Height > MaxPixels)
+            throw new Data.DataFormatException($"{path}: the image is {info.Width}×{info.Height} pixels; at most {MaxPixels:N0} pixels are read. Resize it first.");
+        if (info.AlphaType == SKAlphaType.Unpremul) info = info.WithAlphaType(SKAlphaType.Premul);
+        var bitmap = new SKBitmap(info);
+        var result = codec.GetPixels(bitmap.Info, bitmap.GetPixels());
+        if (result != SKCodecResult.Success)
+        {
+            bitmap.Dispose();
+            throw new Data.DataFormatException($"{path}: the image is truncated or corrupt ({result}).");
+        }
+        return bitmap;
     }
 
     private static float BorderMean(float[] p, int w, int h)

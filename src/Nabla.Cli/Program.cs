@@ -32,8 +32,9 @@ public static class Program
         var config = new InvocationConfiguration { Output = stdout, Error = stderr, EnableDefaultExceptionHandler = false };
         if (parsed.Errors.Count > 0 && !args.Contains("--help") && !args.Contains("-h"))
         {
-            foreach (var e in parsed.Errors) stderr.WriteLine($"nabla: error: {e.Message}");
-            stderr.WriteLine($"Run '{CommandPath(parsed)} --help' for usage.");
+            // One line: every parse error, each on one line, then where to look.
+            var messages = parsed.Errors.Select(e => Flag(e) + string.Join(' ', e.Message.Split(['\n', '\r', '\t'], StringSplitOptions.RemoveEmptyEntries).Select(p => p.Trim())));
+            stderr.WriteLine($"nabla: error: {string.Join("; ", messages)} (run '{CommandPath(parsed)} --help' for usage)");
             return 2;
         }
         try
@@ -50,6 +51,14 @@ public static class Program
             if (Environment.GetEnvironmentVariable("NABLA_TRACE") == "1") stderr.WriteLine(caught);
             return code;
         }
+    }
+
+    /// <summary>"--flag: " for an error about an option whose message does not name it.</summary>
+    private static string Flag(System.CommandLine.Parsing.ParseError e)
+    {
+        var symbol = e.SymbolResult;
+        while (symbol is not null and not System.CommandLine.Parsing.OptionResult and not System.CommandLine.Parsing.CommandResult) symbol = symbol.Parent;
+        return symbol is System.CommandLine.Parsing.OptionResult o && !e.Message.Contains(o.Option.Name, StringComparison.Ordinal) ? o.Option.Name + ": " : "";
     }
 
     /// <summary>The error inside the wrappers of parallel loops, tasks and reflection.</summary>
@@ -74,6 +83,7 @@ public static class Program
         // Out of device memory, a lost device, a driver error: the device's own words.
         ILGPU.Runtime.AcceleratorException or ILGPU.Runtime.Cuda.CuBlasException
             => (1, $"cuda: {e.Message} Try --device cpu, or a smaller --batch-size."),
+        InsufficientMemoryException => (1, e.Message),
         OutOfMemoryException => (1, "out of memory. Try a smaller --batch-size or model, or fewer --threads."),
         NotSupportedException => (1, e.Message),
         _ => (70, $"internal error ({e.GetType().Name}): {e.Message} This is a bug in Nabla; set NABLA_TRACE=1 for the stack trace and report it."),

@@ -32,7 +32,7 @@ internal static class CompareCommand
         var activation = CommonOptions.Activation();
         var lr = CommonOptions.Range("--lr", "Learning rate for every optimizer (default: each one's PyTorch default)", 0, 1e6f, minExclusive: true);
         var epochs = CommonOptions.Positive(new Option<int>("--epochs") { Description = "Epochs per optimizer", DefaultValueFactory = _ => 3 });
-        var batchSize = CommonOptions.Positive(new Option<int>("--batch-size") { Description = "Samples per batch", DefaultValueFactory = _ => 32 });
+        var batchSize = CommonOptions.Bounded(new Option<int>("--batch-size") { Description = "Samples per batch", DefaultValueFactory = _ => 32 }, CommonOptions.MaxBatchSize);
         var seed = CommonOptions.Seed();
         var threads = CommonOptions.Threads();
         var json = CommonOptions.Json();
@@ -43,10 +43,10 @@ internal static class CompareCommand
         };
         cmd.SetAction(r =>
         {
-            var kinds = r.GetValue(optimizers)!.Split(',', StringSplitOptions.TrimEntries).Select(n => Enum.Parse<OptimizerKind>(n, true)).ToArray();
+            var kinds = r.GetValue(optimizers)!.Split(',', StringSplitOptions.TrimEntries).Select(n => CommonOptions.ParseName<OptimizerKind>(n, "--optimizers")).ToArray();
             return Run(kinds, r.GetValue(dataset)!, r.GetValue(data), CommonOptions.ParseWidths(r.GetValue(hidden)!, "--hidden"),
-                Enum.Parse<ActivationKind>(r.GetValue(activation)!, true), r.GetValue(lr), r.GetValue(epochs), r.GetValue(batchSize),
-                r.GetValue(seed), r.GetValue(threads), r.GetValue(json), r.GetValue(plot), stdout);
+                CommonOptions.ParseName<ActivationKind>(r.GetValue(activation)!, "--activation"), r.GetValue(lr), r.GetValue(epochs), r.GetValue(batchSize),
+                r.GetValue(seed), r.GetValue(threads), r.GetValue(json), OutputPaths.Folder(r.GetValue(plot), "--plot"), stdout);
         });
         return cmd;
     }

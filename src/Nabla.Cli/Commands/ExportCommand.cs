@@ -15,6 +15,7 @@ internal static class ExportCommand
         var cmd = new Command("export", "Export a saved model to ONNX (Flatten, Gemm, Sigmoid/Relu/Tanh, optional Softmax)") { model, onnx, softmax, activation };
         cmd.SetAction(r =>
         {
+            OutputPaths.File(r.GetValue(onnx), "--onnx");
             var loaded = CommonOptions.LoadModel(r.GetValue(model)!, r.GetValue(activation));
             OnnxExporter.Export(r.GetValue(onnx)!, loaded.Model, loaded.InputFeatures, r.GetValue(softmax));
             stdout.WriteLine($"Wrote {r.GetValue(onnx)} ({loaded.Plan}, input 'input' (batch, {loaded.InputFeatures}), output '{(r.GetValue(softmax) ? "probabilities" : "logits")}')");

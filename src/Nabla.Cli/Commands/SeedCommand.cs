@@ -30,7 +30,7 @@ internal static class SeedCommand
         {
             data, device, threads, gemm, json, seed, save,
         };
-        cmd.SetAction(r => Run(r.GetValue(data), r.GetValue(device)!, r.GetValue(threads), r.GetValue(gemm)!, r.GetValue(json), r.GetValue(seed), r.GetValue(save), stdout));
+        cmd.SetAction(r => Run(r.GetValue(data), r.GetValue(device)!, r.GetValue(threads), r.GetValue(gemm)!, r.GetValue(json), r.GetValue(seed), OutputPaths.File(r.GetValue(save), "--save"), stdout));
         return cmd;
     }
 
@@ -70,6 +70,8 @@ internal static class SeedCommand
         int before = trainer.EpochCount;
         trainer.TrainingLoop(trainLoader, 3, m => Report("adam", m with { Epoch = m.Epoch - before }, 3));
         var adam = trainer.Test(testLoader);
+        if (!double.IsFinite(adam.Loss) || adam.Loss > trainer.DivergenceThreshold)
+            throw new TrainingDivergedException($"The test loss is {adam.Loss}: training diverged.");
         o.WriteLine($"Test accuracy: {CommonOptions.F(100 * adam.Accuracy, 1)} %  (loss {CommonOptions.F(adam.Loss, 4)})");
         if (save is not null)
         {

@@ -28,7 +28,7 @@ internal static class TrainCommand
         var l1 = CommonOptions.Range("--l1", "L1 penalty λ: adds λ·sign(w) to each gradient", 0, 1e6f);
         var dropout = CommonOptions.Range("--dropout", "Dropout probability after each hidden activation", 0, 0.999f);
         var epochs = CommonOptions.Positive(new Option<int>("--epochs") { Description = "Epochs (the maximum, with early stopping)", DefaultValueFactory = _ => 10 });
-        var batchSize = CommonOptions.Positive(new Option<int>("--batch-size") { Description = "Samples per batch", DefaultValueFactory = _ => 32 });
+        var batchSize = CommonOptions.Bounded(new Option<int>("--batch-size") { Description = "Samples per batch", DefaultValueFactory = _ => 32 }, CommonOptions.MaxBatchSize);
         var valSplit = CommonOptions.Range("--val-split", "Fraction of the training set held out for validation", 0, 0.9f);
         var early = new Option<int>("--early-stopping") { Description = "Stop after N epochs without validation-loss improvement, restoring the best weights" };
         early.Validators.Add(r => { if (r.Tokens.Count > 0 && r.GetValueOrDefault<int>() < 0) r.AddError("--early-stopping must be ≥ 0."); });
@@ -44,19 +44,29 @@ internal static class TrainCommand
         var log = new Option<string?>("--log") { Description = "Write per-epoch metrics to this CSV file (rewritten after each epoch)" };
         var plot = new Option<string?>("--plot") { Description = "Write PNG charts here: loss, accuracy, confusion matrix, misclassified images" };
         var quiet = new Option<bool>("--quiet", "-q") { Description = "Print only the result (and the JSON line with --json)" };
-        var resume = new Option<string?>("--resume") { Description = "Continue the run of this checkpoint (its configuration replaces the model, optimizer and training options)" };
+        var resume = new Option<string?>("--resume") { Description = "Continue the run of this checkpoint (its configuration is used; --epochs may extend it)" };
+        var overwrite = new Option<bool>("--overwrite") { Description = "Replace a checkpoint already in --checkpoint DIR (another run's) instead of refusing" };
         var cmd = new Command("train", "Train a multilayer perceptron and report test accuracy")
         {
             dataset, data, hidden, activation, optimizer, lr, momentum, weightDecay, l1, dropout, epochs, batchSize,
-            valSplit, early, seed, device, threads, gemm, json, save, checkpoint, checkpointEvery, resume, log, quiet, plot,
+            valSplit, early, seed, device, threads, gemm, json, save, checkpoint, checkpointEvery, resume, overwrite, log, quiet, plot,
+        };
+        // The options that set a TrainConfig property, for --resume's conflict check.
+        var settings = new (Option Option, string Setting)[]
+        {
+            (hidden, nameof(TrainConfig.Hidden)), (activation, nameof(TrainConfig.Activation)), (optimizer, nameof(TrainConfig.Optimizer)),
+            (lr, nameof(TrainConfig.LearningRate)), (momentum, nameof(TrainConfig.Momentum)), (weightDecay, nameof(TrainConfig.WeightDecay)),
+            (l1, nameof(TrainConfig.L1)), (dropout, nameof(TrainConfig.Dropout)), (epochs, nameof(TrainConfig.Epochs)),
+            (batchSize, nameof(TrainConfig.BatchSize)), (valSplit, nameof(TrainConfig.ValidationSplit)), (early, nameof(TrainConfig.EarlyStopping)),
+            (seed, nameof(TrainConfig.Seed)),
         };
         cmd.SetAction(r =>
         {
             var config = new TrainConfig
             {
                 Hidden = CommonOptions.ParseWidths(r.GetValue(hidden)!, "--hidden"),
-                Activation = Enum.Parse<ActivationKind>(r.GetValue(activation)!, ignoreCase: true),
-                Optimizer = Enum.Parse<OptimizerKind>(r.GetValue(optimizer)!, ignoreCase: true),
+                Activation = CommonOptions.ParseName<ActivationKind>(r.GetValue(activation)!, "--activation"),
+                Optimizer = CommonOptions.ParseName<OptimizerKind>(r.GetValue(optimizer)!, "--optimizer"),
                 LearningRate = r.GetValue(lr),
                 Momentum = r.GetValue(momentum) ?? 0,
                 WeightDecay = r.GetValue(weightDecay),
@@ -70,20 +80,33 @@ internal static class TrainCommand
             };
             if (config.Check() is { } problem)
                 throw new UsageException($"{problem.Message} ({string.Join(", ", problem.Settings.Select(CommonOptions.FlagOf))}).");
-            var persistence = new Persistence(r.GetValue(save), r.GetValue(checkpoint), r.GetValue(checkpointEvery), r.GetValue(resume),
-                r.GetValue(log), r.GetValue(quiet), r.GetValue(plot));
+            // Every output is checked before any work: a bad path must not cost a trained model.
+            var persistence = new Persistence(OutputPaths.File(r.GetValue(save), "--save"), OutputPaths.Folder(r.GetValue(checkpoint), "--checkpoint"),
+                r.GetValue(checkpointEvery), r.GetValue(resume), OutputPaths.File(r.GetValue(log), "--log"), r.GetValue(quiet),
+                OutputPaths.Folder(r.GetValue(plot), "--plot"));
             if (persistence.Resume is not null)
             {
                 var resumed = Checkpoint.ReadState(persistence.Resume);
+                TrainConfig stored;
                 try
                 {
-                    config = TrainConfig.FromJson(resumed.Config);
+                    stored = TrainConfig.FromJson(resumed.Config);
                 }
                 catch (FormatException e)
                 {
                     throw new Data.DataFormatException($"{persistence.Resume}: {e.Message}.", e);
                 }
+                // The checkpoint's configuration is the run's; a flag given now must agree with it, except --epochs,
+                // which may extend a finished run.
+                var given = settings.Where(s => r.GetResult(s.Option) is { Implicit: false }).Select(s => s.Setting).ToHashSet();
+                var conflicts = stored.Differences(config).Where(given.Contains).Where(n => n != nameof(TrainConfig.Epochs)).ToList();
+                if (conflicts.Count > 0)
+                    throw new UsageException($"--resume: {string.Join(", ", conflicts.Select(CommonOptions.FlagOf))} differ from the checkpoint's configuration; drop them (the checkpoint's is used) or start a new run.");
+                config = given.Contains(nameof(TrainConfig.Epochs)) ? stored with { Epochs = config.Epochs } : stored;
             }
+            if (persistence.CheckpointDir is { } dir && File.Exists(Path.Combine(dir, "last.safetensors")) && !r.GetValue(overwrite)
+                && (persistence.Resume is null || Path.GetFullPath(persistence.Resume) != Path.GetFullPath(Path.Combine(dir, "last.safetensors"))))
+                throw new UsageException($"--checkpoint {dir}: it already holds a checkpoint (last.safetensors). Continue that run with --resume {Path.Combine(dir, "last.safetensors")}, choose another folder, or pass --overwrite to replace it.");
             return Run(config, r.GetValue(dataset)!, r.GetValue(data), r.GetValue(device)!, r.GetValue(threads), r.GetValue(gemm)!, r.GetValue(json), persistence, stdout);
         });
         return cmd;
@@ -133,7 +156,9 @@ internal static class TrainCommand
             : Fit(o.WriteLine, null);
         if (stopper is { StoppedEpoch: > 0 })
             o.WriteLine($"Early stopping at epoch {stopper.StoppedEpoch}; restored the weights of epoch {stopper.BestEpoch} (val loss {CommonOptions.F(stopper.BestLoss, 4)}).");
-        var result = trainer.Test(new DataLoader(test, c.BatchSize));
+        var result = trainer.Test(new DataLoader(test, Math.Min(c.BatchSize, Math.Max(test.Count, 1))));
+        if (!double.IsFinite(result.Loss) || result.Loss > trainer.DivergenceThreshold)
+            throw new TrainingDivergedException($"The test loss is {result.Loss}: training diverged.");
         console.WriteLine($"Test accuracy: {CommonOptions.F(100 * result.Accuracy, 1)} %  (loss {CommonOptions.F(result.Loss, 4)})");
         if (files.Log is not null) MetricsCsv.Write(files.Log, history, result.Accuracy);
         if (files.PlotDir is not null && history.Count > 0)

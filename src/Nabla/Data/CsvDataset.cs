@@ -9,6 +9,9 @@ namespace Nabla.Data;
 /// </summary>
 public static class CsvDataset
 {
+    /// <summary>The largest class count a CSV may have.</summary>
+    public const int MaxClasses = 65_536;
+
     /// <summary>Reads <paramref name="path"/> into a <see cref="TensorDataset"/>.</summary>
     /// <exception cref="DataFormatException">Missing file, ragged rows, a value that is not a number, a bad label.</exception>
     public static TensorDataset Load(string path, float divideBy = 255f, IReadOnlyList<string>? classNames = null)
@@ -32,6 +35,8 @@ public static class CsvDataset
                 throw new DataFormatException($"{path}: line {lineNo} has {cells.Length} values; earlier lines have {width}.");
             if (!int.TryParse(cells[0], NumberStyles.Integer, CultureInfo.InvariantCulture, out int label) || label < 0)
                 throw new DataFormatException($"{path}: line {lineNo}: label '{cells[0]}' is not a non-negative integer class index.");
+            if (label >= MaxClasses)
+                throw new DataFormatException($"{path}: line {lineNo}: label {label} is not a class index below {MaxClasses:N0}; is the label in the first column?");
             labels.Add(label);
             for (int j = 1; j < cells.Length; j++)
             {
@@ -42,6 +47,10 @@ public static class CsvDataset
         }
         if (labels.Count == 0) throw new DataFormatException($"{path}: no data rows.");
         int classes = labels.Max() + 1;
+        // A class index far beyond the rows cannot be a class the data shows: bound the class count by what the data
+        // can hold before building names for it.
+        if (classNames is null && classes > Math.Max(labels.Count, 1024))
+            throw new DataFormatException($"{path}: label {classes - 1} among {labels.Count} rows: class indices must be dense (0, 1, …); is the label in the first column?");
         var names = classNames ?? Enumerable.Range(0, classes).Select(i => i.ToString(CultureInfo.InvariantCulture)).ToArray();
         for (int i = 0; i < labels.Count; i++)
             if (labels[i] >= names.Count)

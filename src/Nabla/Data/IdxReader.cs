@@ -33,8 +33,11 @@ public static class IdxReader
             bool gz = IsGzip(file);
             if (gz && file.Length < 18) throw new DataFormatException($"{path}: truncated gzip file ({file.Length} bytes).");
             long limit = gz ? file.Length * MaxGzipRatio : file.Length;
-            using Stream stream = gz ? new GZipStream(file, CompressionMode.Decompress) : file;
-            return Read(stream, path, gz ? null : file.Length, limit: limit);
+            IdxFile idx;
+            using (Stream stream = gz ? new GZipStream(file, CompressionMode.Decompress, leaveOpen: true) : file)
+                idx = Read(stream, path, gz ? null : file.Length, limit: limit);
+            if (gz) CheckTrailer(file, path, 4 + 4L * idx.Dimensions.Length + idx.Data.LongLength);
+            return idx;
         }
         catch (InvalidDataException e)
         {
@@ -127,6 +130,31 @@ public static class IdxReader
             if (got < data.Length) throw new DataFormatException($"{name}: truncated: {got} of {size} data bytes.");
             Array.Resize(ref data, (int)Math.Min(size, 2L * data.Length));
         }
+    }
+
+    /// <summary>
+    /// A gzip file ends with its last member's uncompressed size (mod 2³²); .NET's inflater stops quietly where a file
+    /// was cut inside that trailer, so it is checked here: it must be the whole data's size (one member), or the
+    /// file must hold further members (<c>cat a.gz b.gz</c>), whose trailers the inflater checked as it crossed them.
+    /// </summary>
+    private static void CheckTrailer(FileStream file, string path, long total)
+    {
+        Span<byte> tail = stackalloc byte[4];
+        file.Position = file.Length - 4;
+        file.ReadExactly(tail);
+        if (BinaryPrimitives.ReadUInt32LittleEndian(tail) == (uint)total) return;
+        // Another member starts with the magic 1f 8b and the method 08, at byte 18 or later.
+        file.Position = 18;
+        Span<byte> buffer = stackalloc byte[1 << 16];
+        int seen = 0; // how much of 1f 8b 08 the bytes just read match
+        int n;
+        while ((n = file.Read(buffer)) > 0)
+            foreach (byte b in buffer[..n])
+            {
+                seen = b == 0x1f ? 1 : seen == 1 && b == 0x8b ? 2 : seen == 2 && b == 0x08 ? 3 : 0;
+                if (seen == 3) return;
+            }
+        throw new DataFormatException($"{path}: the gzip trailer does not match the data ({total} bytes): the file is truncated or corrupt. Delete it and download it again.");
     }
 
     private static bool IsGzip(FileStream f)

@@ -104,6 +104,9 @@ public static class ModelFile
             CheckActivations(path, plan, activations);
         var classNames = ReadClassNames(path, meta, plan.OutputFeatures);
         CheckTensors(path, plan, tensors); // before the model is built: a plan that does not match allocates nothing
+        foreach (var t in tensors)
+            if (!TensorPrimitives.IsFiniteAll<float>(t.Data))
+                throw new DataFormatException($"{path}: parameter '{t.Name}' holds NaN or infinite values; the model cannot predict anything.");
         var model = plan.Create(new Rng(0));
         LoadInto(path, model, tensors);
         model.Eval();

@@ -115,24 +115,33 @@ public static class SafeTensors
 
     private sealed record Spec(string Name, string DType, long[] Shape, long Begin, long End);
 
+    private static readonly System.Text.UTF8Encoding Strict = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
+
     private static (Dictionary<string, string>, List<Spec>) ParseHeader(string path, byte[] header, long dataLength)
     {
+        try { Strict.GetCharCount(header); }
+        catch (System.Text.DecoderFallbackException e) { throw new DataFormatException($"{path}: the header is not valid UTF-8.", e); }
         JsonDocument doc;
         try { doc = JsonDocument.Parse(header, new JsonDocumentOptions { MaxDepth = 8 }); }
-        catch (JsonException e) { throw new DataFormatException($"{path}: the header is not well-formed JSON ({e.Message}).", e); }
+        catch (Exception e) when (e is JsonException or ArgumentException) { throw new DataFormatException($"{path}: the header is not well-formed JSON ({e.Message}).", e); }
         using (doc)
         {
             if (doc.RootElement.ValueKind != JsonValueKind.Object) throw new DataFormatException($"{path}: the header is not a JSON object.");
             var metadata = new Dictionary<string, string>();
             var specs = new List<Spec>();
+            var names = new HashSet<string>();
             foreach (var prop in doc.RootElement.EnumerateObject())
             {
+                // JSON allows a key twice; a file that names a tensor twice is ambiguous, so it is refused.
+                if (!names.Add(prop.Name)) throw new DataFormatException($"{path}: '{prop.Name}' appears twice in the header.");
                 if (prop.Name == "__metadata__")
                 {
                     if (prop.Value.ValueKind != JsonValueKind.Object) throw new DataFormatException($"{path}: __metadata__ must be an object of strings.");
                     foreach (var m in prop.Value.EnumerateObject())
-                        metadata[m.Name] = m.Value.ValueKind == JsonValueKind.String ? m.Value.GetString()!
-                            : throw new DataFormatException($"{path}: metadata value '{m.Name}' is not a string.");
+                    {
+                        if (m.Value.ValueKind != JsonValueKind.String) throw new DataFormatException($"{path}: metadata value '{m.Name}' is not a string.");
+                        if (!metadata.TryAdd(m.Name, m.Value.GetString()!)) throw new DataFormatException($"{path}: metadata key '{m.Name}' appears twice.");
+                    }
                     continue;
                 }
                 specs.Add(ParseSpec(path, prop, dataLength));

@@ -49,10 +49,17 @@ public sealed record MlpArchitecture(int Inputs, int[] Hidden, ActivationKind Ac
             var arch = new MlpArchitecture(
                 r.GetProperty("inputs").GetInt32(),
                 [.. r.GetProperty("hidden").EnumerateArray().Select(e => e.GetInt32())],
-                Enum.Parse<ActivationKind>(r.GetProperty("activation").GetString()!, ignoreCase: true),
+                r.GetProperty("activation").GetString() switch
+                {
+                    "sigmoid" => ActivationKind.Sigmoid,
+                    "relu" => ActivationKind.Relu,
+                    "tanh" => ActivationKind.Tanh,
+                    var other => throw new FormatException($"unknown activation '{other}'"),
+                },
                 r.GetProperty("classes").GetInt32(),
                 r.TryGetProperty("dropout", out var d) ? d.GetSingle() : 0f);
-            if (arch.Inputs < 1 || arch.Classes < 1 || arch.Hidden.Any(h => h < 1) || !(arch.Dropout >= 0 && arch.Dropout < 1))
+            if (arch.Inputs < 1 || arch.Classes < 1 || arch.Hidden.Any(h => h < 1) || !(arch.Dropout >= 0 && arch.Dropout < 1)
+                || arch.Inputs > LayerPlan.MaxFeatures || arch.Classes > LayerPlan.MaxFeatures || arch.Hidden.Any(h => h > LayerPlan.MaxFeatures))
                 throw new FormatException("dimensions out of range");
             return arch;
         }

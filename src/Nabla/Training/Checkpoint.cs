@@ -13,7 +13,8 @@ namespace Nabla.Training;
 /// <param name="EpochShuffleRng">The shuffling generator's state at the start of that epoch, so its order can be redrawn.</param>
 /// <param name="DropoutRng">The dropout generator's state now (null without dropout).</param>
 /// <param name="Config">The run's configuration, as JSON.</param>
-public sealed record CheckpointState(int Epoch, int Batch, ulong[] EpochShuffleRng, ulong[]? DropoutRng, string Config);
+/// <param name="Dataset">Which training data the run was on (<see cref="TrainingRun.Fingerprint"/>), so that a resume on other data is refused.</param>
+public sealed record CheckpointState(int Epoch, int Batch, ulong[] EpochShuffleRng, ulong[]? DropoutRng, string Config, string? Dataset = null);
 
 /// <summary>
 /// Training checkpoints: the weights under their PyTorch names, every optimizer buffer as
@@ -50,6 +51,7 @@ public static class Checkpoint
                 ["optimizer_steps"] = optimizer.Steps,
                 ["learning_rate"] = optimizer.LearningRate,
                 ["config"] = state.Config,
+                ["dataset"] = state.Dataset,
                 ["early_stopping"] = stopper is null ? null : new Dictionary<string, object>
                 {
                     ["best_loss"] = stopper.BestLoss.ToString("R", CultureInfo.InvariantCulture), ["best_epoch"] = stopper.BestEpoch,
@@ -107,11 +109,20 @@ public static class Checkpoint
                 r.GetProperty("epoch").GetInt32(), r.GetProperty("batch").GetInt32(),
                 [.. r.GetProperty("epoch_shuffle_rng").EnumerateArray().Select(e => ulong.Parse(e.GetString()!, NumberStyles.HexNumber))],
                 dropout.ValueKind == JsonValueKind.Null ? null : [.. dropout.EnumerateArray().Select(e => ulong.Parse(e.GetString()!, NumberStyles.HexNumber))],
-                r.GetProperty("config").GetString()!);
-            return (state, r.GetProperty("optimizer").GetString()!,
-                [.. r.GetProperty("optimizer_steps").EnumerateArray().Select(e => e.GetInt64())], r.GetProperty("learning_rate").GetSingle());
+                r.GetProperty("config").GetString()!,
+                r.TryGetProperty("dataset", out var ds) && ds.ValueKind == JsonValueKind.String ? ds.GetString() : null);
+            if (state.Epoch < 0 || state.Batch < 0)
+                throw new FormatException($"position epoch {state.Epoch}, batch {state.Batch} is negative");
+            if (state.EpochShuffleRng.Length != 4 || state.EpochShuffleRng.All(w => w == 0))
+                throw new FormatException("the shuffling generator's state is not four words, not all zero");
+            long[] steps = [.. r.GetProperty("optimizer_steps").EnumerateArray().Select(e => e.GetInt64())];
+            float lr = r.GetProperty("learning_rate").GetSingle();
+            if (steps.Any(v => v < 0)) throw new FormatException("a negative optimizer step count");
+            if (!(lr >= 0) || float.IsInfinity(lr)) throw new FormatException($"learning rate {lr}");
+            return (state, r.GetProperty("optimizer").GetString() ?? throw new FormatException("no optimizer name"), steps, lr);
         }
-        catch (Exception e) when (e is JsonException or KeyNotFoundException or InvalidOperationException or FormatException or OverflowException)
+        catch (Exception e) when (e is JsonException or KeyNotFoundException or InvalidOperationException or FormatException or OverflowException
+                                   or ArgumentException)
         {
             throw new DataFormatException($"{path}: damaged checkpoint metadata ({e.Message}).", e);
         }
@@ -123,12 +134,27 @@ public static class Checkpoint
         using var doc = JsonDocument.Parse(meta[StateKey]);
         if (!doc.RootElement.TryGetProperty("early_stopping", out var es) || es.ValueKind != JsonValueKind.Object)
             throw new DataFormatException($"{path}: the checkpoint was written without early stopping; resume it without early stopping.");
+        try
+        {
+            RestoreStopper(path, es, byName, named, stopper);
+        }
+        catch (Exception e) when (e is KeyNotFoundException or InvalidOperationException or FormatException or ArgumentException)
+        {
+            throw new DataFormatException($"{path}: damaged early-stopping state ({e.Message}).", e);
+        }
+    }
+
+    private static void RestoreStopper(string path, JsonElement es, Dictionary<string, SafeTensorsEntry> byName,
+        IReadOnlyList<(string Name, Tensors.Tensor Parameter)> named, EarlyStopping stopper)
+    {
         float[][]? best = null;
         if (byName.ContainsKey($"early_stopping.best.{named[0].Name}"))
             best = [.. named.Select(n => byName.TryGetValue($"early_stopping.best.{n.Name}", out var t) && t.Data.Length == n.Parameter.Size
                 ? t.Data : throw new DataFormatException($"{path}: the early-stopping snapshot of '{n.Name}' is missing or has the wrong size."))];
-        stopper.Restore(double.Parse(es.GetProperty("best_loss").GetString()!, CultureInfo.InvariantCulture), es.GetProperty("best_epoch").GetInt32(),
-            es.GetProperty("wait").GetInt32(), es.GetProperty("stopped_epoch").GetInt32(), best);
+        double bestLoss = double.Parse(es.GetProperty("best_loss").GetString() ?? "", CultureInfo.InvariantCulture);
+        int bestEpoch = es.GetProperty("best_epoch").GetInt32(), wait = es.GetProperty("wait").GetInt32(), stopped = es.GetProperty("stopped_epoch").GetInt32();
+        if (bestEpoch < 0 || wait < 0 || stopped < 0 || double.IsNaN(bestLoss)) throw new FormatException("negative or NaN counters");
+        stopper.Restore(bestLoss, bestEpoch, wait, stopped, best);
     }
 
     private static string Hex(ulong v) => v.ToString("x16", CultureInfo.InvariantCulture);

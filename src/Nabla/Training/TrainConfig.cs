@@ -73,6 +73,26 @@ public sealed record TrainConfig
         return config;
     }
 
+    /// <summary>The settings (property names) whose values differ between this configuration and <paramref name="other"/>.</summary>
+    public IReadOnlyList<string> Differences(TrainConfig other)
+    {
+        var names = new List<string>();
+        if (!Hidden.SequenceEqual(other.Hidden)) names.Add(nameof(Hidden));
+        if (Activation != other.Activation) names.Add(nameof(Activation));
+        if (Optimizer != other.Optimizer) names.Add(nameof(Optimizer));
+        if (LearningRate != other.LearningRate) names.Add(nameof(LearningRate));
+        if (Momentum != other.Momentum) names.Add(nameof(Momentum));
+        if (WeightDecay != other.WeightDecay) names.Add(nameof(WeightDecay));
+        if (L1 != other.L1) names.Add(nameof(L1));
+        if (Dropout != other.Dropout) names.Add(nameof(Dropout));
+        if (Epochs != other.Epochs) names.Add(nameof(Epochs));
+        if (BatchSize != other.BatchSize) names.Add(nameof(BatchSize));
+        if (ValidationSplit != other.ValidationSplit) names.Add(nameof(ValidationSplit));
+        if (EarlyStopping != other.EarlyStopping) names.Add(nameof(EarlyStopping));
+        if (Seed != other.Seed) names.Add(nameof(Seed));
+        return names;
+    }
+
     /// <summary>Checks the combination; returns a message for the first problem, or null.</summary>
     public string? Validate() => Check()?.Message;
 

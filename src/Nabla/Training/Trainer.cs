@@ -50,6 +50,13 @@ public sealed class Trainer
     /// <summary>The optimizer; may be replaced between epochs (the textbook switches from SGD to Adam).</summary>
     public Optimizer Optimizer { get; set; }
 
+    /// <summary>
+    /// An epoch whose mean training loss exceeds this has diverged (as one whose loss is NaN or infinite has): the
+    /// epoch ends with <see cref="TrainingDivergedException"/>, before any callback (a checkpoint) sees its weights.
+    /// The default, 10⁴, is far above any cross-entropy a learning classifier shows (ln 10 ≈ 2.3 at chance).
+    /// </summary>
+    public double DivergenceThreshold { get; set; } = 1e4;
+
     /// <summary>If positive, gradients are clipped to this 2-norm before each step.</summary>
     public float MaxGradNorm { get; set; }
 
@@ -111,7 +118,7 @@ public sealed class Trainer
         double seconds = _clock.Elapsed.TotalSeconds;
         EpochCount++;
         double loss = lossSum / Math.Max(seen, 1);
-        if (!double.IsFinite(loss)) throw Diverged(loss, $"epoch {EpochCount}");
+        if (!double.IsFinite(loss) || loss > DivergenceThreshold) throw Diverged(loss, $"epoch {EpochCount}");
         LastLoss = (float)loss;
         return new EpochMetrics(EpochCount, loss, (double)correct / Math.Max(seen, 1),
             seconds, seen / Math.Max(seconds, 1e-9), Optimizer.LearningRate, null);

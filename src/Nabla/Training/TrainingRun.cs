@@ -41,13 +41,16 @@ public sealed class TrainingRun
     private TrainingRun(TrainConfig config, IDataset train, Subset? validation, IDataset fitSet)
     {
         Config = config;
+        Fingerprint = FingerprintOf(train);
         var seeds = new RunSeeds(config.Seed);
         Model = new MlpArchitecture(train.Features, config.Hidden, config.Activation, train.Classes, config.Dropout).Create(seeds.Weights(), seeds.Dropout());
         var optimizer = OptimizerFactory.Create(config.Optimizer, Model.Parameters(), config.LearningRate, config.Momentum, config.WeightDecay, config.L1);
-        Trainer = new Trainer(Model, new CrossEntropyLoss(), optimizer, train.Features, config.BatchSize);
+        // A batch larger than the data is one batch of all of it: the buffers need not be larger than that.
+        int batch = Math.Min(config.BatchSize, fitSet.Count);
+        Trainer = new Trainer(Model, new CrossEntropyLoss(), optimizer, train.Features, batch);
         _sampler = new RandomSampler(seeds.Shuffle());
-        Loader = new DataLoader(fitSet, config.BatchSize, _sampler);
-        ValidationLoader = validation is null ? null : new DataLoader(validation, config.BatchSize);
+        Loader = new DataLoader(fitSet, batch, _sampler);
+        ValidationLoader = validation is null ? null : new DataLoader(validation, Math.Min(config.BatchSize, validation.Count));
         Stopper = config.EarlyStopping > 0 ? new EarlyStopping(config.EarlyStopping) : null;
         _epochShuffle = _sampler.Rng.GetState();
         _configJson = config.ToJson();
@@ -55,9 +58,12 @@ public sealed class TrainingRun
 
     /// <summary>Builds the run of <paramref name="config"/> on <paramref name="train"/> (split off a validation set if asked).</summary>
     /// <exception cref="ArgumentException">The configuration is invalid; the message says which setting.</exception>
+    /// <exception cref="InsufficientMemoryException">The model and its buffers would not fit in the memory this process may use.</exception>
     public static TrainingRun Create(TrainConfig config, IDataset train)
     {
         if (config.Check() is { } problem) throw new ArgumentException($"{problem.Message} ({string.Join(", ", problem.Settings)}).");
+        if (train.Count == 0) throw new DataFormatException("The training set is empty.");
+        CheckMemory(config, train);
         IDataset fitSet = train;
         Subset? validation = null;
         if (config.ValidationSplit > 0)
@@ -71,6 +77,37 @@ public sealed class TrainingRun
 
     /// <summary>The configuration.</summary>
     public TrainConfig Config { get; }
+
+    /// <summary>
+    /// Which training data this run is on: its size, shape, classes and a hash of its labels. Checkpoints record it,
+    /// and <see cref="Resume"/> refuses a checkpoint made on other data.
+    /// </summary>
+    public string Fingerprint { get; }
+
+    /// <summary>The fingerprint of <paramref name="data"/> (FNV-1a over the labels: cheap, and any other data differs).</summary>
+    public static string FingerprintOf(IDataset data)
+    {
+        ulong h = 0xCBF29CE484222325UL;
+        for (int i = 0; i < data.Count; i++) h = (h ^ (uint)data.Label(i)) * 0x100000001B3UL;
+        return $"{data.Count}x{data.Features}, {data.Classes} classes, labels {h:x16}";
+    }
+
+    /// <summary>
+    /// Refuses, before anything is allocated, a configuration whose model, optimizer state and batch buffers would
+    /// not fit in the memory this process may use (a mistyped --hidden 99999999 must not start allocating).
+    /// </summary>
+    private static void CheckMemory(TrainConfig config, IDataset train)
+    {
+        var plan = new MlpArchitecture(train.Features, config.Hidden, config.Activation, Math.Max(train.Classes, 1), config.Dropout).ToPlan();
+        int batch = Math.Min(config.BatchSize, train.Count);
+        long widths = plan.Layers.Sum(l => (long)l.OutFeatures) + train.Features;
+        // Weights, gradients and up to three optimizer buffers; per layer an output and a gradient buffer per sample.
+        double bytes = 4.0 * plan.ParameterCount * 5 + 4.0 * 3 * batch * widths;
+        long available = GC.GetGCMemoryInfo().TotalAvailableMemoryBytes;
+        if (bytes > 0.8 * available)
+            throw new InsufficientMemoryException(
+                $"The model {plan} ({plan.ParameterCount:N0} parameters) with a batch of {batch} needs about {bytes / (1 << 30):F1} GiB; this process may use {available / (double)(1 << 30):F1} GiB. Use narrower layers or a smaller batch.");
+    }
 
     /// <summary>The model.</summary>
     public Sequential Model { get; }
@@ -106,6 +143,13 @@ public sealed class TrainingRun
     /// <exception cref="DataFormatException">The checkpoint does not fit this run.</exception>
     public CheckpointState Resume(string path)
     {
+        var peek = Checkpoint.ReadState(path);
+        if (peek.Dataset is not null && peek.Dataset != Fingerprint)
+            throw new DataFormatException($"{path} was made on other training data ({peek.Dataset}); this run's is {Fingerprint}. Resume it on the data it was made on.");
+        if (peek.Epoch > Config.Epochs)
+            throw new DataFormatException($"{path} has done {peek.Epoch} epochs; this run asks for {Config.Epochs}. Ask for at least {peek.Epoch}.");
+        if (peek.Batch >= Loader.BatchCount)
+            throw new DataFormatException($"{path} stands at batch {peek.Batch} of an epoch of {Loader.BatchCount} batches: it does not belong to this run.");
         var state = Checkpoint.Restore(path, Model, Trainer.Optimizer, Stopper);
         _sampler.Rng.SetState(state.EpochShuffleRng);
         _epochShuffle = state.EpochShuffleRng;
@@ -128,7 +172,7 @@ public sealed class TrainingRun
     }
 
     private void SaveCheckpoint(int epoch, int batch) =>
-        Checkpoint.Save(CheckpointPath!, Model, Trainer.Optimizer, new CheckpointState(epoch, batch, _epochShuffle, null, _configJson), Stopper);
+        Checkpoint.Save(CheckpointPath!, Model, Trainer.Optimizer, new CheckpointState(epoch, batch, _epochShuffle, null, _configJson, Fingerprint), Stopper);
 
     /// <summary>Writes the run's checkpoint at epoch ends and every <see cref="CheckpointEvery"/> steps.</summary>
     private sealed class Checkpointing(TrainingRun run) : ITrainingCallback
