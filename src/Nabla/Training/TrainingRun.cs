@@ -69,6 +69,8 @@ public sealed class TrainingRun
         if (config.ValidationSplit > 0)
         {
             int n = Math.Max(1, (int)Math.Round(train.Count * config.ValidationSplit));
+            if (n >= train.Count)
+                throw new DataFormatException($"A validation split of {config.ValidationSplit} holds out {n} of the {train.Count} training samples, leaving none to train on.");
             (var rest, validation) = Subset.RandomSplit(train, n, new RunSeeds(config.Seed).Split());
             fitSet = rest;
         }
@@ -98,15 +100,19 @@ public sealed class TrainingRun
     /// </summary>
     private static void CheckMemory(TrainConfig config, IDataset train)
     {
-        var plan = new MlpArchitecture(train.Features, config.Hidden, config.Activation, Math.Max(train.Classes, 1), config.Dropout).ToPlan();
+        long[] widths = [train.Features, .. config.Hidden, Math.Max(train.Classes, 1)];
+        long parameters = 0;
+        for (int i = 1; i < widths.Length; i++) parameters += widths[i - 1] * widths[i] + widths[i];
+        string shape = string.Join('-', widths);
+        if (parameters > LayerPlan.MaxParameters)
+            throw new InsufficientMemoryException($"The model {shape} has {parameters:N0} parameters; at most {LayerPlan.MaxParameters:N0} are supported. Use narrower layers.");
         int batch = Math.Min(config.BatchSize, train.Count);
-        long widths = plan.Layers.Sum(l => (long)l.OutFeatures) + train.Features;
         // Weights, gradients and up to three optimizer buffers; per layer an output and a gradient buffer per sample.
-        double bytes = 4.0 * plan.ParameterCount * 5 + 4.0 * 3 * batch * widths;
+        double bytes = 4.0 * parameters * 5 + 4.0 * 3 * batch * widths.Sum();
         long available = GC.GetGCMemoryInfo().TotalAvailableMemoryBytes;
         if (bytes > 0.8 * available)
             throw new InsufficientMemoryException(
-                $"The model {plan} ({plan.ParameterCount:N0} parameters) with a batch of {batch} needs about {bytes / (1 << 30):F1} GiB; this process may use {available / (double)(1 << 30):F1} GiB. Use narrower layers or a smaller batch.");
+                $"The model {shape} ({parameters:N0} parameters) with a batch of {batch} needs about {bytes / (1 << 30):F1} GiB; this process may use {available / (double)(1 << 30):F1} GiB. Use narrower layers or a smaller batch.");
     }
 
     /// <summary>The model.</summary>
