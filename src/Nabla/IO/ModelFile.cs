@@ -78,6 +78,10 @@ public static class ModelFile
         Save(path, model, classNames, architecture.Inputs);
     }
 
+    /// <summary>Reads a model; for a PyTorch state dict, <paramref name="activation"/> follows every hidden layer.</summary>
+    /// <exception cref="DataFormatException">The file is malformed, or contradicts <paramref name="activation"/>.</exception>
+    public static LoadedModel Load(string path, ActivationKind activation) => Load(path, [activation]);
+
     /// <summary>
     /// Reads a model. A Nabla file rebuilds the recorded plan. A PyTorch state dict is read as an
     /// <c>nn.Sequential</c> whose Linear layers sit at the indices of its weights; <paramref name="activations"/>
