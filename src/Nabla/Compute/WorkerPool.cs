@@ -5,13 +5,19 @@ namespace Nabla.Compute;
 /// <summary>
 /// A fixed set of worker threads that run the parts of an <see cref="IParallelBody"/>. Unlike
 /// <c>Parallel.For</c> it allocates nothing per call, and its latency suits the microsecond-sized kernels of a
-/// small MLP: an idle worker spins on a generation counter for a while (≈0.2 ms) before it blocks, so the
-/// back-to-back kernels of a training step find it awake. Which thread runs which part never changes a
-/// result: callers split work into parts whose arithmetic does not depend on the split.
+/// small MLP: an idle worker spins on the job ticket for a while (≈0.2 ms) before it blocks, so the back-to-back
+/// kernels of a training step find it awake. Parts are claimed one at a time from a shared ticket, and the caller
+/// claims them too; it waits only for parts that were claimed and are still running, never for a worker that has
+/// not woken up. So when another process takes a core, a step runs on the cores it has instead of waiting for a
+/// descheduled worker. Which thread runs which part never changes a result: callers split work into parts whose
+/// arithmetic does not depend on the split or on the thread.
 /// </summary>
 public sealed class WorkerPool : IDisposable
 {
     private static readonly long SpinTicks = Stopwatch.Frequency / 5000; // 0.2 ms
+
+    /// <summary>The most threads a pool may have (the command line bounds --threads further).</summary>
+    public const int MaxThreads = 256;
 
     private readonly Thread[] _threads;
     private readonly SemaphoreSlim[] _wake;
@@ -19,9 +25,11 @@ public sealed class WorkerPool : IDisposable
     private readonly Lock _gate = new();
     private IParallelBody? _body;
     private int _count;
-    private int _next;
-    private int _pending;
-    private int _generation;
+    // The job ticket: the generation in the high 32 bits, the next unclaimed part in the low 32. A part is claimed by
+    // advancing the ticket with a compare-exchange, so a worker that read an older generation's body cannot claim a
+    // part of the new one: its compare-exchange fails and it reads again.
+    private long _ticket;
+    private int _done;
     private volatile bool _disposed;
     private Exception? _error;
     [ThreadStatic] private static bool t_inWorker;
@@ -30,10 +38,11 @@ public sealed class WorkerPool : IDisposable
     public static WorkerPool Default { get; set; } = new(Environment.ProcessorCount);
 
     /// <summary>Creates a pool that runs work on <paramref name="threads"/> threads (the caller counts as one).</summary>
-    /// <exception cref="ArgumentOutOfRangeException"><paramref name="threads"/> is below 1.</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="threads"/> is outside [1, <see cref="MaxThreads"/>].</exception>
     public WorkerPool(int threads)
     {
-        if (threads < 1) throw new ArgumentOutOfRangeException(nameof(threads), "A pool needs at least one thread.");
+        if (threads < 1 || threads > MaxThreads)
+            throw new ArgumentOutOfRangeException(nameof(threads), $"A pool has between 1 and {MaxThreads} threads; got {threads}.");
         Threads = threads;
         _threads = new Thread[threads - 1];
         _wake = new SemaphoreSlim[threads - 1];
@@ -69,47 +78,56 @@ public sealed class WorkerPool : IDisposable
     {
         _body = body;
         _count = count;
-        _next = 0;
+        _done = 0;
         _error = null;
-        _pending = _threads.Length;
-        Interlocked.Increment(ref _generation); // full fence: publishes the fields above
+        long generation = (Volatile.Read(ref _ticket) >> 32) + 1;
+        Interlocked.Exchange(ref _ticket, generation << 32); // full fence: publishes the body and the count
         for (int i = 0; i < _threads.Length; i++)
             if (Volatile.Read(ref _sleeping[i]) == 1 && Interlocked.Exchange(ref _sleeping[i], 0) == 1) _wake[i].Release();
         Drain();
+        // Only parts claimed by a worker and still running are waited for.
         var spin = new SpinWait();
-        while (Volatile.Read(ref _pending) != 0) spin.SpinOnce(sleep1Threshold: -1);
+        while (Volatile.Read(ref _done) != count) spin.SpinOnce(sleep1Threshold: -1);
         _body = null;
         if (_error is not null) throw new AggregateException("A parallel part failed.", _error);
     }
 
+    /// <summary>Claims and runs parts of the current job until none is left.</summary>
     private void Drain()
     {
-        var body = _body!;
-        int i;
-        while ((i = Interlocked.Increment(ref _next) - 1) < _count) body.Run(i);
+        while (true)
+        {
+            long t = Volatile.Read(ref _ticket);
+            var body = _body;
+            int count = _count;
+            int i = (int)(t & 0xFFFFFFFF);
+            if (body is null || i >= count) return;
+            if (Interlocked.CompareExchange(ref _ticket, t + 1, t) != t) continue; // another thread claimed it, or a new job began
+            try { body.Run(i); }
+            catch (Exception e) { _error = e; }
+            Interlocked.Increment(ref _done);
+        }
     }
 
     private void WorkerLoop(int id)
     {
         t_inWorker = true;
-        int seen = 0;
+        long seen = 0;
         while (true)
         {
             long start = Stopwatch.GetTimestamp();
-            while (Volatile.Read(ref _generation) == seen && !_disposed)
+            while (Volatile.Read(ref _ticket) >> 32 == seen && !_disposed)
             {
                 if (Stopwatch.GetTimestamp() - start < SpinTicks) { Thread.SpinWait(20); continue; }
                 // Announce sleep, then re-check: a new generation published meanwhile is seen here (Dekker).
                 Interlocked.Exchange(ref _sleeping[id], 1);
-                if (Volatile.Read(ref _generation) == seen && !_disposed) _wake[id].Wait();
+                if (Volatile.Read(ref _ticket) >> 32 == seen && !_disposed) _wake[id].Wait();
                 else Interlocked.Exchange(ref _sleeping[id], 0);
                 start = Stopwatch.GetTimestamp();
             }
             if (_disposed) return;
-            seen = Volatile.Read(ref _generation);
-            try { Drain(); }
-            catch (Exception e) { _error = e; }
-            Interlocked.Decrement(ref _pending);
+            seen = Volatile.Read(ref _ticket) >> 32;
+            Drain();
         }
     }
 

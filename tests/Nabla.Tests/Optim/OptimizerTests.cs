@@ -142,7 +142,7 @@ public class OptimizerTests
         {
             var p = Tensor.Uniform(new Shape(100_000), -1, 1, new Rng(1)).RequireGrad();
             p.Grad = Tensor.Uniform(new Shape(100_000), -1, 1, new Rng(2));
-            var opt = new Adam([p]) { Pool = new Compute.WorkerPool(threads) };
+            var opt = new Adam([p]) { Pool = new Nabla.Compute.WorkerPool(threads) };
             opt.Step(); opt.Step();
             return p.ToArray();
         }
