@@ -58,6 +58,38 @@ public class GemmTests
         Assert.Equal(c1, c2);
     }
 
+    [Theory]
+    [InlineData(100, 200, 300, false, false, 0f)]
+    [InlineData(97, 131, 77, true, false, 0.5f)]
+    [InlineData(256, 1024, 784, false, true, 0f)]
+    [InlineData(13, 64, 33, true, true, 1f)]
+    public void Run_Avx512AndAvx2Kernels_IdenticalBits(int m, int n, int k, bool ta, bool tb, float beta)
+    {
+        // The AVX-512 kernel computes each C element as the same chain of FMAs as the AVX2 one: forcing the AVX2 path
+        // on an AVX-512 machine must give the same bits (on a machine without AVX-512 both runs take the AVX2 path).
+        int lda = ta ? m : k, ldb = tb ? k : n;
+        var a = Close.Random((ta ? k : m) * lda, 1);
+        var b = Close.Random((tb ? n : k) * ldb, 2);
+        var c0 = Close.Random(m * n, 3);
+        bool saved = GemmMicroKernel.UseAvx512;
+        try
+        {
+            var wide = (float[])c0.Clone();
+            Gemm.Run(ta, tb, m, n, k, 1.5f, a, lda, b, ldb, beta, wide, n, new WorkerPool(2));
+            GemmMicroKernel.UseAvx512 = false;
+            var narrow = (float[])c0.Clone();
+            Gemm.Run(ta, tb, m, n, k, 1.5f, a, lda, b, ldb, beta, narrow, n, new WorkerPool(2));
+            Assert.Equal(narrow, wide);
+            var naive = (float[])c0.Clone();
+            GemmNaive.Run(ta, tb, m, n, k, 1.5f, a, lda, b, ldb, beta, naive, n);
+            Close.All(naive, wide, atol: 1e-4 * Math.Sqrt(k + 1), rtol: 1e-4);
+        }
+        finally
+        {
+            GemmMicroKernel.UseAvx512 = saved;
+        }
+    }
+
     [Fact]
     public void Run_BetaZero_IgnoresNaNInC()
     {

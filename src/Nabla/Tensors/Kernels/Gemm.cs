@@ -188,15 +188,24 @@ public static unsafe class Gemm
             if (_packPerPart) PackBColumns(j0, width);
             GemmPacking.PackA(_transA, _a, _lda, i0, _pc, mc, _kc, packA);
             float beta = _pc == 0 ? _beta : 1f;
+            bool avx512 = GemmMicroKernel.UseAvx512;
             for (int jr = j0; jr < j0 + width; jr += NR)
             {
                 int nr = Math.Min(NR, _nc - jr);
                 float* pb = _packB + jr * _kc;
+                // Two full slivers side by side: the AVX-512 kernel takes both at once (same bits as two AVX2 tiles).
+                bool pair = avx512 && jr + 2 * NR <= j0 + width;
                 for (int ir = 0; ir < mc; ir += MR)
                 {
                     float* cBlock = _c + (long)(i0 + ir) * _ldc + _jc + jr;
-                    GemmMicroKernel.Run(_kc, packA + ir * _kc, pb, cBlock, _ldc, Math.Min(MR, mc - ir), nr, _alpha, beta);
+                    if (pair && mc - ir >= MR) GemmMicroKernel.RunPair(_kc, packA + ir * _kc, pb, pb + NR * _kc, cBlock, _ldc, _alpha, beta);
+                    else
+                    {
+                        GemmMicroKernel.Run(_kc, packA + ir * _kc, pb, cBlock, _ldc, Math.Min(MR, mc - ir), nr, _alpha, beta);
+                        if (pair) GemmMicroKernel.Run(_kc, packA + ir * _kc, pb + NR * _kc, cBlock + NR, _ldc, Math.Min(MR, mc - ir), NR, _alpha, beta);
+                    }
                 }
+                if (pair) jr += NR;
             }
         }
     }
