@@ -16,7 +16,7 @@ internal static class DataSets
             Downloader = new Downloader(http, new ProgressBar(Console.Error)),
         };
         string dir = locator.Locate(spec, data);
-        var (train, test) = DatasetLocator.Load(spec, dir);
+        var (train, test) = DatasetLocator.Load(spec, dir, rawCache: Path.Combine(locator.CacheRoot, "raw"));
         return (train, test, dir);
     }
 

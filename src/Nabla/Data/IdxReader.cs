@@ -82,7 +82,9 @@ public static class IdxReader
     public static IdxFile Read(Stream stream, string name, long? expectedTotal, long limit = long.MaxValue)
     {
         var (dims, size) = ReadHeader(stream, name, expectedTotal, limit);
-        var data = ReadData(stream, name, size);
+        // A raw file's length was checked against the header: its buffer is allocated once. A compressed stream's
+        // buffer grows with what actually arrives.
+        var data = expectedTotal is null ? ReadData(stream, name, size) : ReadExact(stream, name, size);
         if (stream.ReadByte() != -1) throw new DataFormatException($"{name}: unexpected bytes after the {size} data bytes.");
         return new IdxFile(dims, data);
     }
@@ -115,6 +117,14 @@ public static class IdxReader
         if (total > limit)
             throw new DataFormatException($"{name}: dimensions ({string.Join(", ", dims)}) need {total:N0} bytes, more than the compressed file can hold: the file is truncated or corrupt.");
         return (dims, size);
+    }
+
+    private static byte[] ReadExact(Stream stream, string name, long size)
+    {
+        var data = new byte[size];
+        int got = ReadFully(stream, data);
+        if (got < size) throw new DataFormatException($"{name}: truncated: {got} of {size} data bytes.");
+        return data;
     }
 
     /// <summary>Reads exactly <paramref name="size"/> bytes into a buffer that grows with what arrives.</summary>
