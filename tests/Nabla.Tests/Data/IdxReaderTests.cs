@@ -70,6 +70,30 @@ public class IdxReaderTests
     }
 
     [Fact]
+    public void Cache_ReadsTheSameData_RebuildsADamagedCopy_AndFollowsAChangedSource()
+    {
+        using var dir = new TempDir();
+        var data = new byte[1100 * 1000];
+        new Random(3).NextBytes(data);
+        string gz = dir.File("big-idx1-ubyte.gz");
+        File.WriteAllBytes(gz, TempDir.Gzip(TempDir.Idx([1100, 1000], data)));
+        string cache = dir.File("cache");
+        var first = IdxCache.Read(gz, cache, [1100, 1000]);
+        string copy = Assert.Single(Directory.GetFiles(cache));
+        Assert.Equal(data, IdxCache.Read(gz, cache, [1100, 1000]).Data);
+        Assert.Equal(first.Data, IdxReader.Read(copy).Data);
+
+        File.WriteAllBytes(copy, File.ReadAllBytes(copy)[..1000]); // a damaged copy is read around and rebuilt
+        Assert.Equal(data, IdxCache.Read(gz, cache, [1100, 1000]).Data);
+        Assert.Equal(4 + 2 * 4 + data.Length, new FileInfo(copy).Length);
+
+        data[0] ^= 1; // a changed source (new length or time) gets its own copy
+        File.WriteAllBytes(gz, TempDir.Gzip(TempDir.Idx([1100, 1000], data)));
+        File.SetLastWriteTimeUtc(gz, DateTime.UtcNow.AddMinutes(1));
+        Assert.Equal(data, IdxCache.Read(gz, cache, [1100, 1000]).Data);
+    }
+
+    [Fact]
     public void Read_EmptyFile_SaysTruncated() => Assert.Contains("truncated", Fails([]).Message);
 
     [Fact]
