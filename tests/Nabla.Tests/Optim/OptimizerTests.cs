@@ -197,8 +197,47 @@ public class OptimizerTests
         Assert.Throws<ArgumentException>(() => new Sgd([Tensor.Zeros(1)], new SgdOptions(Nesterov: true)));
 }
 
+[Collection("Serial")]
 public class OptimizerVectorTests
 {
+    [Theory]
+    [InlineData("adam")]
+    [InlineData("rmsprop")]
+    [InlineData("sgd-momentum")]
+    [InlineData("adagrad")]
+    public void Update_Vector512_Vector256_Scalar_AgreeBitForBit(string config)
+    {
+        float[] Train(int width)
+        {
+            int saved = Optimizer.MaxLaneWidth;
+            Optimizer.MaxLaneWidth = width;
+            try
+            {
+                var p = Tensor.FromArray(Nabla.Tests.Testing.Close.Random(77, 1)).RequireGrad();
+                Optimizer opt = config switch
+                {
+                    "adam" => new Adam([p], new AdamOptions(0.01f, WeightDecay: 0.1f, Amsgrad: true)),
+                    "rmsprop" => new RmsProp([p], new RmsPropOptions(0.01f, Centered: true, Momentum: 0.9f)),
+                    "adagrad" => new Adagrad([p], new AdagradOptions(0.1f, LrDecay: 0.1f)) { L1Penalty = 0.01f },
+                    _ => new Sgd([p], new SgdOptions(0.1f, Momentum: 0.9f, Nesterov: true, WeightDecay: 0.01f)),
+                };
+                for (int s = 0; s < 3; s++)
+                {
+                    p.Grad = Tensor.FromArray(Nabla.Tests.Testing.Close.Random(77, 10 + s));
+                    opt.Step();
+                }
+                return p.ToArray();
+            }
+            finally
+            {
+                Optimizer.MaxLaneWidth = saved;
+            }
+        }
+        var widest = Train(16);
+        Assert.Equal(widest, Train(8));
+        Assert.Equal(widest, Train(1));
+    }
+
     [Theory]
     [InlineData("adam")]
     [InlineData("adam_amsgrad_wd")]
