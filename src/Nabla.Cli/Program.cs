@@ -16,8 +16,12 @@ public static class Program
     /// <summary>Runs the tool with the given arguments and writers (tests call this).</summary>
     public static int Run(string[] args, TextWriter stdout, TextWriter stderr)
     {
-        var root = new RootCommand("Nabla: multilayer perceptrons for .NET, from the textbook's backprop to fast training.")
+        // A plain command named "nabla" rather than RootCommand, whose name is the executable's file name
+        // ("Nabla.Cli" under `dotnet Nabla.Cli.dll`): usage lines name the command users type.
+        var root = new Command("nabla", "Nabla: multilayer perceptrons for .NET, from the textbook's backprop to fast training.")
         {
+            new System.CommandLine.Help.HelpOption(),
+            new VersionOption(),
             BackpropCommand.Create(stdout),
             SeedCommand.Create(stdout, stderr),
             TrainCommand.Create(stdout, stderr),
@@ -101,7 +105,7 @@ public static class Program
     {
         var names = new List<string>();
         for (var c = parsed.CommandResult; c is not null; c = c.Parent as System.CommandLine.Parsing.CommandResult)
-            names.Insert(0, c.Command is RootCommand ? "nabla" : c.Command.Name);
+            names.Insert(0, c.Command.Name);
         return string.Join(' ', names);
     }
 }
