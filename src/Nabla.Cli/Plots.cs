@@ -9,6 +9,31 @@ internal static class Plots
 {
     private const int Width = 800, Height = 500;
 
+    /// <summary>Writes the plot as a PNG atomically (a temporary file renamed over the target).</summary>
+    private static void Save(ScottPlot.Plot plot, string path, int width, int height)
+    {
+        string full = IO.AtomicFile.Target(path);
+        string temp = Path.Combine(Path.GetDirectoryName(full)!, $".{Path.GetFileName(full)}.tmp-{Guid.NewGuid():N}.png");
+        try
+        {
+            plot.SavePng(temp, width, height);
+            File.Move(temp, full, overwrite: true);
+        }
+        finally
+        {
+            if (File.Exists(temp)) File.Delete(temp);
+        }
+    }
+
+    /// <summary>Epochs are whole numbers: ticks at 1, 2, 3 … (every k-th when there are many), outside legends.</summary>
+    private static void EpochAxis(ScottPlot.Plot plot, int epochs)
+    {
+        int step = Math.Max(1, (int)Math.Ceiling(epochs / 12.0));
+        double[] ticks = [.. Enumerable.Range(1, epochs).Where(e => (e - 1) % step == 0).Select(e => (double)e)];
+        plot.Axes.Bottom.SetTicks(ticks, [.. ticks.Select(t => ((int)t).ToString(System.Globalization.CultureInfo.InvariantCulture))]);
+        plot.ShowLegend(ScottPlot.Edge.Right); // beside the plot area: it covers no data
+    }
+
     /// <summary>loss.png and accuracy.png: training (and validation) curves per epoch; the test accuracy as a dashed line.</summary>
     public static void Curves(string dir, IReadOnlyList<EpochMetrics> history, double testAccuracy)
     {
@@ -21,8 +46,8 @@ internal static class Plots
         loss.Title("Cross-entropy loss per epoch");
         loss.XLabel("epoch");
         loss.YLabel("loss");
-        loss.ShowLegend();
-        loss.SavePng(Path.Combine(dir, "loss.png"), Width, Height);
+        EpochAxis(loss, history.Count == 0 ? 1 : history[^1].Epoch);
+        Save(loss, Path.Combine(dir, "loss.png"), Width, Height);
 
         var acc = new ScottPlot.Plot();
         acc.Add.Scatter(epochs, history.Select(m => 100 * m.TrainAccuracy).ToArray()).LegendText = "training accuracy";
@@ -34,8 +59,8 @@ internal static class Plots
         acc.Title("Accuracy per epoch");
         acc.XLabel("epoch");
         acc.YLabel("accuracy (%)");
-        acc.ShowLegend();
-        acc.SavePng(Path.Combine(dir, "accuracy.png"), Width, Height);
+        EpochAxis(acc, history.Count == 0 ? 1 : history[^1].Epoch);
+        Save(acc, Path.Combine(dir, "accuracy.png"), Width, Height);
     }
 
     /// <summary>confusion.png: the confusion matrix as a heatmap with the counts written in each cell.</summary>
@@ -67,7 +92,7 @@ internal static class Plots
         plt.Title($"Confusion matrix (test accuracy {100 * report.Accuracy:F1} %)");
         plt.XLabel("predicted class");
         plt.YLabel("true class");
-        plt.SavePng(Path.Combine(dir, "confusion.png"), 900, 800);
+        Save(plt, Path.Combine(dir, "confusion.png"), 900, 800);
     }
 
     /// <summary>misclassified.png: up to 24 misclassified test images, each captioned "true → predicted".</summary>
@@ -114,7 +139,7 @@ internal static class Plots
         plt.Title("Training loss per epoch, same model and initial weights");
         plt.XLabel("epoch");
         plt.YLabel("cross-entropy loss");
-        plt.ShowLegend();
-        plt.SavePng(Path.Combine(dir, "optimizers.png"), Width, Height);
+        EpochAxis(plt, runs.Count == 0 ? 1 : runs.Max(r => r.History.Count));
+        Save(plt, Path.Combine(dir, "optimizers.png"), Width + 100, Height);
     }
 }

@@ -68,10 +68,10 @@ internal static class CompareCommand
             var history = trainer.TrainingLoop(loader, epochs);
             var result = trainer.Test(new DataLoader(test, batch));
             runs.Add((kind, opt.LearningRate, history, result));
-            o.WriteLine($"{kind,-8} lr {opt.LearningRate.ToString(CultureInfo.InvariantCulture),-6}  final loss {CommonOptions.F(history[^1].TrainLoss, 4)}  test accuracy {CommonOptions.F(100 * result.Accuracy, 2)} %");
+            o.WriteLine($"{OptimizerFactory.PyTorchName(kind),-8} lr {opt.LearningRate.ToString(CultureInfo.InvariantCulture),-6}  final loss {CommonOptions.F(history[^1].TrainLoss, 4)}  test accuracy {CommonOptions.F(100 * result.Accuracy, 2)} %");
         }
         if (plotDir is not null)
-            Plots.Optimizers(plotDir, [.. runs.Select(r => (r.Kind.ToString(), (IReadOnlyList<EpochMetrics>)r.History))]);
+            Plots.Optimizers(plotDir, [.. runs.Select(r => (OptimizerFactory.PyTorchName(r.Kind), (IReadOnlyList<EpochMetrics>)r.History))]);
         if (json)
         {
             var arr = new JsonArray();
@@ -87,7 +87,7 @@ internal static class CompareCommand
             return 0;
         }
         o.WriteLine();
-        o.WriteLine("train loss by epoch".PadRight(20) + string.Concat(runs.Select(r => r.Kind.ToString().PadLeft(10))));
+        o.WriteLine("train loss by epoch".PadRight(20) + string.Concat(runs.Select(r => OptimizerFactory.PyTorchName(r.Kind).PadLeft(10))));
         for (int e = 0; e < epochs; e++)
             o.WriteLine($"  epoch {e + 1}".PadRight(20) + string.Concat(runs.Select(r => CommonOptions.F(r.History[e].TrainLoss, 4).PadLeft(10))));
         o.WriteLine("test accuracy (%)".PadRight(20) + string.Concat(runs.Select(r => CommonOptions.F(100 * r.Test.Accuracy, 2).PadLeft(10))));

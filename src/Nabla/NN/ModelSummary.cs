@@ -23,6 +23,16 @@ public static class ModelSummary
     /// <summary>The summary of <paramref name="model"/> as a fixed-width text table with totals.</summary>
     public static string Format(Sequential model, int inputFeatures) => Format(LayerPlan.Of(model, inputFeatures));
 
+    /// <summary>A byte count in the unit that reads best: 512 B, 99.4 KiB, 2.6 MiB, 1.2 GiB.</summary>
+    public static string Bytes(long bytes)
+    {
+        string[] units = ["B", "KiB", "MiB", "GiB", "TiB"];
+        double v = bytes;
+        int u = 0;
+        while (v >= 1024 && u < units.Length - 1) { v /= 1024; u++; }
+        return u == 0 ? $"{bytes} B" : $"{v.ToString("F1", CultureInfo.InvariantCulture)} {units[u]}";
+    }
+
     /// <summary>The summary of <paramref name="plan"/> as a fixed-width text table with totals.</summary>
     public static string Format(LayerPlan plan)
     {
@@ -36,7 +46,7 @@ public static class ModelSummary
             sb.AppendLine($"{r.Name,-26}{r.OutputShape,-18}{r.Parameters.ToString("N0", CultureInfo.InvariantCulture),14}");
         sb.AppendLine(new string('═', 58));
         long total = rows.Sum(r => r.Parameters);
-        sb.AppendLine($"Total params: {total.ToString("N0", CultureInfo.InvariantCulture)} ({(total * 4 / 1024.0).ToString("F1", CultureInfo.InvariantCulture)} KiB as float32)");
+        sb.AppendLine($"Total params: {total.ToString("N0", CultureInfo.InvariantCulture)} ({Bytes(total * 4)} as float32)");
         sb.Append(line);
         return sb.ToString();
     }

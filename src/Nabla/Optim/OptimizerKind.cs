@@ -20,6 +20,14 @@ public enum OptimizerKind
 /// <summary>Creates an optimizer from its kind and the common hyper-parameters.</summary>
 public static class OptimizerFactory
 {
+    /// <summary>The optimizer's name as PyTorch spells it: SGD, Adam, AdamW, RMSprop, Adagrad.</summary>
+    public static string PyTorchName(OptimizerKind kind) => kind switch
+    {
+        OptimizerKind.Sgd => "SGD",
+        OptimizerKind.RmsProp => "RMSprop",
+        _ => kind.ToString(),
+    };
+
     /// <summary>PyTorch's default learning rate for each optimizer.</summary>
     public static float DefaultLearningRate(OptimizerKind kind) =>
         kind is OptimizerKind.RmsProp or OptimizerKind.Adagrad ? 1e-2f : 1e-3f;
