@@ -222,7 +222,7 @@ public class TrainCommandTests
         var e = new StringWriter();
         Assert.Equal(0, Program.Run(["compare", "--optimizers", "sgd,adam,sgd", "--dataset", "csv", "--data", dir.Path, "--epochs", "2",
             "--threads", "1", "--json", "--plot", dir.File("p")], o, e));
-        using (var chart = SkiaSharp.SKBitmap.Decode(Path.Combine(dir.File("p"), "optimizers.png"))) Assert.Equal(800, chart.Width);
+        using (var chart = SkiaSharp.SKBitmap.Decode(Path.Combine(dir.File("p"), "optimizers.png"))) Assert.Equal(900, chart.Width);
         using var doc = System.Text.Json.JsonDocument.Parse(o.ToString().Trim().Split('\n')[^1]);
         var runs = doc.RootElement.GetProperty("runs");
         Assert.Equal(3, runs.GetArrayLength());
