@@ -6,7 +6,23 @@ namespace Nabla.Data;
 /// <param name="Features">(Size, Features) row-major; the array may be longer than the batch.</param>
 /// <param name="Labels">Size labels; the array may be longer.</param>
 /// <param name="Size">Samples in this batch.</param>
-public readonly record struct Batch(float[] Features, int[] Labels, int Size);
+public readonly record struct Batch(float[] Features, int[] Labels, int Size)
+{
+    /// <summary>Features per sample (set by the loader).</summary>
+    public int Width { get; init; }
+
+    /// <summary>
+    /// The batch's inputs as a (Size, Width) tensor of their own — the right size for the short last batch too (a
+    /// copy: the loader's buffers are reused). For writing your own loop: <c>foreach (var (x, y) in loader)</c>.
+    /// </summary>
+    public Tensor X => Tensor.FromArray(Features.AsSpan(0, Size * Width).ToArray(), Size, Width);
+
+    /// <summary>The batch's labels, exactly Size of them (a copy).</summary>
+    public int[] Y => Labels.AsSpan(0, Size).ToArray();
+
+    /// <summary><c>var (x, y) = batch</c>: <see cref="X"/> and <see cref="Y"/>.</summary>
+    public void Deconstruct(out Tensor x, out int[] y) => (x, y) = (X, Y);
+}
 
 /// <summary>
 /// Batches a dataset (torch.utils.data.DataLoader): the sampler orders the indices at the start of each pass,
@@ -85,7 +101,7 @@ public sealed class DataLoader
         Dataset.Gather(_order.AsSpan(start, size), _features, _labels);
         int next = start + size;
         if (next < Dataset.Count) Dataset.Prefetch(_order.AsSpan(next, Math.Min(BatchSize, Dataset.Count - next)));
-        return new Batch(_features, _labels, size);
+        return new Batch(_features, _labels, size) { Width = Dataset.Features };
     }
 
     /// <summary>The batches of one pass.</summary>

@@ -48,6 +48,35 @@ public abstract class Module
     /// </summary>
     public virtual Module To(Devices.Device device) => this;
 
+    /// <summary>
+    /// Class probabilities for the rows of <paramref name="x"/> (batch, features): the softmax of the model's
+    /// outputs, in evaluation mode (dropout off) and without recording gradients; the module's mode is restored.
+    /// </summary>
+    public Tensor PredictProba(Tensor x)
+    {
+        bool training = IsTraining;
+        Eval();
+        try
+        {
+            using (Autograd.GradMode.NoGrad()) return Autograd.Ops.Softmax(Forward(x), -1);
+        }
+        finally
+        {
+            Train(training);
+        }
+    }
+
+    /// <summary>The most likely class of each row of <paramref name="x"/> (batch, features), as <see cref="PredictProba"/> ranks them.</summary>
+    public int[] Predict(Tensor x)
+    {
+        var p = PredictProba(x);
+        int classes = p.Shape[p.Rank - 1], rows = p.Size / Math.Max(classes, 1);
+        var data = p.Data;
+        var best = new int[rows];
+        for (int r = 0; r < rows; r++) best[r] = TensorPrimitives.IndexOfMax(data.Slice(r * classes, classes));
+        return best;
+    }
+
     /// <summary>Applies the module to <paramref name="x"/>, recording the operations for autograd.</summary>
     public abstract Tensor Forward(Tensor x);
 

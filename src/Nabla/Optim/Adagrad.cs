@@ -31,6 +31,11 @@ public sealed class Adagrad : Optimizer
         BindSlots();
     }
 
+    /// <summary>PyTorch's spelling: <c>new Adagrad(model.Parameters(), lr: 0.1f)</c>.</summary>
+    public Adagrad(IReadOnlyList<Tensor> parameters, float lr, float lrDecay = 0f, float weightDecay = 0f,
+        float initialAccumulatorValue = 0f, float eps = 1e-10f)
+        : this(parameters, new AdagradOptions(lr, lrDecay, weightDecay, initialAccumulatorValue, eps)) { }
+
     /// <summary>The hyper-parameters.</summary>
     public AdagradOptions Options { get; }
 

@@ -34,6 +34,11 @@ public class Adam : Optimizer
         BindSlots();
     }
 
+    /// <summary>PyTorch's spelling: <c>new Adam(model.Parameters(), lr: 0.01f)</c>.</summary>
+    public Adam(IReadOnlyList<Tensor> parameters, float lr, float beta1 = 0.9f, float beta2 = 0.999f, float eps = 1e-8f,
+        float weightDecay = 0f, bool amsgrad = false)
+        : this(parameters, new AdamOptions(lr, beta1, beta2, eps, weightDecay, amsgrad)) { }
+
     /// <summary>The hyper-parameters.</summary>
     public AdamOptions Options { get; }
 

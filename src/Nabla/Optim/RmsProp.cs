@@ -33,6 +33,11 @@ public sealed class RmsProp : Optimizer
         BindSlots();
     }
 
+    /// <summary>PyTorch's spelling: <c>new RmsProp(model.Parameters(), lr: 0.01f, momentum: 0.9f)</c>.</summary>
+    public RmsProp(IReadOnlyList<Tensor> parameters, float lr, float alpha = 0.99f, float eps = 1e-8f, float weightDecay = 0f,
+        float momentum = 0f, bool centered = false)
+        : this(parameters, new RmsPropOptions(lr, alpha, eps, weightDecay, momentum, centered)) { }
+
     /// <summary>The hyper-parameters.</summary>
     public RmsPropOptions Options { get; }
 

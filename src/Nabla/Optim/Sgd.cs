@@ -33,6 +33,10 @@ public sealed class Sgd : Optimizer
         BindSlots();
     }
 
+    /// <summary>PyTorch's spelling: <c>new Sgd(model.Parameters(), lr: 0.1f, momentum: 0.9f)</c>.</summary>
+    public Sgd(IReadOnlyList<Tensor> parameters, float lr, float momentum = 0f, float dampening = 0f, float weightDecay = 0f, bool nesterov = false)
+        : this(parameters, new SgdOptions(lr, momentum, dampening, weightDecay, nesterov)) { }
+
     /// <summary>The hyper-parameters.</summary>
     public SgdOptions Options { get; }
 

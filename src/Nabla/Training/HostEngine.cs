@@ -22,7 +22,7 @@ internal sealed class HostEngine(Trainer trainer) : ITrainingEngine
     public StepOutcome Step(DataLoader loader, int epoch, int batch)
     {
         var b = loader.LoadBatch(batch);
-        var (loss, correct) = trainer.HostStep(b.Features, b.Labels, b.Size, _optimizer!, _maxGradNorm);
+        var (loss, correct) = trainer.HostStep(b.Features, b.Labels, b.Size, b.Width, _optimizer!, _maxGradNorm);
         return new StepOutcome(loss, correct, true);
     }
 
@@ -33,7 +33,7 @@ internal sealed class HostEngine(Trainer trainer) : ITrainingEngine
     public StepOutcome Evaluate(DataLoader loader, int batch)
     {
         var b = loader.LoadBatch(batch);
-        var (loss, correct) = trainer.EvaluationEngine(loader.BatchSize).Run(b.Features, b.Labels, b.Size, backward: false);
+        var (loss, correct) = trainer.EvaluationEngine(loader.BatchSize, b.Width).Run(b.Features, b.Labels, b.Size, backward: false);
         return new StepOutcome(loss, correct, true);
     }
 

@@ -15,23 +15,43 @@ namespace Nabla.Training;
 /// </summary>
 public sealed class Trainer
 {
-    private readonly IStepEngine _engine;
+    private IStepEngine? _engine; // sized for the largest training batch seen (or given)
     private IStepEngine? _evalEngine; // for evaluation batches larger than the training batch
     private readonly HostEngine _host;
     private readonly Module[] _modules;
-    private readonly int _inputFeatures;
+    private int _inputFeatures;
     private readonly Stopwatch _clock = new();
 
     /// <summary>Creates a trainer for batches of up to <paramref name="maxBatch"/> samples of <paramref name="inputFeatures"/>.</summary>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="maxBatch"/> is below 1.</exception>
     public Trainer(Module model, Loss loss, Optimizer optimizer, int inputFeatures, int maxBatch)
+        : this(model, loss, optimizer)
+    {
+        if (maxBatch < 1) throw new ArgumentOutOfRangeException(nameof(maxBatch), "The batch size must be at least 1.");
+        _inputFeatures = inputFeatures;
+        _engine = CreateEngine(maxBatch);
+    }
+
+    /// <summary>
+    /// Creates a trainer that sizes itself from what it is given: the input width from the model (its first Linear
+    /// layer) or the first batch, the buffers from the largest batch seen — <c>new Trainer(model, loss, opt)</c>.
+    /// </summary>
+    public Trainer(Module model, Loss loss, Optimizer optimizer)
     {
         Model = model;
         Loss = loss;
         Optimizer = optimizer;
-        _inputFeatures = inputFeatures;
         _modules = [.. model.Modules()];
-        _engine = CreateEngine(maxBatch);
         _host = new HostEngine(this);
+        if (NN.LayerPlan.TryOf(model, out var plan, out _)) _inputFeatures = plan!.InputFeatures;
+    }
+
+    /// <summary>The engine for training batches of <paramref name="batch"/> samples of <paramref name="width"/> features.</summary>
+    private IStepEngine TrainingEngine(int batch, int width)
+    {
+        if (_inputFeatures == 0) _inputFeatures = width;
+        if (_engine is null || _engine.MaxBatch < batch) _engine = CreateEngine(Math.Max(batch, _engine?.MaxBatch ?? 0));
+        return _engine;
     }
 
     private IStepEngine CreateEngine(int maxBatch) => Model is Sequential seq && ExplicitEngine.Supports(seq)
@@ -41,8 +61,8 @@ public sealed class Trainer
     /// <summary>The model.</summary>
     public Module Model { get; }
 
-    /// <summary>How each batch runs: <see cref="ExplicitEngine"/> or <see cref="AutogradEngine"/>.</summary>
-    public IStepEngine Engine => _engine;
+    /// <summary>How each batch runs: <see cref="ExplicitEngine"/> or <see cref="AutogradEngine"/> (sized on first use when not given).</summary>
+    public IStepEngine Engine => _engine ?? TrainingEngine(1, _inputFeatures);
 
     /// <summary>The loss minimized.</summary>
     public Loss Loss { get; }
@@ -133,15 +153,18 @@ public sealed class Trainer
     /// </summary>
     public (float Loss, int Correct) Step(float[] features, int[] labels, int size)
     {
-        var r = HostStep(features, labels, size, Optimizer, MaxGradNorm);
+        int width = _inputFeatures != 0 ? _inputFeatures
+            : size > 0 && features.Length % size == 0 ? features.Length / size
+            : throw new ArgumentException("The input width cannot be told from the model or the batch: create the trainer with inputFeatures.");
+        var r = HostStep(features, labels, size, width, Optimizer, MaxGradNorm);
         if (float.IsFinite(r.Loss)) StepCount++;
         return r;
     }
 
     /// <summary>The CPU step, for <see cref="Step"/> and the CPU engine of the loop.</summary>
-    internal (float Loss, int Correct) HostStep(float[] features, int[] labels, int size, Optimizer optimizer, float maxGradNorm)
+    internal (float Loss, int Correct) HostStep(float[] features, int[] labels, int size, int width, Optimizer optimizer, float maxGradNorm)
     {
-        var (loss, correct) = _engine.Run(features, labels, size, backward: true);
+        var (loss, correct) = TrainingEngine(size, width).Run(features, labels, size, backward: true);
         LastLoss = loss;
         if (!float.IsFinite(loss)) return (loss, correct);
         if (maxGradNorm > 0) GradClip.ClipGradNorm(optimizer.Parameters, maxGradNorm);
@@ -150,9 +173,10 @@ public sealed class Trainer
     }
 
     /// <summary>The CPU engine for evaluation batches of up to <paramref name="batch"/> samples.</summary>
-    internal IStepEngine EvaluationEngine(int batch)
+    internal IStepEngine EvaluationEngine(int batch, int width)
     {
-        if (batch <= _engine.MaxBatch) return _engine;
+        var engine = _engine ?? TrainingEngine(batch, width);
+        if (batch <= engine.MaxBatch) return engine;
         if (_evalEngine is null || _evalEngine.MaxBatch < batch) _evalEngine = CreateEngine(batch);
         return _evalEngine;
     }

@@ -36,6 +36,43 @@ public class OpGradientTests
     }
 
     [Fact]
+    public void AbsSqrtPow_GradientsMatchFiniteDifferences()
+    {
+        GradCheck.Check(t => t[0].Abs(), [R(3, 4)]);
+        GradCheck.Check(t => t[0].Sqrt(), [Pos(3, 4)]);
+        GradCheck.Check(t => t[0].Pow(3f), [R(3, 4)]);
+        GradCheck.Check(t => t[0].Pow(-0.5f), [Pos(5)]);
+        GradCheck.Check(t => t[0].Pow(2f), [R(5)]);
+        Assert.Equal([2f, 0f, 3f], Tensor.FromArray([-2f, 0f, 3f]).Abs().ToArray());
+        Assert.Equal([3f, 4f], Tensor.FromArray([9f, 16f]).Sqrt().ToArray());
+    }
+
+    [Theory]
+    [InlineData(0)]
+    [InlineData(1)]
+    [InlineData(-1)]
+    public void CatStackSlice_GradientsMatchFiniteDifferences(int dim)
+    {
+        GradCheck.Check(t => Ops.Cat([t[0], t[1]], dim), [R(2, 3), dim == 0 ? R(4, 3) : R(2, 5)]);
+        GradCheck.Check(t => Ops.Stack([t[0], t[1], t[2]], dim == -1 ? 2 : dim), [R(2, 3), R(2, 3), R(2, 3)]);
+        GradCheck.Check(t => t[0].Slice(dim, 1, 2), [R(4, 5)]);
+        GradCheck.Check(t => t[0].Slice(1, 1, 2), [R(2, 4, 3)]);
+    }
+
+    [Fact]
+    public void CatStackSlice_Values()
+    {
+        var a = Tensor.FromRows([[1f, 2f], [3f, 4f]]);
+        var b = Tensor.FromRows([[5f], [6f]]);
+        Assert.Equal([1f, 2f, 5f, 3f, 4f, 6f], Ops.Cat([a, b], 1).ToArray());
+        Assert.Equal(new Shape(2, 2, 2), Ops.Stack([a, a], 1).Shape);
+        Assert.Equal([1f, 2f, 1f, 2f, 3f, 4f, 3f, 4f], Ops.Stack([a, a], 1).ToArray());
+        Assert.Equal([2f, 4f], a.Slice(1, 1, 1).ToArray());
+        Assert.Throws<ArgumentException>(() => Ops.Cat([a, Tensor.Zeros(3, 3)], 1));
+        Assert.Throws<ArgumentOutOfRangeException>(() => a.Slice(1, 1, 5));
+    }
+
+    [Fact]
     public void Relu_AwayFromKink_GradientMatchesFiniteDifferences()
     {
         var x = Tensor.FromArray([-1.5f, -0.3f, 0.2f, 0.9f, 2f, -2f]);
