@@ -7,7 +7,16 @@ internal static class DataSets
 {
     public static (IDataset Train, IDataset Test, string Source) Load(string dataset, string? data)
     {
-        if (dataset == "csv") return LoadCsv(data);
+        var (train, test, source, _) = Load(dataset, data, new CsvOptions(), FeatureScaling.None);
+        return (train, test, source);
+    }
+
+    /// <summary>The data sets, and how their inputs were read and scaled (what a saved model records).</summary>
+    public static (IDataset Train, IDataset Test, string Source, InputSpec Input) Load(string dataset, string? data, CsvOptions csv, FeatureScaling scaling)
+    {
+        if (dataset == "csv") return LoadCsv(data, csv, scaling);
+        if (scaling == FeatureScaling.Standardize)
+            throw new UsageException("--scale standardize is for tables (--dataset csv); images are scaled by 255.");
         var spec = dataset == "mnist" ? Mnist.Spec : FashionMnist.Spec;
         using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(60) };
         var locator = new DatasetLocator
@@ -17,10 +26,10 @@ internal static class DataSets
         };
         string dir = locator.Locate(spec, data);
         var (train, test) = DatasetLocator.Load(spec, dir, rawCache: Path.Combine(locator.CacheRoot, "raw"));
-        return (train, test, dir);
+        return (train, test, dir, InputSpec.Image(train.Height, train.Width));
     }
 
-    private static (IDataset, IDataset, string) LoadCsv(string? data)
+    private static (IDataset, IDataset, string, InputSpec) LoadCsv(string? data, CsvOptions csv, FeatureScaling scaling)
     {
         if (data is null) throw new UsageException("--dataset csv needs --data: a folder holding a *train*.csv and a *test*.csv (label first, then features).");
         if (!Directory.Exists(data)) throw new UsageException($"--data {data}: no such folder.");
@@ -30,11 +39,29 @@ internal static class DataSets
             return found.Length == 1 ? found[0]
                 : throw new DataFormatException($"{data}: expected exactly one *{kind}*.csv file; found {found.Length}.");
         }
-        var train = CsvDataset.Load(Pick("train"));
-        var test = CsvDataset.Load(Pick("test"), classNames: train.ClassNames);
-        if (test.Features != train.Features)
-            throw new DataFormatException($"{data}: the test CSV has {test.Features} features per row; the train CSV has {train.Features}.");
-        return (train, test, data);
+        var train = CsvDataset.Read(Pick("train"), csv);
+        var test = CsvDataset.Read(Pick("test"), csv, train.Data.ClassNames);
+        if (test.Data.Features != train.Data.Features)
+            throw new DataFormatException($"{data}: the test CSV has {test.Data.Features} features per row; the train CSV has {train.Data.Features}.");
+        // The scaling's statistics come from the training file only.
+        var rawTrain = new float[train.Data.Count * train.Data.Features];
+        train.Data.Gather([.. Enumerable.Range(0, train.Data.Count)], rawTrain, new int[train.Data.Count]);
+        var scaler = FeatureScaler.Fit(scaling, rawTrain, train.Data.Features);
+        var input = new InputSpec("table", scaler, csv, train.FeatureNames, train.LabelName);
+        return (InputSpec.Scaled(train.Data, scaler), InputSpec.Scaled(test.Data, scaler), data, input);
+    }
+
+    /// <summary>The test table of a tabular model, read and scaled as the model records.</summary>
+    public static IDataset LoadCsvTest(string? data, InputSpec input, IReadOnlyList<string> classNames)
+    {
+        if (data is null) throw new UsageException("this model reads tables: give --data, a folder holding a *test*.csv.");
+        if (!Directory.Exists(data)) throw new UsageException($"--data {data}: no such folder.");
+        var found = Directory.GetFiles(data, "*test*.csv");
+        if (found.Length != 1) throw new DataFormatException($"{data}: expected exactly one *test*.csv file; found {found.Length}.");
+        var table = CsvDataset.Read(found[0], input.Csv!, classNames);
+        if (table.Data.Features != input.FeatureNames!.Count)
+            throw new DataFormatException($"{found[0]}: {table.Data.Features} features per row; the model takes {input.FeatureNames.Count}.");
+        return InputSpec.Scaled(table.Data, input.Scaler);
     }
 
     /// <summary>A one-line text progress bar on stderr for downloads.</summary>

@@ -31,7 +31,9 @@ internal static class EvalCommand
     {
         Compute.WorkerPool.Default = new Compute.WorkerPool(threads);
         var loaded = CommonOptions.LoadModel(path, activation);
-        var (_, test, _) = DataSets.Load(datasetName, dataDir);
+        var input = InputSpec.Of(loaded, path);
+        // A tabular model reads its test table as it was trained (columns, labels, scaling); an image model its images.
+        var test = input.IsTable ? DataSets.LoadCsvTest(dataDir, input, loaded.ClassNames) : DataSets.Load(datasetName, dataDir).Test;
         if (test.Features != loaded.InputFeatures)
             throw new Data.DataFormatException($"{path} takes {loaded.InputFeatures} features per sample; the {datasetName} test set has {test.Features}.");
         var report = ClassificationReport.Evaluate(loaded.Model, test);

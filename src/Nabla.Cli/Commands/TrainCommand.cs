@@ -17,6 +17,16 @@ internal static class TrainCommand
     public static Command Create(TextWriter stdout, TextWriter stderr)
     {
         var dataset = CommonOptions.Dataset();
+        var labelColumn = new Option<string?>("--label-column") { Description = "CSV: the label's column, by header name or 0-based index (-1: the last); default: the first" };
+        var header = new Option<string>("--header") { Description = "CSV: whether the first line names the columns: auto, yes or no", DefaultValueFactory = _ => "auto" }
+            .AcceptOnlyFromAmong("auto", "yes", "no");
+        var delimiter = new Option<string>("--delimiter") { Description = "CSV: the cell separator (one character; \t for tab)", DefaultValueFactory = _ => "," };
+        delimiter.Validators.Add(r =>
+        {
+            if (r.Tokens.Count > 0 && r.Tokens[^1].Value is var d && d != "\\t" && d.Length != 1) r.AddError($"--delimiter must be one character (or \\t); got '{d}'.");
+        });
+        var scale = new Option<string?>("--scale") { Description = "Input scaling: none (the default for CSV), 255 (the default for images) or standardize (CSV; statistics from the training file)" }
+            .AcceptOnlyFromAmong("none", "255", "standardize");
         var data = CommonOptions.Data();
         var hidden = CommonOptions.Hidden();
         var activation = CommonOptions.Activation();
@@ -50,6 +60,7 @@ internal static class TrainCommand
         {
             dataset, data, hidden, activation, optimizer, lr, momentum, weightDecay, l1, dropout, epochs, batchSize,
             valSplit, early, seed, device, threads, gemm, json, save, checkpoint, checkpointEvery, resume, overwrite, log, quiet, plot,
+            labelColumn, header, delimiter, scale,
         };
         // The options that set a TrainConfig property, for --resume's conflict check.
         var settings = new (Option Option, string Setting)[]
@@ -107,7 +118,14 @@ internal static class TrainCommand
             if (persistence.CheckpointDir is { } dir && File.Exists(Path.Combine(dir, "last.safetensors")) && !r.GetValue(overwrite)
                 && (persistence.Resume is null || Path.GetFullPath(persistence.Resume) != Path.GetFullPath(Path.Combine(dir, "last.safetensors"))))
                 throw new UsageException($"--checkpoint {dir}: it already holds a checkpoint (last.safetensors). Continue that run with --resume {Path.Combine(dir, "last.safetensors")}, choose another folder, or pass --overwrite to replace it.");
-            return Run(config, r.GetValue(dataset)!, r.GetValue(data), r.GetValue(device)!, r.GetValue(threads), r.GetValue(gemm)!, r.GetValue(json), persistence, stdout);
+            string datasetName = r.GetValue(dataset)!;
+            var csv = new Data.CsvOptions(r.GetValue(labelColumn), r.GetValue(header) switch { "yes" => Data.CsvHeader.Yes, "no" => Data.CsvHeader.No, _ => Data.CsvHeader.Auto },
+                r.GetValue(delimiter) is "\\t" ? '\t' : r.GetValue(delimiter)![0]);
+            var scaling = Data.FeatureScaler.Parse(r.GetValue(scale) ?? (datasetName == "csv" ? "none" : "255"))!.Value;
+            if (datasetName != "csv" && scaling == Data.FeatureScaling.None)
+                throw new UsageException("--scale none: image datasets are always scaled by 255 (as torchvision's ToTensor).");
+            var source = new DataSource(datasetName, r.GetValue(data), csv, scaling);
+            return Run(config, source, r.GetValue(device)!, r.GetValue(threads), r.GetValue(gemm)!, r.GetValue(json), persistence, stdout);
         });
         return cmd;
     }
@@ -115,14 +133,18 @@ internal static class TrainCommand
     /// <summary>What to write and read: --save, --checkpoint, --checkpoint-every, --resume.</summary>
     private sealed record Persistence(string? Save, string? CheckpointDir, int CheckpointEvery, string? Resume, string? Log, bool Quiet, string? PlotDir);
 
-    private static int Run(TrainConfig c, string datasetName, string? dataDir, DeviceChoice device, int threads, string gemm, bool json,
+    /// <summary>--dataset, --data and how to read and scale it.</summary>
+    private sealed record DataSource(string Name, string? Dir, Data.CsvOptions Csv, Data.FeatureScaling Scaling);
+
+    private static int Run(TrainConfig c, DataSource from, DeviceChoice device, int threads, string gemm, bool json,
         Persistence files, TextWriter o)
     {
         string? save = files.Save;
         var console = o;
         if (files.Quiet) o = TextWriter.Null; // progress and summaries off; the result lines go to `console`
         using var gpu = CommonOptions.SetUp(threads, device, gemm, o);
-        var (train, test, source) = DataSets.Load(datasetName, dataDir);
+        var (train, test, source, input) = DataSets.Load(from.Name, from.Dir, from.Csv, from.Scaling);
+        string datasetName = from.Name;
         o.WriteLine($"{datasetName}: {train.Count:N0} training and {test.Count:N0} test samples from {source}");
         var run = TrainingRun.Create(c, train);
         var (model, trainer, stopper) = (run.Model, run.Trainer, run.Stopper);
@@ -171,7 +193,7 @@ internal static class TrainCommand
         }
         if (save is not null)
         {
-            IO.ModelFile.Save(save, model, train.ClassNames);
+            IO.ModelFile.Save(save, model, train.ClassNames, metadata: input.ToMetadata());
             o.WriteLine($"Saved the model to {save}");
         }
         if (json)

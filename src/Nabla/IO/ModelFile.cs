@@ -12,6 +12,9 @@ namespace Nabla.IO;
 /// <param name="ClassNames">Label names, one per output.</param>
 public sealed record LoadedModel(Sequential Model, LayerPlan Plan, IReadOnlyList<string> ClassNames)
 {
+    /// <summary>The file's metadata (Nabla's keys and any others), e.g. how the inputs were read and scaled.</summary>
+    public IReadOnlyDictionary<string, string> Metadata { get; init; } = new Dictionary<string, string>();
+
     /// <summary>Features per sample the model takes.</summary>
     public int InputFeatures => Plan.InputFeatures;
 }
@@ -50,7 +53,9 @@ public static class ModelFile
     /// <param name="inputFeatures">The input width, where the model has no Linear layer to tell it.</param>
     /// <exception cref="NotSupportedException">The model could not be loaded back (a custom layer); nothing is written.</exception>
     /// <exception cref="ArgumentException">The class names do not match the outputs.</exception>
-    public static void Save(string path, Module model, IReadOnlyList<string> classNames, int? inputFeatures = null)
+    /// <param name="metadata">More metadata to record (keys such as <c>nabla.input</c>: how inputs are read and scaled).</param>
+    public static void Save(string path, Module model, IReadOnlyList<string> classNames, int? inputFeatures = null,
+        IReadOnlyDictionary<string, string>? metadata = null)
     {
         if (!LayerPlan.TryOf(model, out var plan, out var why, inputFeatures))
             throw new NotSupportedException($"Cannot save this model as a model file: {why} Save its weights with SafeTensors.Save, or checkpoint it.");
@@ -64,6 +69,7 @@ public static class ModelFile
             [ClassesKey] = JsonSerializer.Serialize(classNames),
             [VersionKey] = typeof(ModelFile).Assembly.GetName().Version?.ToString(3) ?? "0",
         };
+        foreach (var (key, value) in metadata ?? new Dictionary<string, string>()) meta.TryAdd(key, value);
         SafeTensors.Save(path, tensors, meta);
     }
 
@@ -114,7 +120,7 @@ public static class ModelFile
         var model = plan.Create(new Rng(0));
         LoadInto(path, model, tensors);
         model.Eval();
-        return new LoadedModel(model, plan, classNames);
+        return new LoadedModel(model, plan, classNames) { Metadata = meta };
     }
 
     private static void CheckActivations(string path, LayerPlan plan, IReadOnlyList<ActivationKind> asked)

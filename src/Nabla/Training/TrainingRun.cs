@@ -154,7 +154,7 @@ public sealed class TrainingRun
             throw new DataFormatException($"{path} was made on other training data ({peek.Dataset}); this run's is {Fingerprint}. Resume it on the data it was made on.");
         if (peek.Epoch > Config.Epochs)
             throw new DataFormatException($"{path} has done {peek.Epoch} epochs; this run asks for {Config.Epochs}. Ask for at least {peek.Epoch}.");
-        if (peek.Batch >= Loader.BatchCount)
+        if (peek.Batch > Loader.BatchCount) // == BatchCount: every step of the epoch done, its end not yet
             throw new DataFormatException($"{path} stands at batch {peek.Batch} of an epoch of {Loader.BatchCount} batches: it does not belong to this run.");
         var state = Checkpoint.Restore(path, Model, Trainer.Optimizer, Stopper);
         _sampler.Rng.SetState(state.EpochShuffleRng);

@@ -136,7 +136,7 @@ public class TrainCommandTests
         var e = new StringWriter();
         int code = Program.Run(["train", "--dataset", "csv", "--data", dir.Path, "--hidden", "16,8", "--activation", "relu",
             "--optimizer", "sgd", "--lr", "0.1", "--momentum", "0.9", "--dropout", "0.1", "--val-split", "0.2",
-            "--early-stopping", "2", "--epochs", "40", "--batch-size", "16", "--l1", "1e-5", "--threads", "1", "--json"], o, e);
+            "--early-stopping", "2", "--epochs", "40", "--batch-size", "16", "--l1", "1e-5", "--threads", "1", "--scale", "255", "--json"], o, e);
         Assert.True(code == 0, e.ToString());
         using var doc = System.Text.Json.JsonDocument.Parse(o.ToString().Trim().Split('\n')[^1]);
         var r = doc.RootElement;

@@ -1,0 +1,75 @@
+using System.Text.Json.Nodes;
+using Nabla.Data;
+
+namespace Nabla.Cli;
+
+/// <summary>
+/// What a model's inputs are and how they were prepared: images of a size, or CSV rows with named feature columns,
+/// and the scaling fitted in training. Saved in the model file (<c>nabla.input</c>), so that <c>eval</c> and
+/// <c>predict</c> read and scale inputs exactly as training did, and refuse inputs of the other kind.
+/// </summary>
+internal sealed record InputSpec(string Kind, FeatureScaler Scaler, CsvOptions? Csv = null, IReadOnlyList<string>? FeatureNames = null,
+    string? LabelName = null, int Height = 0, int Width = 0)
+{
+    public const string Key = "nabla.input";
+
+    public bool IsTable => Kind == "table";
+
+    public static InputSpec Image(int height, int width) => new("image", FeatureScaler.Identity, Height: height, Width: width);
+
+    public Dictionary<string, string> ToMetadata()
+    {
+        var o = new JsonObject { ["kind"] = Kind, ["scaling"] = Scaler.ToJson() };
+        if (IsTable)
+        {
+            o["csv"] = Csv!.ToJson();
+            o["features"] = new JsonArray([.. FeatureNames!.Select(n => (JsonNode)JsonValue.Create(n))]);
+            o["label"] = LabelName;
+        }
+        else (o["height"], o["width"]) = (Height, Width);
+        return new() { [Key] = o.ToJsonString() };
+    }
+
+    /// <summary>The spec a model file records; for files without one (older, or PyTorch's): images if the width is square.</summary>
+    /// <exception cref="DataFormatException">The recorded spec is malformed.</exception>
+    public static InputSpec Of(IO.LoadedModel model, string path)
+    {
+        if (!model.Metadata.TryGetValue(Key, out var json))
+        {
+            // An older or PyTorch-written file says nothing of its inputs: images if the width is a square (as
+            // before), else unknown — then the command line's own flags say how to read data for it.
+            int side = (int)Math.Round(Math.Sqrt(model.InputFeatures));
+            return side * side == model.InputFeatures ? Image(side, side) : new("unknown", FeatureScaler.Identity);
+        }
+        try
+        {
+            var o = JsonNode.Parse(json)!.AsObject();
+            string kind = o["kind"]!.GetValue<string>();
+            var scaler = FeatureScaler.FromJson(o["scaling"], model.InputFeatures);
+            if (kind == "image")
+            {
+                int h = o["height"]!.GetValue<int>(), w = o["width"]!.GetValue<int>();
+                if (h < 1 || w < 1 || (long)h * w != model.InputFeatures) throw new FormatException($"{h}×{w} images for {model.InputFeatures} inputs");
+                return new InputSpec(kind, scaler, Height: h, Width: w);
+            }
+            if (kind != "table") throw new FormatException($"unknown input kind '{kind}'");
+            var names = o["features"]!.AsArray().Select(n => n!.GetValue<string>()).ToArray();
+            if (names.Length != model.InputFeatures) throw new FormatException($"{names.Length} feature names for {model.InputFeatures} inputs");
+            return new InputSpec(kind, scaler, CsvOptions.FromJson(o["csv"]), names, o["label"]?.GetValue<string>());
+        }
+        catch (Exception e) when (e is FormatException or InvalidOperationException or NullReferenceException or System.Text.Json.JsonException)
+        {
+            throw new DataFormatException($"{path}: bad '{Key}' metadata ({e.Message}).", e);
+        }
+    }
+
+    /// <summary>A copy of <paramref name="data"/> with its features scaled.</summary>
+    public static TensorDataset Scaled(TensorDataset data, FeatureScaler scaler)
+    {
+        var x = new float[data.Count * data.Features];
+        var y = new int[data.Count];
+        data.Gather([.. Enumerable.Range(0, data.Count)], x, y);
+        scaler.Apply(x);
+        return new TensorDataset(x, y, data.Features, data.ClassNames);
+    }
+}

@@ -1,0 +1,88 @@
+using System.Globalization;
+using System.Text.Json;
+using Nabla.Cli;
+using Nabla.Tests.Testing;
+
+namespace Nabla.Tests.Cli;
+
+/// <summary>Your own tables: string labels, a label column anywhere, a header, a delimiter, scaling stored in the model.</summary>
+[Collection("Serial")]
+public class TableTests
+{
+    private static (int Code, string Out, string Err) Run(params string[] args)
+    {
+        var o = new StringWriter();
+        var e = new StringWriter();
+        int code = Program.Run(args, o, e);
+        return (code, o.ToString(), e.ToString());
+    }
+
+    /// <summary>Three Gaussian blobs with negative coordinates far from [0, 255], string labels in the last column.</summary>
+    private static void Blobs(string path, int n, int seed, char d = ';')
+    {
+        var rng = new Nabla.Tensors.Rng((ulong)seed);
+        (string Name, float[] C)[] centers = [("setosa", [-50f, 20f, -30f]), ("versicolor", [0f, -40f, 10f]), ("virginica", [40f, 30f, -10f])];
+        var lines = new List<string> { string.Join(d, "f1", "f2", "f3", "species") };
+        for (int i = 0; i < n; i++)
+        {
+            var (name, c) = centers[i % 3];
+            lines.Add(string.Join(d, c.Select(v => (v + 12 * rng.NextGaussian()).ToString("F3", CultureInfo.InvariantCulture))) + d + name);
+        }
+        File.WriteAllLines(path, lines);
+    }
+
+    [Fact]
+    public void StringLabelsLast_Standardized_TrainEvalPredict_ClassNamesComeBack()
+    {
+        using var dir = new TempDir();
+        Blobs(dir.File("b_train.csv"), 300, 1);
+        Blobs(dir.File("b_test.csv"), 90, 2);
+        string model = dir.File("m.safetensors");
+        var r = Run("train", "--dataset", "csv", "--data", dir.Path, "--delimiter", ";", "--label-column", "species", "--scale", "standardize",
+            "--hidden", "16", "--epochs", "15", "--lr", "0.01", "--threads", "1", "--device", "cpu", "--save", model, "--json");
+        Assert.True(r.Code == 0, r.Err);
+        Assert.True(JsonDocument.Parse(r.Out.Trim().Split('\n')[^1]).RootElement.GetProperty("test_accuracy").GetDouble() > 95);
+
+        r = Run("eval", model, "--data", dir.Path, "--json");
+        Assert.True(r.Code == 0, r.Err);
+        Assert.True(JsonDocument.Parse(r.Out).RootElement.GetProperty("test_accuracy").GetDouble() > 95);
+
+        File.WriteAllLines(dir.File("rows.csv"), ["f3;species;f1;f2", "-30;?;-50;20", "10;?;0;-40", "-10;?;40;30"]); // columns by name
+        r = Run("predict", model, dir.File("rows.csv"), "--json");
+        Assert.True(r.Code == 0, r.Err);
+        var classes = JsonDocument.Parse(r.Out).RootElement.GetProperty("predictions").EnumerateArray()
+            .Select(p => p.GetProperty("top")[0].GetProperty("class").GetString()!).ToArray();
+        Assert.Equal(["setosa", "versicolor", "virginica"], classes);
+
+        r = Run("predict", model, dir.File("x.png"));
+        Assert.Equal(2, r.Code);
+        Assert.Contains("not images", r.Err);
+    }
+
+    [Fact]
+    public void Csv_DefaultScaling_IsNone_NotDivisionBy255()
+    {
+        // Standardized or not, blobs 50 apart with noise 12 are separable; divided by 255 they would be squeezed
+        // near 0 and learn slowly. The default must leave the values alone.
+        using var dir = new TempDir();
+        Blobs(dir.File("b_train.csv"), 300, 3, ',');
+        Blobs(dir.File("b_test.csv"), 90, 4, ',');
+        var r = Run("train", "--dataset", "csv", "--data", dir.Path, "--label-column", "-1", "--hidden", "16", "--epochs", "10",
+            "--threads", "1", "--device", "cpu", "--save", dir.File("m.safetensors"), "--json");
+        Assert.True(r.Code == 0, r.Err);
+        Assert.True(JsonDocument.Parse(r.Out.Trim().Split('\n')[^1]).RootElement.GetProperty("test_accuracy").GetDouble() > 90);
+        var meta = Nabla.IO.SafeTensors.Read(dir.File("m.safetensors")).Metadata;
+        Assert.Contains("\"scale\":\"none\"", meta["nabla.input"]);
+    }
+
+    [Fact]
+    public void Csv_UnknownLabelColumn_OneLine()
+    {
+        using var dir = new TempDir();
+        Blobs(dir.File("b_train.csv"), 30, 1);
+        Blobs(dir.File("b_test.csv"), 9, 2);
+        var r = Run("train", "--dataset", "csv", "--data", dir.Path, "--delimiter", ";", "--label-column", "kind", "--threads", "1", "--device", "cpu");
+        Assert.Equal(1, r.Code);
+        Assert.Contains("no column named 'kind'", r.Err);
+    }
+}
