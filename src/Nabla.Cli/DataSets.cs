@@ -12,9 +12,15 @@ internal static class DataSets
     }
 
     /// <summary>The data sets, and how their inputs were read and scaled (what a saved model records).</summary>
-    public static (IDataset Train, IDataset Test, string Source, InputSpec Input) Load(string dataset, string? data, CsvOptions csv, FeatureScaling scaling)
+    public static (IDataset Train, IDataset Test, string Source, InputSpec Input) Load(string dataset, string? data, CsvOptions csv, FeatureScaling scaling,
+        int imageHeight = 28, int imageWidth = 28)
     {
         if (dataset == "csv") return LoadCsv(data, csv, scaling);
+        if (dataset == "folder")
+        {
+            if (scaling == FeatureScaling.Standardize) throw new UsageException("--scale standardize is for tables (--dataset csv); images are scaled by 255.");
+            return LoadFolder(data, imageHeight, imageWidth);
+        }
         if (scaling == FeatureScaling.Standardize)
             throw new UsageException("--scale standardize is for tables (--dataset csv); images are scaled by 255.");
         var spec = dataset == "mnist" ? Mnist.Spec : FashionMnist.Spec;
@@ -49,6 +55,61 @@ internal static class DataSets
         var scaler = FeatureScaler.Fit(scaling, rawTrain, train.Data.Features);
         var input = new InputSpec("table", scaler, csv, train.FeatureNames, train.LabelName);
         return (InputSpec.Scaled(train.Data, scaler), InputSpec.Scaled(test.Data, scaler), data, input);
+    }
+
+    private static readonly string[] ImageExtensions = [".png", ".jpg", ".jpeg"];
+
+    /// <summary>
+    /// torchvision's ImageFolder: a sub-folder per class, in DIR/train and DIR/test, or in DIR itself with a seeded
+    /// fifth held out as the test set. Every image is converted as <c>predict</c> converts one (grayscale, resized,
+    /// light backgrounds inverted), so training and prediction see the same pixels.
+    /// </summary>
+    private static (IDataset, IDataset, string, InputSpec) LoadFolder(string? data, int height, int width)
+    {
+        if (data is null) throw new UsageException("--dataset folder needs --data DIR: a folder with a sub-folder per class (in DIR/train and DIR/test, or directly).");
+        if (!Directory.Exists(data)) throw new UsageException($"--data {data}: no such folder.");
+        string trainDir = Path.Combine(data, "train"), testDir = Path.Combine(data, "test");
+        bool given = Directory.Exists(trainDir) && Directory.Exists(testDir);
+        string root = given ? trainDir : data;
+        var classes = Directory.GetDirectories(root).Select(d => Path.GetFileName(d)!).Order(StringComparer.Ordinal).ToArray();
+        if (classes.Length < 2) throw new DataFormatException($"{root}: {classes.Length} class folder(s); a classifier needs at least two (one sub-folder per class).");
+        (byte[] Pixels, byte[] Labels) Read(string dir)
+        {
+            var pixels = new List<byte>();
+            var labels = new List<byte>();
+            for (int c = 0; c < classes.Length; c++)
+            {
+                string folder = Path.Combine(dir, classes[c]);
+                if (!Directory.Exists(folder)) continue;
+                foreach (var file in Directory.EnumerateFiles(folder).Where(f => ImageExtensions.Contains(Path.GetExtension(f).ToLowerInvariant())).Order(StringComparer.Ordinal))
+                {
+                    var x = Imaging.LoadGrayscale(file, width, height);
+                    pixels.AddRange(x.Select(v => (byte)Math.Clamp(MathF.Round(v * 255f), 0, 255)));
+                    labels.Add((byte)c);
+                }
+            }
+            if (labels.Count == 0) throw new DataFormatException($"{dir}: no PNG or JPEG images in its class folders.");
+            return ([.. pixels], [.. labels]);
+        }
+        if (classes.Length > 256) throw new DataFormatException($"{root}: {classes.Length} class folders; at most 256.");
+        var (trainPixels, trainLabels) = Read(root);
+        byte[] testPixels, testLabels;
+        if (given) (testPixels, testLabels) = Read(testDir);
+        else
+        {
+            // A fixed, seeded fifth of the images is the test set.
+            int n = trainLabels.Length, features = height * width, hold = Math.Max(1, n / 5);
+            if (n < 2) throw new DataFormatException($"{root}: {n} image(s); at least two are needed to hold out a test set.");
+            var order = Enumerable.Range(0, n).ToArray();
+            new Nabla.Tensors.Rng(0xF01DE5UL).Shuffle(order);
+            var test = order[..hold].Order().ToArray();
+            var train = order[hold..].Order().ToArray();
+            byte[] Pick(byte[] src, int[] rows, int size) => [.. rows.SelectMany(r => src.AsSpan(r * size, size).ToArray())];
+            (testPixels, testLabels) = (Pick(trainPixels, test, features), Pick(trainLabels, test, 1));
+            (trainPixels, trainLabels) = (Pick(trainPixels, train, features), Pick(trainLabels, train, 1));
+        }
+        return (new ImageDataset(trainPixels, trainLabels, height, width, classes, "folder train set"),
+                new ImageDataset(testPixels, testLabels, height, width, classes, "folder test set"), data, InputSpec.Image(height, width));
     }
 
     /// <summary>The test table of a tabular model, read and scaled as the model records.</summary>

@@ -33,7 +33,10 @@ internal static class EvalCommand
         var loaded = CommonOptions.LoadModel(path, activation);
         var input = InputSpec.Of(loaded, path);
         // A tabular model reads its test table as it was trained (columns, labels, scaling); an image model its images.
-        var test = input.IsTable ? DataSets.LoadCsvTest(dataDir, input, loaded.ClassNames) : DataSets.Load(datasetName, dataDir).Test;
+        var test = input.IsTable ? DataSets.LoadCsvTest(dataDir, input, loaded.ClassNames)
+            : input.Kind == "image" && datasetName == "folder"
+                ? DataSets.Load(datasetName, dataDir, new Data.CsvOptions(), Data.FeatureScaling.Divide255, input.Height, input.Width).Test
+                : DataSets.Load(datasetName, dataDir).Test;
         if (test.Features != loaded.InputFeatures)
             throw new Data.DataFormatException($"{path} takes {loaded.InputFeatures} features per sample; the {datasetName} test set has {test.Features}.");
         var report = ClassificationReport.Evaluate(loaded.Model, test);

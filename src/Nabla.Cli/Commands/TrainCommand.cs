@@ -25,6 +25,11 @@ internal static class TrainCommand
         {
             if (r.Tokens.Count > 0 && r.Tokens[^1].Value is var d && d != "\\t" && d.Length != 1) r.AddError($"--delimiter must be one character (or \\t); got '{d}'.");
         });
+        var imageSize = new Option<string>("--image-size") { Description = "--dataset folder: the size images are converted to, WxH", DefaultValueFactory = _ => "28x28" };
+        imageSize.Validators.Add(r =>
+        {
+            if (r.Tokens.Count > 0 && ParseSize(r.Tokens[^1].Value) is null) r.AddError($"--image-size must be WxH with sides in [1, 1024]; got '{r.Tokens[^1].Value}'.");
+        });
         var scale = new Option<string?>("--scale") { Description = "Input scaling: none (the default for CSV), 255 (the default for images) or standardize (CSV; statistics from the training file)" }
             .AcceptOnlyFromAmong("none", "255", "standardize");
         var data = CommonOptions.Data();
@@ -60,7 +65,7 @@ internal static class TrainCommand
         {
             dataset, data, hidden, activation, optimizer, lr, momentum, weightDecay, l1, dropout, epochs, batchSize,
             valSplit, early, seed, device, threads, gemm, json, save, checkpoint, checkpointEvery, resume, overwrite, log, quiet, plot,
-            labelColumn, header, delimiter, scale,
+            labelColumn, header, delimiter, scale, imageSize,
         };
         // The options that set a TrainConfig property, for --resume's conflict check.
         var settings = new (Option Option, string Setting)[]
@@ -124,7 +129,8 @@ internal static class TrainCommand
             var scaling = Data.FeatureScaler.Parse(r.GetValue(scale) ?? (datasetName == "csv" ? "none" : "255"))!.Value;
             if (datasetName != "csv" && scaling == Data.FeatureScaling.None)
                 throw new UsageException("--scale none: image datasets are always scaled by 255 (as torchvision's ToTensor).");
-            var source = new DataSource(datasetName, r.GetValue(data), csv, scaling);
+            var (w, h) = ParseSize(r.GetValue(imageSize)!)!.Value;
+            var source = new DataSource(datasetName, r.GetValue(data), csv, scaling, h, w);
             return Run(config, source, r.GetValue(device)!, r.GetValue(threads), r.GetValue(gemm)!, r.GetValue(json), persistence, stdout);
         });
         return cmd;
@@ -134,7 +140,15 @@ internal static class TrainCommand
     private sealed record Persistence(string? Save, string? CheckpointDir, int CheckpointEvery, string? Resume, string? Log, bool Quiet, string? PlotDir);
 
     /// <summary>--dataset, --data and how to read and scale it.</summary>
-    private sealed record DataSource(string Name, string? Dir, Data.CsvOptions Csv, Data.FeatureScaling Scaling);
+    private sealed record DataSource(string Name, string? Dir, Data.CsvOptions Csv, Data.FeatureScaling Scaling, int ImageHeight, int ImageWidth);
+
+    private static (int W, int H)? ParseSize(string text)
+    {
+        var parts = text.ToLowerInvariant().Split('x');
+        return parts.Length == 2 && int.TryParse(parts[0], NumberStyles.None, CultureInfo.InvariantCulture, out int w)
+            && int.TryParse(parts[1], NumberStyles.None, CultureInfo.InvariantCulture, out int h) && w is >= 1 and <= 1024 && h is >= 1 and <= 1024
+            ? (w, h) : null;
+    }
 
     private static int Run(TrainConfig c, DataSource from, DeviceChoice device, int threads, string gemm, bool json,
         Persistence files, TextWriter o)
@@ -143,7 +157,7 @@ internal static class TrainCommand
         var console = o;
         if (files.Quiet) o = TextWriter.Null; // progress and summaries off; the result lines go to `console`
         using var gpu = CommonOptions.SetUp(threads, device, gemm, o);
-        var (train, test, source, input) = DataSets.Load(from.Name, from.Dir, from.Csv, from.Scaling);
+        var (train, test, source, input) = DataSets.Load(from.Name, from.Dir, from.Csv, from.Scaling, from.ImageHeight, from.ImageWidth);
         string datasetName = from.Name;
         o.WriteLine($"{datasetName}: {train.Count:N0} training and {test.Count:N0} test samples from {source}");
         var run = TrainingRun.Create(c, train);

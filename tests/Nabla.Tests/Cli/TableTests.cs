@@ -86,3 +86,65 @@ public class TableTests
         Assert.Contains("no column named 'kind'", r.Err);
     }
 }
+
+/// <summary>Your own images: a folder per class, trained, evaluated and predicted on.</summary>
+[Collection("Serial")]
+public class ImageFolderTests
+{
+    private static (int Code, string Out, string Err) Run(params string[] args)
+    {
+        var o = new StringWriter();
+        var e = new StringWriter();
+        int code = Program.Run(args, o, e);
+        return (code, o.ToString(), e.ToString());
+    }
+
+    /// <summary>Light bars on black, vertical or horizontal, at random places: two classes a small MLP separates.</summary>
+    private static void Bars(string dir, int perClass, int seed)
+    {
+        var rng = new Nabla.Tensors.Rng((ulong)seed);
+        foreach (var kind in new[] { "horizontal", "vertical" })
+        {
+            Directory.CreateDirectory(Path.Combine(dir, kind));
+            for (int n = 0; n < perClass; n++)
+            {
+                var px = new byte[20 * 20];
+                int at = 3 + rng.NextInt(14);
+                for (int i = 0; i < 20; i++)
+                    for (int w = 0; w < 2; w++)
+                        px[kind == "horizontal" ? (at + w) * 20 + i : i * 20 + at + w] = 230;
+                Imaging.SaveGrayscalePng(Path.Combine(dir, kind, $"{n:D3}.png"), px, 20, 20);
+            }
+        }
+    }
+
+    [Fact]
+    public void Folder_TrainEvalPredict_ClassNamesFromFolders()
+    {
+        using var dir = new TempDir();
+        Bars(dir.File("train"), 60, 1);
+        Bars(dir.File("test"), 20, 2);
+        string model = dir.File("m.safetensors");
+        var r = Run("train", "--dataset", "folder", "--data", dir.Path, "--image-size", "20x20", "--hidden", "32", "--epochs", "15",
+            "--lr", "0.01", "--threads", "1", "--device", "cpu", "--save", model, "--json");
+        Assert.True(r.Code == 0, r.Err);
+        Assert.True(JsonDocument.Parse(r.Out.Trim().Split('\n')[^1]).RootElement.GetProperty("test_accuracy").GetDouble() > 90, r.Out);
+        r = Run("eval", model, "--dataset", "folder", "--data", dir.Path, "--json");
+        Assert.True(r.Code == 0, r.Err);
+        r = Run("predict", model, dir.File("test/vertical/000.png"), "--json");
+        Assert.True(r.Code == 0, r.Err);
+        Assert.Equal("vertical", JsonDocument.Parse(r.Out).RootElement.GetProperty("predictions")[0].GetProperty("top")[0].GetProperty("class").GetString());
+        r = Run("summary", model, "--json");
+        Assert.Contains("400-32-2", r.Out);
+    }
+
+    [Fact]
+    public void Folder_WithoutTrainAndTest_HoldsOutAFifth()
+    {
+        using var dir = new TempDir();
+        Bars(dir.Path, 25, 3);
+        var r = Run("train", "--dataset", "folder", "--data", dir.Path, "--image-size", "20x20", "--epochs", "1", "--threads", "1", "--device", "cpu");
+        Assert.True(r.Code == 0, r.Err);
+        Assert.Contains("40 training and 10 test samples", r.Out);
+    }
+}
