@@ -17,9 +17,9 @@ internal static class CommonOptions
 
     public static Option<string> Dataset() => new Option<string>("--dataset")
     {
-        Description = "fashion-mnist, mnist, csv (a *train*.csv and a *test*.csv in --data) or folder (a sub-folder of images per class in --data)",
+        Description = "fashion-mnist, mnist, csv (a *train*.csv and a *test*.csv in --data), npy (x_train.npy, y_train.npy, x_test.npy, y_test.npy in --data) or folder (a sub-folder of images per class in --data)",
         DefaultValueFactory = _ => "fashion-mnist",
-    }.AcceptOnlyFromAmong("fashion-mnist", "mnist", "csv", "folder");
+    }.AcceptOnlyFromAmong("fashion-mnist", "mnist", "csv", "npy", "folder");
 
     /// <summary>--hidden: comma-separated positive widths, validated at parse time.</summary>
     public static Option<string> Hidden()

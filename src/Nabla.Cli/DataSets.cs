@@ -16,6 +16,7 @@ internal static class DataSets
         int imageHeight = 28, int imageWidth = 28)
     {
         if (dataset == "csv") return LoadCsv(data, csv, scaling);
+        if (dataset == "npy") return LoadNpy(data, scaling);
         if (dataset == "folder")
         {
             if (scaling == FeatureScaling.Standardize) throw new UsageException("--scale standardize is for tables (--dataset csv); images are scaled by 255.");
@@ -55,6 +56,23 @@ internal static class DataSets
         var scaler = FeatureScaler.Fit(scaling, rawTrain, train.Data.Features);
         var input = new InputSpec("table", scaler, csv, train.FeatureNames, train.LabelName);
         return (InputSpec.Scaled(train.Data, scaler), InputSpec.Scaled(test.Data, scaler), data, input);
+    }
+
+    /// <summary>NumPy arrays, Keras's names: x_train.npy, y_train.npy, x_test.npy, y_test.npy; scaled as --scale says.</summary>
+    private static (IDataset, IDataset, string, InputSpec) LoadNpy(string? data, FeatureScaling scaling)
+    {
+        if (data is null) throw new UsageException("--dataset npy needs --data DIR: a folder holding x_train.npy, y_train.npy, x_test.npy and y_test.npy.");
+        if (!Directory.Exists(data)) throw new UsageException($"--data {data}: no such folder.");
+        string F(string name) => Path.Combine(data, name);
+        var train = NpyReader.Dataset(F("x_train.npy"), F("y_train.npy"));
+        var test = NpyReader.Dataset(F("x_test.npy"), F("y_test.npy"), train.ClassNames);
+        if (test.Features != train.Features)
+            throw new DataFormatException($"{data}: x_test.npy has {test.Features} features per sample; x_train.npy has {train.Features}.");
+        var raw = new float[train.Count * train.Features];
+        train.Gather([.. Enumerable.Range(0, train.Count)], raw, new int[train.Count]);
+        var scaler = FeatureScaler.Fit(scaling, raw, train.Features);
+        var input = new InputSpec("table", scaler, new CsvOptions(), [.. Enumerable.Range(0, train.Features).Select(i => $"x{i}")]);
+        return (InputSpec.Scaled(train, scaler), InputSpec.Scaled(test, scaler), data, input);
     }
 
     private static readonly string[] ImageExtensions = [".png", ".jpg", ".jpeg"];

@@ -126,8 +126,9 @@ internal static class TrainCommand
             string datasetName = r.GetValue(dataset)!;
             var csv = new Data.CsvOptions(r.GetValue(labelColumn), r.GetValue(header) switch { "yes" => Data.CsvHeader.Yes, "no" => Data.CsvHeader.No, _ => Data.CsvHeader.Auto },
                 r.GetValue(delimiter) is "\\t" ? '\t' : r.GetValue(delimiter)![0]);
-            var scaling = Data.FeatureScaler.Parse(r.GetValue(scale) ?? (datasetName == "csv" ? "none" : "255"))!.Value;
-            if (datasetName != "csv" && scaling == Data.FeatureScaling.None)
+            bool table = datasetName is "csv" or "npy";
+            var scaling = Data.FeatureScaler.Parse(r.GetValue(scale) ?? (table ? "none" : "255"))!.Value;
+            if (!table && scaling == Data.FeatureScaling.None)
                 throw new UsageException("--scale none: image datasets are always scaled by 255 (as torchvision's ToTensor).");
             var (w, h) = ParseSize(r.GetValue(imageSize)!)!.Value;
             var source = new DataSource(datasetName, r.GetValue(data), csv, scaling, h, w);
