@@ -237,6 +237,9 @@ internal static class CommonOptions
         gpu.WaitForKernels();
         try
         {
+            // The CUDA step fuses softmax and cross-entropy (ŷ − y); other losses train on the CPU.
+            if (trainer.Loss is not Losses.CrossEntropyLoss)
+                throw new NotSupportedException($"it trains with cross-entropy only; {trainer.Loss.GetType().Name} (regression) runs on the CPU");
             trainer.Accelerator = new Cuda.Training.CudaAccelerator(gpu, trainer.Model as NN.Sequential
                 ?? throw new NotSupportedException($"{trainer.Model.GetType().Name} is not a Sequential of built-in layers."), trainer.Optimizer, features, batch);
             output.WriteLine($"Using device: {gpu.Description}");
@@ -267,6 +270,7 @@ internal static class CommonOptions
         nameof(Training.TrainConfig.ValidationSplit) => "--val-split",
         nameof(Training.TrainConfig.EarlyStopping) => "--early-stopping",
         nameof(Training.TrainConfig.Seed) => "--seed",
+        nameof(Training.TrainConfig.Task) => "--task",
         _ => setting,
     };
 

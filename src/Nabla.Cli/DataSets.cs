@@ -13,8 +13,13 @@ internal static class DataSets
 
     /// <summary>The data sets, and how their inputs were read and scaled (what a saved model records).</summary>
     public static (IDataset Train, IDataset Test, string Source, InputSpec Input) Load(string dataset, string? data, CsvOptions csv, FeatureScaling scaling,
-        int imageHeight = 28, int imageWidth = 28)
+        int imageHeight = 28, int imageWidth = 28, bool regression = false)
     {
+        if (regression)
+        {
+            if (dataset != "csv") throw new UsageException("--task regression reads tables: use --dataset csv (the targets are --label-column, one or more).");
+            return LoadCsvRegression(data, csv, scaling);
+        }
         if (dataset == "csv") return LoadCsv(data, csv, scaling);
         if (dataset == "npy") return LoadNpy(data, scaling);
         if (dataset == "folder")
@@ -128,6 +133,39 @@ internal static class DataSets
         }
         return (new ImageDataset(trainPixels, trainLabels, height, width, classes, "folder train set"),
                 new ImageDataset(testPixels, testLabels, height, width, classes, "folder test set"), data, InputSpec.Image(height, width));
+    }
+
+    private static (IDataset, IDataset, string, InputSpec) LoadCsvRegression(string? data, CsvOptions csv, FeatureScaling scaling)
+    {
+        if (data is null) throw new UsageException("--dataset csv needs --data: a folder holding a *train*.csv and a *test*.csv.");
+        if (!Directory.Exists(data)) throw new UsageException($"--data {data}: no such folder.");
+        string Pick(string kind)
+        {
+            var found = Directory.GetFiles(data, $"*{kind}*.csv");
+            return found.Length == 1 ? found[0] : throw new DataFormatException($"{data}: expected exactly one *{kind}*.csv file; found {found.Length}.");
+        }
+        var (train, features, targets) = CsvDataset.ReadRegression(Pick("train"), csv);
+        var (test, _, _) = CsvDataset.ReadRegression(Pick("test"), csv);
+        if (test.Features != train.Features || test.Targets != train.Targets)
+            throw new DataFormatException($"{data}: the test CSV has {test.Features} features and {test.Targets} targets; the train CSV {train.Features} and {train.Targets}.");
+        var raw = new float[train.Count * train.Features];
+        train.Gather([.. Enumerable.Range(0, train.Count)], raw, new int[train.Count]);
+        var scaler = FeatureScaler.Fit(scaling, raw, train.Features);
+        var input = new InputSpec("table", scaler, csv, features, string.Join(',', targets)) { Regression = true, TargetNames = targets };
+        return (train.WithFeatures(scaler.Apply), test.WithFeatures(scaler.Apply), data, input);
+    }
+
+    /// <summary>The test table of a regression model, read and scaled as the model records.</summary>
+    public static Data.RegressionDataset LoadCsvRegressionTest(string? data, InputSpec input)
+    {
+        if (data is null) throw new UsageException("this model reads tables: give --data, a folder holding a *test*.csv.");
+        if (!Directory.Exists(data)) throw new UsageException($"--data {data}: no such folder.");
+        var found = Directory.GetFiles(data, "*test*.csv");
+        if (found.Length != 1) throw new DataFormatException($"{data}: expected exactly one *test*.csv file; found {found.Length}.");
+        var (test, _, _) = CsvDataset.ReadRegression(found[0], input.Csv!);
+        if (test.Features != input.FeatureNames!.Count || test.Targets != input.TargetNames!.Count)
+            throw new DataFormatException($"{found[0]}: {test.Features} features and {test.Targets} targets; the model takes {input.FeatureNames.Count} and predicts {input.TargetNames!.Count}.");
+        return test.WithFeatures(input.Scaler.Apply);
     }
 
     /// <summary>The test table of a tabular model, read and scaled as the model records.</summary>

@@ -11,6 +11,12 @@ namespace Nabla.Cli;
 internal sealed record InputSpec(string Kind, FeatureScaler Scaler, CsvOptions? Csv = null, IReadOnlyList<string>? FeatureNames = null,
     string? LabelName = null, int Height = 0, int Width = 0)
 {
+    /// <summary>Whether the model predicts numbers (regression) rather than classes.</summary>
+    public bool Regression { get; init; }
+
+    /// <summary>A regression model's targets, in output order.</summary>
+    public IReadOnlyList<string>? TargetNames { get; init; }
+
     public const string Key = "nabla.input";
 
     public bool IsTable => Kind == "table";
@@ -19,7 +25,8 @@ internal sealed record InputSpec(string Kind, FeatureScaler Scaler, CsvOptions? 
 
     public Dictionary<string, string> ToMetadata()
     {
-        var o = new JsonObject { ["kind"] = Kind, ["scaling"] = Scaler.ToJson() };
+        var o = new JsonObject { ["kind"] = Kind, ["scaling"] = Scaler.ToJson(), ["task"] = Regression ? "regression" : "classification" };
+        if (Regression) o["targets"] = new JsonArray([.. TargetNames!.Select(n => (JsonNode)JsonValue.Create(n))]);
         if (IsTable)
         {
             o["csv"] = Csv!.ToJson();
@@ -55,7 +62,10 @@ internal sealed record InputSpec(string Kind, FeatureScaler Scaler, CsvOptions? 
             if (kind != "table") throw new FormatException($"unknown input kind '{kind}'");
             var names = o["features"]!.AsArray().Select(n => n!.GetValue<string>()).ToArray();
             if (names.Length != model.InputFeatures) throw new FormatException($"{names.Length} feature names for {model.InputFeatures} inputs");
-            return new InputSpec(kind, scaler, CsvOptions.FromJson(o["csv"]), names, o["label"]?.GetValue<string>());
+            bool regression = o["task"]?.GetValue<string>() == "regression";
+            var targets = regression ? o["targets"]!.AsArray().Select(n => n!.GetValue<string>()).ToArray() : null;
+            if (targets is not null && targets.Length != model.Plan.OutputFeatures) throw new FormatException($"{targets.Length} targets for {model.Plan.OutputFeatures} outputs");
+            return new InputSpec(kind, scaler, CsvOptions.FromJson(o["csv"]), names, o["label"]?.GetValue<string>()) { Regression = regression, TargetNames = targets };
         }
         catch (Exception e) when (e is FormatException or InvalidOperationException or NullReferenceException or System.Text.Json.JsonException)
         {

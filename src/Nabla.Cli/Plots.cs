@@ -34,8 +34,11 @@ internal static class Plots
         plot.ShowLegend(ScottPlot.Edge.Right); // beside the plot area: it covers no data
     }
 
-    /// <summary>loss.png and accuracy.png: training (and validation) curves per epoch; the test accuracy as a dashed line.</summary>
-    public static void Curves(string dir, IReadOnlyList<EpochMetrics> history, double testAccuracy)
+    /// <summary>
+    /// loss.png and accuracy.png: training (and validation) curves per epoch; the test accuracy as a dashed line.
+    /// A regression (no <paramref name="testAccuracy"/>) gets loss.png only, its mean squared error.
+    /// </summary>
+    public static void Curves(string dir, IReadOnlyList<EpochMetrics> history, double? testAccuracy)
     {
         Directory.CreateDirectory(dir);
         double[] epochs = [.. history.Select(m => (double)m.Epoch)];
@@ -43,24 +46,52 @@ internal static class Plots
         loss.Add.Scatter(epochs, history.Select(m => m.TrainLoss).ToArray()).LegendText = "training loss";
         if (history.All(m => m.Validation is not null))
             loss.Add.Scatter(epochs, history.Select(m => m.Validation!.Loss).ToArray()).LegendText = "validation loss";
-        loss.Title("Cross-entropy loss per epoch");
+        loss.Title(testAccuracy is null ? "Mean squared error per epoch" : "Cross-entropy loss per epoch");
         loss.XLabel("epoch");
         loss.YLabel("loss");
         EpochAxis(loss, history.Count == 0 ? 1 : history[^1].Epoch);
         Save(loss, Path.Combine(dir, "loss.png"), Width, Height);
+        if (testAccuracy is not double testFraction) return;
 
         var acc = new ScottPlot.Plot();
         acc.Add.Scatter(epochs, history.Select(m => 100 * m.TrainAccuracy).ToArray()).LegendText = "training accuracy";
         if (history.All(m => m.Validation is not null))
             acc.Add.Scatter(epochs, history.Select(m => 100 * m.Validation!.Accuracy).ToArray()).LegendText = "validation accuracy";
-        var test = acc.Add.HorizontalLine(100 * testAccuracy);
-        test.LegendText = $"test accuracy ({100 * testAccuracy:F1} %)";
+        var test = acc.Add.HorizontalLine(100 * testFraction);
+        test.LegendText = $"test accuracy ({100 * testFraction:F1} %)";
         test.LinePattern = ScottPlot.LinePattern.Dashed;
         acc.Title("Accuracy per epoch");
         acc.XLabel("epoch");
         acc.YLabel("accuracy (%)");
         EpochAxis(acc, history.Count == 0 ? 1 : history[^1].Epoch);
         Save(acc, Path.Combine(dir, "accuracy.png"), Width, Height);
+    }
+
+    /// <summary>regression.png: predicted against true values on the test set (each target a colour), with the line y = x.</summary>
+    public static void Regression(string dir, RegressionReport report)
+    {
+        Directory.CreateDirectory(dir);
+        var plt = new ScottPlot.Plot();
+        int t = report.TargetNames.Count, n = report.Actual.Length / t;
+        double lo = double.MaxValue, hi = double.MinValue;
+        for (int j = 0; j < t; j++)
+        {
+            double[] x = new double[n], y = new double[n];
+            for (int i = 0; i < n; i++) (x[i], y[i]) = (report.Actual[i * t + j], report.Predicted[i * t + j]);
+            var points = plt.Add.ScatterPoints(x, y);
+            points.LegendText = $"{report.TargetNames[j]} (R² {report.R2[j]:F3})";
+            points.MarkerSize = 4;
+            lo = Math.Min(lo, Math.Min(x.Min(), y.Min()));
+            hi = Math.Max(hi, Math.Max(x.Max(), y.Max()));
+        }
+        var diagonal = plt.Add.Line(lo, lo, hi, hi);
+        diagonal.LinePattern = ScottPlot.LinePattern.Dashed;
+        diagonal.LegendText = "predicted = true";
+        plt.Title($"Test set: predicted against true (RMSE {report.OverallRmse:G4})");
+        plt.XLabel("true value");
+        plt.YLabel("predicted value");
+        plt.ShowLegend(ScottPlot.Edge.Right);
+        Save(plt, Path.Combine(dir, "regression.png"), Width, Height);
     }
 
     /// <summary>confusion.png: the confusion matrix as a heatmap with the counts written in each cell.</summary>

@@ -32,6 +32,7 @@ internal static class EvalCommand
         Compute.WorkerPool.Default = new Compute.WorkerPool(threads);
         var loaded = CommonOptions.LoadModel(path, activation);
         var input = InputSpec.Of(loaded, path);
+        if (input.Regression) return RunRegression(path, loaded, input, dataDir, json, o);
         // A tabular model reads its test table as it was trained (columns, labels, scaling); an image model its images.
         var test = input.IsTable ? DataSets.LoadCsvTest(dataDir, input, loaded.ClassNames)
             : input.Kind == "image" && datasetName == "folder"
@@ -69,6 +70,33 @@ internal static class EvalCommand
         o.WriteLine($"{"class",-14}{"precision",10}{"recall",10}{"F1",10}");
         for (int c = 0; c < k; c++)
             o.WriteLine($"{Short(report.ClassNames[c]),-14}{CommonOptions.F(report.Precision(c), 3),10}{CommonOptions.F(report.Recall(c), 3),10}{CommonOptions.F(report.F1(c), 3),10}");
+        return 0;
+    }
+
+    /// <summary>A regression model: RMSE, MAE and R² per target on the test table.</summary>
+    private static int RunRegression(string path, LoadedModel loaded, InputSpec input, string? dataDir, bool json, TextWriter o)
+    {
+        var test = DataSets.LoadCsvRegressionTest(dataDir, input);
+        var fit = RegressionReport.Evaluate(loaded.Model, test, input.TargetNames!);
+        if (json)
+        {
+            var perTarget = new JsonArray([.. fit.TargetNames.Select((n, j) => (JsonNode)new JsonObject
+            {
+                ["target"] = n, ["rmse"] = Math.Round(fit.Rmse[j], 6), ["mae"] = Math.Round(fit.Mae[j], 6), ["r2"] = Math.Round(fit.R2[j], 6),
+            })]);
+            o.WriteLine(new JsonObject
+            {
+                ["test_rmse"] = Math.Round(fit.OverallRmse, 6), ["test_mae"] = Math.Round(fit.OverallMae, 6), ["test_r2"] = Math.Round(fit.OverallR2, 6),
+                ["samples"] = test.Count, ["per_target"] = perTarget,
+            }.ToJsonString());
+            return 0;
+        }
+        o.WriteLine($"{TrainCommand.RegressionLine(fit)}  ({test.Count:N0} samples)");
+        if (fit.TargetNames.Count == 1) return 0;
+        o.WriteLine();
+        o.WriteLine($"{"target",-14}{"RMSE",12}{"MAE",12}{"R²",10}");
+        for (int j = 0; j < fit.TargetNames.Count; j++)
+            o.WriteLine($"{Short(fit.TargetNames[j]),-14}{CommonOptions.F(fit.Rmse[j], 4),12}{CommonOptions.F(fit.Mae[j], 4),12}{CommonOptions.F(fit.R2[j], 4),10}");
         return 0;
     }
 

@@ -77,6 +77,11 @@ internal static class PredictCommand
             var lines = (file == "-" ? ReadAll(Console.In) : File.ReadLines(file)).Where(l => !string.IsNullOrWhiteSpace(l)).ToList();
             var (x, rows) = Rows(file, lines, input);
             input.Scaler.Apply(x);
+            if (input.Regression)
+            {
+                Values(file, loaded.Model.PredictValues(Tensor.FromArray(x, rows, names.Count)), input.TargetNames!, results, json, o);
+                continue;
+            }
             var p = loaded.Model.PredictProba(Tensor.FromArray(x, rows, names.Count));
             int k = loaded.ClassNames.Count;
             for (int r = 0; r < rows; r++)
@@ -99,6 +104,24 @@ internal static class PredictCommand
         }
         if (json) o.WriteLine(new JsonObject { ["predictions"] = results }.ToJsonString());
         return 0;
+    }
+
+    /// <summary>A regression model's outputs: one number per target for each row.</summary>
+    private static void Values(string file, Tensor y, IReadOnlyList<string> targets, JsonArray results, bool json, TextWriter o)
+    {
+        int t = targets.Count, rows = y.Size / t;
+        for (int r = 0; r < rows; r++)
+        {
+            var row = y.Data.Slice(r * t, t).ToArray();
+            if (json)
+            {
+                var values = new JsonObject();
+                for (int j = 0; j < t; j++) values[targets[j]] = Math.Round(row[j], 6);
+                results.Add(new JsonObject { ["input"] = file, ["row"] = r + 1, ["values"] = values });
+                continue;
+            }
+            o.WriteLine($"{file}:{r + 1}: " + string.Join(", ", row.Select((v, j) => $"{targets[j]} = {v.ToString("G6", System.Globalization.CultureInfo.InvariantCulture)}")));
+        }
     }
 
     private static IEnumerable<string> ReadAll(TextReader reader)

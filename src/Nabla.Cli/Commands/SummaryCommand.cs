@@ -23,6 +23,8 @@ internal static class SummaryCommand
         var loaded = CommonOptions.LoadModel(path, activation);
         long bytes = new FileInfo(path).Length;
         var rows = ModelSummary.Rows(loaded.Plan);
+        // A regression model's outputs are named targets, a classifier's classes.
+        bool regression = InputSpec.Of(loaded, path).Regression;
         if (json)
         {
             var layers = new JsonArray();
@@ -34,14 +36,15 @@ internal static class SummaryCommand
                 ["inputs"] = loaded.Plan.InputFeatures,
                 ["layers"] = layers,
                 ["parameters"] = rows.Sum(r => r.Parameters),
-                ["classes"] = new JsonArray([.. loaded.ClassNames.Select(c => (JsonNode)JsonValue.Create(c))]),
+                ["task"] = regression ? "regression" : "classification",
+                [regression ? "targets" : "classes"] = new JsonArray([.. loaded.ClassNames.Select(c => (JsonNode)JsonValue.Create(c))]),
                 ["bytes_on_disk"] = bytes,
             }.ToJsonString());
             return 0;
         }
         o.WriteLine($"{path}: {loaded.Plan}, {bytes:N0} bytes on disk");
         o.WriteLine(ModelSummary.Format(loaded.Plan));
-        o.WriteLine($"Classes: {string.Join(", ", loaded.ClassNames)}");
+        o.WriteLine($"{(regression ? "Targets" : "Classes")}: {string.Join(", ", loaded.ClassNames)}");
         return 0;
     }
 }

@@ -60,12 +60,14 @@ internal static class TrainCommand
         var plot = new Option<string?>("--plot") { Description = "Write PNG charts here: loss, accuracy, confusion matrix, misclassified images" };
         var quiet = new Option<bool>("--quiet", "-q") { Description = "Print only the result (and the JSON line with --json)" };
         var resume = new Option<string?>("--resume") { Description = "Continue the run of this checkpoint (its configuration is used; --epochs may extend it)" };
+        var task = new Option<string>("--task") { Description = "classification (softmax + cross-entropy) or regression (linear outputs + mean squared error; CSV, targets = --label-column)", DefaultValueFactory = _ => "classification" }
+            .AcceptOnlyFromAmong("classification", "regression");
         var overwrite = new Option<bool>("--overwrite") { Description = "Replace a checkpoint already in --checkpoint DIR (another run's) instead of refusing" };
         var cmd = new Command("train", "Train a multilayer perceptron and report test accuracy")
         {
             dataset, data, hidden, activation, optimizer, lr, momentum, weightDecay, l1, dropout, epochs, batchSize,
             valSplit, early, seed, device, threads, gemm, json, save, checkpoint, checkpointEvery, resume, overwrite, log, quiet, plot,
-            labelColumn, header, delimiter, scale, imageSize,
+            labelColumn, header, delimiter, scale, imageSize, task,
         };
         // The options that set a TrainConfig property, for --resume's conflict check.
         var settings = new (Option Option, string Setting)[]
@@ -74,7 +76,7 @@ internal static class TrainCommand
             (lr, nameof(TrainConfig.LearningRate)), (momentum, nameof(TrainConfig.Momentum)), (weightDecay, nameof(TrainConfig.WeightDecay)),
             (l1, nameof(TrainConfig.L1)), (dropout, nameof(TrainConfig.Dropout)), (epochs, nameof(TrainConfig.Epochs)),
             (batchSize, nameof(TrainConfig.BatchSize)), (valSplit, nameof(TrainConfig.ValidationSplit)), (early, nameof(TrainConfig.EarlyStopping)),
-            (seed, nameof(TrainConfig.Seed)),
+            (seed, nameof(TrainConfig.Seed)), (task, nameof(TrainConfig.Task)),
         };
         cmd.SetAction(r =>
         {
@@ -93,6 +95,7 @@ internal static class TrainCommand
                 ValidationSplit = r.GetValue(valSplit) ?? 0,
                 EarlyStopping = r.GetValue(early),
                 Seed = r.GetValue(seed),
+                Task = CommonOptions.ParseName<TrainTask>(r.GetValue(task)!, "--task"),
             };
             if (config.Check() is { } problem)
                 throw new UsageException($"{problem.Message} ({string.Join(", ", problem.Settings.Select(CommonOptions.FlagOf))}).");
@@ -158,7 +161,8 @@ internal static class TrainCommand
         var console = o;
         if (files.Quiet) o = TextWriter.Null; // progress and summaries off; the result lines go to `console`
         using var gpu = CommonOptions.SetUp(threads, device, gemm, o);
-        var (train, test, source, input) = DataSets.Load(from.Name, from.Dir, from.Csv, from.Scaling, from.ImageHeight, from.ImageWidth);
+        bool regression = c.Task == TrainTask.Regression;
+        var (train, test, source, input) = DataSets.Load(from.Name, from.Dir, from.Csv, from.Scaling, from.ImageHeight, from.ImageWidth, regression);
         string datasetName = from.Name;
         o.WriteLine($"{datasetName}: {train.Count:N0} training and {test.Count:N0} test samples from {source}");
         var run = TrainingRun.Create(c, train);
@@ -183,9 +187,10 @@ internal static class TrainCommand
             Callback.OnEpochEnd(m =>
             {
                 logged.Add(m);
-                if (files.Log is not null) MetricsCsv.Write(files.Log, logged);
-                string val = m.Validation is { } v ? $"  val loss {CommonOptions.F(v.Loss, 4)}  val accuracy {CommonOptions.F(100 * v.Accuracy, 1)} %" : "";
-                report($"Epoch {m.Epoch}/{c.Epochs}  loss {CommonOptions.F(m.TrainLoss, 4)}  accuracy {CommonOptions.F(100 * m.TrainAccuracy, 1)} %{val}  {CommonOptions.F(m.Seconds, 3)} s  {m.SamplesPerSecond:N0} samples/s");
+                if (files.Log is not null) MetricsCsv.Write(files.Log, logged, hasAccuracy: !regression);
+                // Regression has no accuracy: its loss (the mean squared error) is the measure.
+                string val = m.Validation is { } v ? $"  val loss {CommonOptions.F(v.Loss, 4)}{(regression ? "" : $"  val accuracy {CommonOptions.F(100 * v.Accuracy, 1)} %")}" : "";
+                report($"Epoch {m.Epoch}/{c.Epochs}  loss {CommonOptions.F(m.TrainLoss, 4)}{(regression ? "" : $"  accuracy {CommonOptions.F(100 * m.TrainAccuracy, 1)} %")}{val}  {CommonOptions.F(m.Seconds, 3)} s  {m.SamplesPerSecond:N0} samples/s");
             })]);
         // A live progress bar on a terminal; one plain line per epoch otherwise (logs, pipes, --json, --quiet).
         var history = ReferenceEquals(o, Console.Out) && !Console.IsOutputRedirected && !json
@@ -196,9 +201,17 @@ internal static class TrainCommand
         var result = trainer.Test(new DataLoader(test, Math.Min(c.BatchSize, Math.Max(test.Count, 1))));
         if (!double.IsFinite(result.Loss) || result.Loss > trainer.DivergenceThreshold)
             throw new TrainingDivergedException($"The test loss is {result.Loss}: training diverged.");
-        console.WriteLine($"Test accuracy: {CommonOptions.F(100 * result.Accuracy, 1)} %  (loss {CommonOptions.F(result.Loss, 4)})");
-        if (files.Log is not null) MetricsCsv.Write(files.Log, history, result.Accuracy);
-        if (files.PlotDir is not null && history.Count > 0)
+        var fit = regression ? RegressionReport.Evaluate(model, test, input.TargetNames!) : null;
+        if (fit is not null) console.WriteLine(RegressionLine(fit));
+        else console.WriteLine($"Test accuracy: {CommonOptions.F(100 * result.Accuracy, 1)} %  (loss {CommonOptions.F(result.Loss, 4)})");
+        if (files.Log is not null) MetricsCsv.Write(files.Log, history, regression ? null : result.Accuracy, hasAccuracy: !regression);
+        if (files.PlotDir is not null && history.Count > 0 && fit is not null)
+        {
+            Plots.Curves(files.PlotDir, history, testAccuracy: null);
+            Plots.Regression(files.PlotDir, fit);
+            o.WriteLine($"Wrote charts to {files.PlotDir}");
+        }
+        else if (files.PlotDir is not null && history.Count > 0)
         {
             Plots.Curves(files.PlotDir, history, result.Accuracy);
             var report = ClassificationReport.Evaluate(model, test);
@@ -208,7 +221,7 @@ internal static class TrainCommand
         }
         if (save is not null)
         {
-            IO.ModelFile.Save(save, model, train.ClassNames, metadata: input.ToMetadata());
+            IO.ModelFile.Save(save, model, regression ? input.TargetNames! : train.ClassNames, metadata: input.ToMetadata());
             o.WriteLine($"Saved the model to {save}");
         }
         if (json)
@@ -220,20 +233,20 @@ internal static class TrainCommand
                 {
                     ["epoch"] = m.Epoch,
                     ["train_loss"] = Math.Round(m.TrainLoss, 6),
-                    ["train_accuracy"] = Math.Round(100 * m.TrainAccuracy, 3),
                     ["seconds"] = Math.Round(m.Seconds, 4),
                 };
+                if (!regression) e["train_accuracy"] = Math.Round(100 * m.TrainAccuracy, 3);
                 if (m.Validation is { } v)
                 {
                     e["val_loss"] = Math.Round(v.Loss, 6);
-                    e["val_accuracy"] = Math.Round(100 * v.Accuracy, 3);
+                    if (!regression) e["val_accuracy"] = Math.Round(100 * v.Accuracy, 3);
                 }
                 epochs.Add(e);
             }
             o = console;
             var obj = new JsonObject
             {
-                ["test_accuracy"] = Math.Round(100 * result.Accuracy, 2),
+                ["task"] = regression ? "regression" : "classification",
                 ["test_loss"] = Math.Round(result.Loss, 6),
                 ["epochs"] = epochs,
                 ["stopped_early"] = stopper is { StoppedEpoch: > 0 },
@@ -243,8 +256,20 @@ internal static class TrainCommand
                 ["device"] = trainer.Accelerator?.Description ?? "cpu",
                 ["upload_seconds"] = trainer.Accelerator is Cuda.Training.CudaAccelerator gpuRun ? Math.Round(gpuRun.DataUploadSeconds, 3) : 0,
             };
+            if (fit is null) obj["test_accuracy"] = Math.Round(100 * result.Accuracy, 2);
+            else
+            {
+                obj["test_rmse"] = Math.Round(fit.OverallRmse, 6);
+                obj["test_mae"] = Math.Round(fit.OverallMae, 6);
+                obj["test_r2"] = Math.Round(fit.OverallR2, 6);
+            }
             o.WriteLine(obj.ToJsonString());
         }
         return 0;
     }
+
+    /// <summary>The result line of a regression: RMSE, MAE and R² on the test set (over all targets).</summary>
+    internal static string RegressionLine(RegressionReport fit) =>
+        $"Test RMSE: {CommonOptions.F(fit.OverallRmse, 4)}  MAE: {CommonOptions.F(fit.OverallMae, 4)}  R²: {CommonOptions.F(fit.OverallR2, 4)}"
+        + (fit.TargetNames.Count > 1 ? "  (" + string.Join(", ", fit.TargetNames.Select((n, j) => $"{n}: RMSE {CommonOptions.F(fit.Rmse[j], 4)}, R² {CommonOptions.F(fit.R2[j], 4)}")) + ")" : "");
 }

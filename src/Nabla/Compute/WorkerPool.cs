@@ -29,6 +29,11 @@ public sealed class WorkerPool : IDisposable
     // advancing the ticket with a compare-exchange, so a worker that read an older generation's body cannot claim a
     // part of the new one: its compare-exchange fails and it reads again.
     private long _ticket;
+    // The generation whose body and count are in _body and _count, written before them. A worker that read the ticket
+    // of a finished job and then the next job's body must not claim a part: the ticket may not have moved yet, so the
+    // compare-exchange alone would let it run part i of the new body under the old generation, and the part would run
+    // again once the new generation is published. Reading this after the body and count tells the two apart.
+    private long _jobGeneration;
     private int _done;
     private volatile bool _disposed;
     private Exception? _error;
@@ -76,11 +81,12 @@ public sealed class WorkerPool : IDisposable
 
     private void RunParallel(int count, IParallelBody body)
     {
-        _body = body;
-        _count = count;
+        long generation = (Volatile.Read(ref _ticket) >> 32) + 1;
         _done = 0;
         _error = null;
-        long generation = (Volatile.Read(ref _ticket) >> 32) + 1;
+        Volatile.Write(ref _jobGeneration, generation); // before the count and the body (see _jobGeneration)
+        Volatile.Write(ref _count, count);
+        Volatile.Write(ref _body, body);
         Interlocked.Exchange(ref _ticket, generation << 32); // full fence: publishes the body and the count
         for (int i = 0; i < _threads.Length; i++)
             if (Volatile.Read(ref _sleeping[i]) == 1 && Interlocked.Exchange(ref _sleeping[i], 0) == 1) _wake[i].Release();
@@ -88,7 +94,7 @@ public sealed class WorkerPool : IDisposable
         // Only parts claimed by a worker and still running are waited for.
         var spin = new SpinWait();
         while (Volatile.Read(ref _done) != count) spin.SpinOnce(sleep1Threshold: -1);
-        _body = null;
+        Volatile.Write(ref _body, null);
         if (_error is not null) throw new AggregateException("A parallel part failed.", _error);
     }
 
@@ -98,10 +104,11 @@ public sealed class WorkerPool : IDisposable
         while (true)
         {
             long t = Volatile.Read(ref _ticket);
-            var body = _body;
-            int count = _count;
+            var body = Volatile.Read(ref _body);
+            int count = Volatile.Read(ref _count);
             int i = (int)(t & 0xFFFFFFFF);
-            if (body is null || i >= count) return;
+            if (body is null || Volatile.Read(ref _jobGeneration) != t >> 32) return; // between jobs: nothing of this generation is left
+            if (i >= count) return;
             if (Interlocked.CompareExchange(ref _ticket, t + 1, t) != t) continue; // another thread claimed it, or a new job began
             try { body.Run(i); }
             catch (Exception e) { _error = e; }

@@ -65,6 +65,47 @@ public static class CsvDataset
         return new CsvTable(new TensorDataset([.. features], labels, width - 1, names), featureNames, header?[labelAt]);
     }
 
+    /// <summary>
+    /// Reads <paramref name="path"/> for regression: the target columns are <paramref name="options"/>' label column,
+    /// which may list several (<c>price,rooms</c> or <c>-1,-2</c>); the first column when none is given.
+    /// </summary>
+    /// <returns>The samples, the feature names and the target names.</returns>
+    /// <exception cref="DataFormatException">Missing file, ragged rows, a value that is not a number, an unknown column.</exception>
+    public static (RegressionDataset Data, IReadOnlyList<string> FeatureNames, IReadOnlyList<string> TargetNames) ReadRegression(string path, CsvOptions options)
+    {
+        if (!File.Exists(path)) throw new DataFormatException($"{path}: file not found.");
+        var specs = (options.LabelColumn ?? "0").Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
+        var lines = File.ReadLines(path).Where(l => !string.IsNullOrWhiteSpace(l)).ToList();
+        if (lines.Count == 0) throw new DataFormatException($"{path}: no data rows.");
+        var first = Split(lines[0], options.Delimiter);
+        int width = first.Length;
+        bool numericFirst = first.All(c => float.TryParse(c, NumberStyles.Float, CultureInfo.InvariantCulture, out _));
+        bool header = options.Header == CsvHeader.Yes || (options.Header == CsvHeader.Auto && !numericFirst);
+        string[]? names = header ? first : null;
+        var targetAt = specs.Select(spec => (options with { LabelColumn = spec }).LabelIndex(path, width, names)).ToArray();
+        if (targetAt.Distinct().Count() != targetAt.Length) throw new DataFormatException($"{path}: a target column is named twice.");
+        if (targetAt.Length >= width) throw new DataFormatException($"{path}: every column is a target; no features are left.");
+        var features = new List<float>();
+        var targets = new List<float>();
+        for (int li = header ? 1 : 0; li < lines.Count; li++)
+        {
+            var cells = Split(lines[li], options.Delimiter);
+            if (cells.Length != width) throw new DataFormatException($"{path}: line {li + 1} has {cells.Length} values; the first has {width}.");
+            foreach (int j in targetAt) targets.Add(Number(path, li + 1, j, cells[j]));
+            for (int j = 0; j < width; j++)
+                if (!targetAt.Contains(j)) features.Add(Number(path, li + 1, j, cells[j]));
+        }
+        if (targets.Count == 0) throw new DataFormatException($"{path}: no data rows.");
+        string Name(int j) => names?[j] ?? $"x{j}";
+        var featureNames = Enumerable.Range(0, width).Where(j => !targetAt.Contains(j)).Select(Name).ToArray();
+        var targetNames = targetAt.Select(j => names?[j] ?? $"y{Array.IndexOf(targetAt, j)}").ToArray();
+        return (new RegressionDataset([.. features], [.. targets], featureNames.Length, targetNames), featureNames, targetNames);
+    }
+
+    private static float Number(string path, int line, int column, string cell) =>
+        float.TryParse(cell, NumberStyles.Float, CultureInfo.InvariantCulture, out float v) && float.IsFinite(v) ? v
+            : throw new DataFormatException($"{path}: line {line}, column {column + 1}: '{cell}' is not a number.");
+
     /// <summary>The older form: the first column is the label, values divided by <paramref name="divideBy"/>.</summary>
     /// <exception cref="DataFormatException">As <see cref="Read"/>.</exception>
     public static TensorDataset Load(string path, float divideBy = 255f, IReadOnlyList<string>? classNames = null)

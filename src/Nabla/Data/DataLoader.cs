@@ -11,6 +11,12 @@ public readonly record struct Batch(float[] Features, int[] Labels, int Size)
     /// <summary>Features per sample (set by the loader).</summary>
     public int Width { get; init; }
 
+    /// <summary>Numeric targets (Size × TargetWidth, row-major; the array may be longer) for regression; null for classification.</summary>
+    public float[]? Targets { get; init; }
+
+    /// <summary>Targets per sample (0 for classification).</summary>
+    public int TargetWidth { get; init; }
+
     /// <summary>
     /// The batch's inputs as a (Size, Width) tensor of their own — the right size for the short last batch too (a
     /// copy: the loader's buffers are reused). For writing your own loop: <c>foreach (var (x, y) in loader)</c>.
@@ -33,6 +39,7 @@ public sealed class DataLoader
     private readonly int[] _order;
     private readonly float[] _features;
     private readonly int[] _labels;
+    private readonly float[]? _targets;
 
     /// <summary>Creates a loader; <paramref name="sampler"/> defaults to sequential order.</summary>
     /// <exception cref="ArgumentOutOfRangeException">The batch size is below 1.</exception>
@@ -46,6 +53,7 @@ public sealed class DataLoader
         _order = new int[dataset.Count];
         _features = new float[batchSize * dataset.Features];
         _labels = new int[batchSize];
+        if (dataset.Targets > 0) _targets = new float[batchSize * dataset.Targets];
     }
 
     /// <summary>A shuffling loader whose permutations come from <paramref name="rng"/> (shuffle=True, generator=g).</summary>
@@ -99,9 +107,10 @@ public sealed class DataLoader
         int start = index * BatchSize;
         int size = Math.Min(BatchSize, Dataset.Count - start);
         Dataset.Gather(_order.AsSpan(start, size), _features, _labels);
+        if (_targets is not null) Dataset.GatherTargets(_order.AsSpan(start, size), _targets);
         int next = start + size;
         if (next < Dataset.Count) Dataset.Prefetch(_order.AsSpan(next, Math.Min(BatchSize, Dataset.Count - next)));
-        return new Batch(_features, _labels, size) { Width = Dataset.Features };
+        return new Batch(_features, _labels, size) { Width = Dataset.Features, Targets = _targets, TargetWidth = Dataset.Targets };
     }
 
     /// <summary>The batches of one pass.</summary>

@@ -32,4 +32,10 @@ public interface IDataset
     /// fetching them while the current batch trains. Does nothing by default.
     /// </summary>
     void Prefetch(ReadOnlySpan<int> indices) { }
+
+    /// <summary>Numeric targets per sample for regression (0 for a classification dataset, the default).</summary>
+    int Targets => 0;
+
+    /// <summary>Copies the numeric targets of samples <paramref name="indices"/> (indices.Length × Targets) into <paramref name="targets"/>.</summary>
+    void GatherTargets(ReadOnlySpan<int> indices, Span<float> targets) { }
 }

@@ -55,6 +55,18 @@ public sealed class Subset : IDataset
     }
 
     /// <inheritdoc/>
+    public int Targets => _source.Targets;
+
+    /// <inheritdoc/>
+    public void GatherTargets(ReadOnlySpan<int> indices, Span<float> targets)
+    {
+        if (_mapped.Length < indices.Length) _mapped = new int[indices.Length];
+        var m = _mapped.AsSpan(0, indices.Length);
+        for (int r = 0; r < indices.Length; r++) m[r] = _indices[indices[r]];
+        _source.GatherTargets(m, targets);
+    }
+
+    /// <inheritdoc/>
     public void Gather(ReadOnlySpan<int> indices, Span<float> features, Span<int> labels)
     {
         if (_mapped.Length < indices.Length) _mapped = new int[indices.Length]; // grows once, to the batch size

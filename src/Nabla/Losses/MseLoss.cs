@@ -11,7 +11,7 @@ public sealed class MseLoss : Loss
 {
     /// <summary>Mean squared error against a target tensor of the same shape, recorded for autograd.</summary>
     /// <exception cref="ArgumentException">The shapes differ; the message names both.</exception>
-    public Tensor Forward(Tensor input, Tensor target)
+    public override Tensor Forward(Tensor input, Tensor target)
     {
         if (input.Shape != target.Shape)
             throw new ArgumentException($"MSELoss: input {input.Shape} and target {target.Shape} differ in shape.");
@@ -43,6 +43,21 @@ public sealed class MseLoss : Loss
                 total += (double)d * d;
                 if (!dInput.IsEmpty) dInput[i] = 2f * d / n; // d/dx mean(d²) = 2d/n
             }
+        return (float)(total / n);
+    }
+
+    /// <inheritdoc/>
+    public override float ForwardBackward(ReadOnlySpan<float> input, ReadOnlySpan<float> targets, Span<float> dInput, int rows, int columns)
+    {
+        int n = rows * columns;
+        double total = 0;
+        float g = 2f / n; // d mean((x − t)²)/dx = 2(x − t)/n
+        for (int i = 0; i < n; i++)
+        {
+            float d = input[i] - targets[i];
+            total += (double)d * d;
+            if (!dInput.IsEmpty) dInput[i] = g * d;
+        }
         return (float)(total / n);
     }
 }

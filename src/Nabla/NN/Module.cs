@@ -52,13 +52,20 @@ public abstract class Module
     /// Class probabilities for the rows of <paramref name="x"/> (batch, features): the softmax of the model's
     /// outputs, in evaluation mode (dropout off) and without recording gradients; the module's mode is restored.
     /// </summary>
-    public Tensor PredictProba(Tensor x)
+    public Tensor PredictProba(Tensor x) => Autograd.Ops.Softmax(PredictValues(x), -1);
+
+    /// <summary>
+    /// The model's raw outputs for the rows of <paramref name="x"/>: a regression's predicted values (a classifier's
+    /// logits), in evaluation mode and without recording gradients, as PyTorch's <c>model.eval()</c> under
+    /// <c>torch.no_grad()</c>; the module's mode is restored.
+    /// </summary>
+    public Tensor PredictValues(Tensor x)
     {
         bool training = IsTraining;
         Eval();
         try
         {
-            using (Autograd.GradMode.NoGrad()) return Autograd.Ops.Softmax(Forward(x), -1);
+            using (Autograd.GradMode.NoGrad()) return Forward(x);
         }
         finally
         {

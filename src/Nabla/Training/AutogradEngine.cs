@@ -50,4 +50,22 @@ public sealed class AutogradEngine : IStepEngine
         loss.Backward();
         return (value, correct);
     }
+
+    /// <inheritdoc/>
+    public float RunRegression(float[] features, float[] targets, int size, bool backward)
+    {
+        var x = Tensor.FromArray(features.AsSpan(0, size * _inputFeatures).ToArray(), size, _inputFeatures);
+        Tensor output, loss;
+        if (backward) output = _model.Forward(x);
+        else using (GradMode.NoGrad()) output = _model.Forward(x);
+        int outputs = output.Size / Math.Max(size, 1);
+        var t = Tensor.FromArray(targets.AsSpan(0, size * outputs).ToArray(), size, outputs);
+        if (backward) loss = _loss.Forward(output, t);
+        else using (GradMode.NoGrad()) loss = _loss.Forward(output, t);
+        float value = loss.Item();
+        if (!backward || !float.IsFinite(value)) return value;
+        foreach (var p in _parameters) p.Grad?.Data.Clear();
+        loss.Backward();
+        return value;
+    }
 }

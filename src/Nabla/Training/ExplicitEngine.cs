@@ -45,4 +45,16 @@ public sealed class ExplicitEngine : IStepEngine
         _engine.Backward(_dLogits);
         return (loss, correct);
     }
+
+    /// <inheritdoc/>
+    public float RunRegression(float[] features, float[] targets, int size, bool backward)
+    {
+        int outputs = _engine.OutputFeatures;
+        var output = _engine.Forward(features, size);
+        float loss = _loss.ForwardBackward(output, targets.AsSpan(0, size * outputs), backward ? _dLogits : Span<float>.Empty, size, outputs);
+        if (!backward || !float.IsFinite(loss)) return loss;
+        foreach (var p in _parameters) p.Grad?.Data.Clear();
+        _engine.Backward(_dLogits);
+        return loss;
+    }
 }

@@ -22,6 +22,7 @@ internal sealed class HostEngine(Trainer trainer) : ITrainingEngine
     public StepOutcome Step(DataLoader loader, int epoch, int batch)
     {
         var b = loader.LoadBatch(batch);
+        if (b.Targets is { } targets) return new StepOutcome(trainer.HostRegressionStep(b.Features, targets, b.Size, b.Width, _optimizer!, _maxGradNorm), 0, true);
         var (loss, correct) = trainer.HostStep(b.Features, b.Labels, b.Size, b.Width, _optimizer!, _maxGradNorm);
         return new StepOutcome(loss, correct, true);
     }
@@ -33,7 +34,9 @@ internal sealed class HostEngine(Trainer trainer) : ITrainingEngine
     public StepOutcome Evaluate(DataLoader loader, int batch)
     {
         var b = loader.LoadBatch(batch);
-        var (loss, correct) = trainer.EvaluationEngine(loader.BatchSize, b.Width).Run(b.Features, b.Labels, b.Size, backward: false);
+        var engine = trainer.EvaluationEngine(loader.BatchSize, b.Width);
+        if (b.Targets is { } targets) return new StepOutcome(engine.RunRegression(b.Features, targets, b.Size, backward: false), 0, true);
+        var (loss, correct) = engine.Run(b.Features, b.Labels, b.Size, backward: false);
         return new StepOutcome(loss, correct, true);
     }
 

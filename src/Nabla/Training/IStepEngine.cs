@@ -16,4 +16,7 @@ public interface IStepEngine
     /// many samples were classified right.
     /// </summary>
     (float Loss, int Correct) Run(float[] features, int[] labels, int size, bool backward);
+
+    /// <summary>As <see cref="Run"/> for regression: the loss against numeric <paramref name="targets"/> (size × outputs).</summary>
+    float RunRegression(float[] features, float[] targets, int size, bool backward);
 }

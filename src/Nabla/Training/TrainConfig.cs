@@ -5,12 +5,24 @@ using Nabla.Optim;
 
 namespace Nabla.Training;
 
+/// <summary>What a run learns to predict.</summary>
+public enum TrainTask
+{
+    /// <summary>A class per sample.</summary>
+    Classification,
+    /// <summary>One or more numbers per sample.</summary>
+    Regression,
+}
+
 /// <summary>
 /// Everything that defines a training run, typed and validated once; defaults are the textbook's model and
 /// batch size with Adam for 10 epochs.
 /// </summary>
 public sealed record TrainConfig
 {
+    /// <summary>Classification (softmax cross-entropy over classes) or regression (mean squared error on numeric targets).</summary>
+    public TrainTask Task { get; init; } = TrainTask.Classification;
+
     /// <summary>Hidden layer widths.</summary>
     public int[] Hidden { get; init; } = [32];
 
@@ -77,6 +89,7 @@ public sealed record TrainConfig
     public IReadOnlyList<string> Differences(TrainConfig other)
     {
         var names = new List<string>();
+        if (Task != other.Task) names.Add(nameof(Task));
         if (!Hidden.SequenceEqual(other.Hidden)) names.Add(nameof(Hidden));
         if (Activation != other.Activation) names.Add(nameof(Activation));
         if (Optimizer != other.Optimizer) names.Add(nameof(Optimizer));

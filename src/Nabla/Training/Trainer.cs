@@ -172,6 +172,16 @@ public sealed class Trainer
         return (loss, correct);
     }
 
+    /// <summary>The CPU step of a regression batch: the loss against numeric targets, then the update.</summary>
+    internal float HostRegressionStep(float[] features, float[] targets, int size, int width, Optimizer optimizer, float maxGradNorm)
+    {
+        float loss = LastLoss = TrainingEngine(size, width).RunRegression(features, targets, size, backward: true);
+        if (!float.IsFinite(loss)) return loss;
+        if (maxGradNorm > 0) GradClip.ClipGradNorm(optimizer.Parameters, maxGradNorm);
+        optimizer.Step();
+        return loss;
+    }
+
     /// <summary>The CPU engine for evaluation batches of up to <paramref name="batch"/> samples.</summary>
     internal IStepEngine EvaluationEngine(int batch, int width)
     {

@@ -43,11 +43,12 @@ public sealed class TrainingRun
         Config = config;
         Fingerprint = FingerprintOf(train);
         var seeds = new RunSeeds(config.Seed);
-        Model = new MlpArchitecture(train.Features, config.Hidden, config.Activation, train.Classes, config.Dropout).Create(seeds.Weights(), seeds.Dropout());
+        Model = new MlpArchitecture(train.Features, config.Hidden, config.Activation, Outputs(config, train), config.Dropout).Create(seeds.Weights(), seeds.Dropout());
         var optimizer = OptimizerFactory.Create(config.Optimizer, Model.Parameters(), config.LearningRate, config.Momentum, config.WeightDecay, config.L1);
         // A batch larger than the data is one batch of all of it: the buffers need not be larger than that.
         int batch = Math.Min(config.BatchSize, fitSet.Count);
-        Trainer = new Trainer(Model, new CrossEntropyLoss(), optimizer, train.Features, batch);
+        Loss loss = config.Task == TrainTask.Regression ? new MseLoss() : new CrossEntropyLoss();
+        Trainer = new Trainer(Model, loss, optimizer, train.Features, batch);
         _sampler = new RandomSampler(seeds.Shuffle());
         Loader = new DataLoader(fitSet, batch, _sampler);
         ValidationLoader = validation is null ? null : new DataLoader(validation, Math.Min(config.BatchSize, validation.Count));
@@ -63,6 +64,8 @@ public sealed class TrainingRun
     {
         if (config.Check() is { } problem) throw new ArgumentException($"{problem.Message} ({string.Join(", ", problem.Settings)}).");
         if (train.Count == 0) throw new DataFormatException("The training set is empty.");
+        if (config.Task == TrainTask.Regression && train.Targets == 0) throw new DataFormatException("Regression needs numeric targets; the data has class labels.");
+        if (config.Task == TrainTask.Classification && train.Targets > 0) throw new DataFormatException("The data has numeric targets: train it as a regression.");
         CheckMemory(config, train);
         IDataset fitSet = train;
         Subset? validation = null;
@@ -80,6 +83,9 @@ public sealed class TrainingRun
     /// <summary>The configuration.</summary>
     public TrainConfig Config { get; }
 
+    /// <summary>The model's outputs: one per class, or one per numeric target.</summary>
+    private static int Outputs(TrainConfig config, IDataset data) => config.Task == TrainTask.Regression ? data.Targets : data.Classes;
+
     /// <summary>
     /// Which training data this run is on: its size, shape, classes and a hash of its labels. Checkpoints record it,
     /// and <see cref="Resume"/> refuses a checkpoint made on other data.
@@ -91,7 +97,15 @@ public sealed class TrainingRun
     {
         ulong h = 0xCBF29CE484222325UL;
         for (int i = 0; i < data.Count; i++) h = (h ^ (uint)data.Label(i)) * 0x100000001B3UL;
-        return $"{data.Count}x{data.Features}, {data.Classes} classes, labels {h:x16}";
+        if (data.Targets == 0) return $"{data.Count}x{data.Features}, {data.Classes} classes, labels {h:x16}";
+        // Regression: the targets' bits stand in for the labels.
+        var targets = new float[data.Targets];
+        for (int i = 0; i < data.Count; i++)
+        {
+            data.GatherTargets([i], targets);
+            foreach (float t in targets) h = (h ^ BitConverter.SingleToUInt32Bits(t)) * 0x100000001B3UL;
+        }
+        return $"{data.Count}x{data.Features}, {data.Targets} targets, targets {h:x16}";
     }
 
     /// <summary>
@@ -100,7 +114,7 @@ public sealed class TrainingRun
     /// </summary>
     private static void CheckMemory(TrainConfig config, IDataset train)
     {
-        long[] widths = [train.Features, .. config.Hidden, Math.Max(train.Classes, 1)];
+        long[] widths = [train.Features, .. config.Hidden, Math.Max(Outputs(config, train), 1)];
         long parameters = 0;
         for (int i = 1; i < widths.Length; i++) parameters += widths[i - 1] * widths[i] + widths[i];
         string shape = string.Join('-', widths);

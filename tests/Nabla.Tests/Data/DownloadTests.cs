@@ -8,7 +8,7 @@ namespace Nabla.Tests.Data;
 /// <summary>The download path against a local HTTP server on 127.0.0.1 serving generated IDX files.</summary>
 public sealed class DownloadTests : IDisposable
 {
-    private readonly HttpListener _listener = new();
+    private readonly HttpListener _listener;
     private readonly Dictionary<string, byte[]> _served = [];
     private readonly string _prefix;
     private readonly TempDir _source = new();
@@ -21,14 +21,19 @@ public sealed class DownloadTests : IDisposable
         for (int attempt = 0; ; attempt++)
         {
             port = 20000 + Random.Shared.Next(30000);
+            // A listener whose Start failed (the port was taken) is disposed: each attempt needs a new one.
+            var listener = new HttpListener();
             try
             {
-                _listener.Prefixes.Clear();
-                _listener.Prefixes.Add($"http://127.0.0.1:{port}/");
-                _listener.Start();
+                listener.Prefixes.Add($"http://127.0.0.1:{port}/");
+                listener.Start();
+                _listener = listener;
                 break;
             }
-            catch (HttpListenerException) when (attempt < 20) { }
+            catch (HttpListenerException) when (attempt < 20)
+            {
+                listener.Close();
+            }
         }
         _prefix = $"http://127.0.0.1:{port}/";
         foreach (var (name, bytes) in _source.WriteDataset()) _served[name] = bytes;
