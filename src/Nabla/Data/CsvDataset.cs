@@ -75,30 +75,39 @@ public static class CsvDataset
     {
         if (!File.Exists(path)) throw new DataFormatException($"{path}: file not found.");
         var specs = (options.LabelColumn ?? "0").Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
-        var lines = File.ReadLines(path).Where(l => !string.IsNullOrWhiteSpace(l)).ToList();
-        if (lines.Count == 0) throw new DataFormatException($"{path}: no data rows.");
-        var first = Split(lines[0], options.Delimiter);
-        int width = first.Length;
-        bool numericFirst = first.All(c => float.TryParse(c, NumberStyles.Float, CultureInfo.InvariantCulture, out _));
-        bool header = options.Header == CsvHeader.Yes || (options.Header == CsvHeader.Auto && !numericFirst);
-        string[]? names = header ? first : null;
-        var targetAt = specs.Select(spec => (options with { LabelColumn = spec }).LabelIndex(path, width, names)).ToArray();
-        if (targetAt.Distinct().Count() != targetAt.Length) throw new DataFormatException($"{path}: a target column is named twice.");
-        if (targetAt.Length >= width) throw new DataFormatException($"{path}: every column is a target; no features are left.");
         var features = new List<float>();
         var targets = new List<float>();
-        for (int li = header ? 1 : 0; li < lines.Count; li++)
+        string[]? names = null;
+        int[] targetAt = [];
+        bool[] isTarget = [];
+        int width = -1, lineNo = 0;
+        // Streamed line by line, as Read: the memory held is the parsed numbers, never the file's text.
+        foreach (var line in File.ReadLines(path))
         {
-            var cells = Split(lines[li], options.Delimiter);
-            if (cells.Length != width) throw new DataFormatException($"{path}: line {li + 1} has {cells.Length} values; the first has {width}.");
-            foreach (int j in targetAt) targets.Add(Number(path, li + 1, j, cells[j]));
+            lineNo++;
+            if (string.IsNullOrWhiteSpace(line)) continue;
+            var cells = Split(line, options.Delimiter);
+            if (width < 0)
+            {
+                width = cells.Length;
+                bool numeric = cells.All(c => float.TryParse(c, NumberStyles.Float, CultureInfo.InvariantCulture, out _));
+                if (options.Header == CsvHeader.Yes || (options.Header == CsvHeader.Auto && !numeric)) names = cells;
+                targetAt = [.. specs.Select(spec => (options with { LabelColumn = spec }).LabelIndex(path, width, names))];
+                if (targetAt.Distinct().Count() != targetAt.Length) throw new DataFormatException($"{path}: a target column is named twice.");
+                if (targetAt.Length >= width) throw new DataFormatException($"{path}: every column is a target; no features are left.");
+                isTarget = new bool[width];
+                foreach (int j in targetAt) isTarget[j] = true;
+                if (names is not null) continue;
+            }
+            else if (cells.Length != width)
+                throw new DataFormatException($"{path}: line {lineNo} has {cells.Length} values; earlier lines have {width}.");
+            foreach (int j in targetAt) targets.Add(Number(path, lineNo, j, cells[j]));
             for (int j = 0; j < width; j++)
-                if (!targetAt.Contains(j)) features.Add(Number(path, li + 1, j, cells[j]));
+                if (!isTarget[j]) features.Add(Number(path, lineNo, j, cells[j]));
         }
         if (targets.Count == 0) throw new DataFormatException($"{path}: no data rows.");
-        string Name(int j) => names?[j] ?? $"x{j}";
-        var featureNames = Enumerable.Range(0, width).Where(j => !targetAt.Contains(j)).Select(Name).ToArray();
-        var targetNames = targetAt.Select(j => names?[j] ?? $"y{Array.IndexOf(targetAt, j)}").ToArray();
+        var featureNames = Enumerable.Range(0, width).Where(j => !isTarget[j]).Select(j => names?[j] ?? $"x{j}").ToArray();
+        var targetNames = targetAt.Select((j, k) => names?[j] ?? $"y{k}").ToArray();
         return (new RegressionDataset([.. features], [.. targets], featureNames.Length, targetNames), featureNames, targetNames);
     }
 

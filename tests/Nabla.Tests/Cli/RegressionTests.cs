@@ -170,4 +170,24 @@ public class RegressionTests
         Assert.True(fit.OverallRmse < 0.05, $"RMSE {fit.OverallRmse}");
         Assert.True(fit.OverallR2 > 0.99, $"R² {fit.OverallR2}");
     }
+
+    [Fact]
+    public void ReadRegression_Headerless_TargetsByIndex_AndItsErrors()
+    {
+        using var dir = new TempDir();
+        string path = dir.File("t.csv");
+        File.WriteAllLines(path, ["1,2,3", "", "4,5,6"]);
+        var (data, features, targets) = CsvDataset.ReadRegression(path, new CsvOptions("-1,0"));
+        Assert.Equal(["y0", "y1"], targets);
+        Assert.Equal(["x1"], features);
+        Assert.Equal(2, data.Count);
+        var t = new float[4];
+        data.GatherTargets([0, 1], t);
+        Assert.Equal([3f, 1f, 6f, 4f], t);
+
+        Assert.Contains("every column is a target", Assert.Throws<DataFormatException>(() => CsvDataset.ReadRegression(path, new CsvOptions("0,1,2"))).Message);
+        Assert.Contains("named twice", Assert.Throws<DataFormatException>(() => CsvDataset.ReadRegression(path, new CsvOptions("1,1"))).Message);
+        File.AppendAllLines(path, ["7,8"]);
+        Assert.Contains("line 4 has 2 values", Assert.Throws<DataFormatException>(() => CsvDataset.ReadRegression(path, new CsvOptions("0"))).Message);
+    }
 }
