@@ -17,8 +17,13 @@ internal static class ExportCommand
         {
             OutputPaths.File(r.GetValue(onnx), "--onnx");
             var loaded = CommonOptions.LoadModel(r.GetValue(model)!, r.GetValue(activation));
-            OnnxExporter.Export(r.GetValue(onnx)!, loaded.Model, loaded.InputFeatures, r.GetValue(softmax));
-            stdout.WriteLine($"Wrote {r.GetValue(onnx)} ({loaded.Plan}, input 'input' (batch, {loaded.InputFeatures}), output '{(r.GetValue(softmax) ? "probabilities" : "logits")}')");
+            // A regression model's outputs are the predicted values: a softmax over them would mean nothing.
+            bool regression = InputSpec.Of(loaded, r.GetValue(model)!).Regression;
+            if (regression && r.GetValue(softmax))
+                throw new UsageException($"--softmax: {r.GetValue(model)} is a regression model (its outputs are values, not class scores); drop --softmax.");
+            string output = regression ? "values" : r.GetValue(softmax) ? "probabilities" : "logits";
+            OnnxExporter.Export(r.GetValue(onnx)!, loaded.Model, loaded.InputFeatures, r.GetValue(softmax), output);
+            stdout.WriteLine($"Wrote {r.GetValue(onnx)} ({loaded.Plan}, input 'input' (batch, {loaded.InputFeatures}), output '{output}')");
             return 0;
         });
         return cmd;

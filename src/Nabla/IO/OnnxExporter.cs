@@ -12,9 +12,13 @@ public static class OnnxExporter
 {
     private const int FloatType = 1, AttrInt = 2;
 
-    /// <summary>Exports <paramref name="model"/>, whose input has <paramref name="inputFeatures"/> features, to <paramref name="path"/>.</summary>
+    /// <summary>
+    /// Exports <paramref name="model"/>, whose input has <paramref name="inputFeatures"/> features, to
+    /// <paramref name="path"/>. The output is named <paramref name="outputName"/>, by default <c>probabilities</c>
+    /// with <paramref name="softmax"/> and <c>logits</c> without (a regression model's exporter passes <c>values</c>).
+    /// </summary>
     /// <exception cref="NotSupportedException">The model is not a Sequential of built-in layers.</exception>
-    public static void Export(string path, Sequential model, int inputFeatures, bool softmax = false)
+    public static void Export(string path, Sequential model, int inputFeatures, bool softmax = false, string? outputName = null)
     {
         var plan = LayerPlan.Of(model, inputFeatures);
         var graph = new ProtoWriter().String(2, "nabla_mlp");
@@ -53,7 +57,7 @@ public static class OnnxExporter
             current = output;
         }
         int features = plan.OutputFeatures;
-        string final = softmax ? "probabilities" : "logits";
+        string final = outputName ?? (softmax ? "probabilities" : "logits");
         if (softmax) graph.Message(1, Node("Softmax", [current], final, "softmax_out").Message(5, IntAttribute("axis", 1)));
         else graph.Message(1, Node("Identity", [current], final, "output"));
         graph.Message(11, ValueInfo("input", inputFeatures));

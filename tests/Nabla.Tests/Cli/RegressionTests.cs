@@ -80,6 +80,24 @@ public class RegressionTests
         r = Run("summary", model);
         Assert.True(r.Code == 0, r.Err);
         Assert.Contains("Targets: price, area", r.Out);
+
+        // ONNX: the output is the values (no softmax), and ONNX Runtime computes what predict printed.
+        r = Run("export", model, "--onnx", dir.File("m.onnx"), "--softmax");
+        Assert.Equal(2, r.Code);
+        Assert.Contains("regression model", r.Err);
+        r = Run("export", model, "--onnx", dir.File("m.onnx"));
+        Assert.True(r.Code == 0, r.Err);
+        var loaded = Nabla.IO.ModelFile.Load(model);
+        var x = new float[] { 0, 0, 0, 1, 1, 0 }; // the rows above in the model's column order (a, b, c); unscaled, as the model was trained (--scale none)
+        var spec = JsonDocument.Parse(loaded.Metadata["nabla.input"]).RootElement;
+        Assert.Equal(["a", "b", "c"], spec.GetProperty("features").EnumerateArray().Select(f => f.GetString()!));
+        using var session = new Microsoft.ML.OnnxRuntime.InferenceSession(dir.File("m.onnx"));
+        Assert.Equal("values", session.OutputMetadata.Keys.Single());
+        var expected = loaded.Model.PredictValues(Nabla.Tensors.Tensor.FromArray((float[])x.Clone(), 2, 3)).ToArray();
+        using var input = Microsoft.ML.OnnxRuntime.OrtValue.CreateTensorValueFromMemory(x, [2, 3]);
+        using var outputs = session.Run(new Microsoft.ML.OnnxRuntime.RunOptions(), ["input"], [input], ["values"]);
+        var got = outputs[0].GetTensorDataAsSpan<float>().ToArray();
+        for (int i = 0; i < expected.Length; i++) Assert.Equal(expected[i], got[i], 4);
     }
 
     [Fact]
