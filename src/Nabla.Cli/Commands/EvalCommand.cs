@@ -19,7 +19,7 @@ internal static class EvalCommand
         var threads = CommonOptions.Threads();
         var json = CommonOptions.Json();
         var activation = CommonOptions.ModelActivation();
-        var cmd = new Command("eval", "Evaluate a saved model on the test set: accuracy, confusion matrix, per-class metrics")
+        var cmd = new Command("eval", "Evaluate a saved model on the test set: accuracy, confusion matrix, per-class metrics (RMSE, MAE and R² for regression)")
         {
             model, dataset, data, activation, threads, json,
         };

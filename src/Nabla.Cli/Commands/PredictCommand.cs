@@ -16,7 +16,7 @@ internal static class PredictCommand
             .AcceptOnlyFromAmong("auto", "yes", "no");
         var json = CommonOptions.Json();
         var activation = CommonOptions.ModelActivation();
-        var cmd = new Command("predict", "Classify images (converted to the model's size in grayscale) or table rows, as the model was trained") { model, images, invert, activation, json };
+        var cmd = new Command("predict", "Classify images (converted to the model's size in grayscale) or table rows, or predict a regression model's values, as the model was trained") { model, images, invert, activation, json };
         cmd.SetAction(r => Run(r.GetValue(model)!, r.GetValue(images)!, r.GetValue(invert)!, r.GetValue(activation), r.GetValue(json), stdout));
         return cmd;
     }
@@ -72,7 +72,7 @@ internal static class PredictCommand
         foreach (var file in files)
         {
             if (ImageExtensions.Any(e => file.EndsWith(e, StringComparison.OrdinalIgnoreCase)))
-                throw new UsageException($"{file}: {path} classifies table rows of {names.Count} features ({string.Join(", ", names.Take(6))}{(names.Count > 6 ? ", …" : "")}), not images.");
+                throw new UsageException($"{file}: {path} {(input.Regression ? "predicts from" : "classifies")} table rows of {names.Count} features ({string.Join(", ", names.Take(6))}{(names.Count > 6 ? ", …" : "")}), not images.");
             if (file != "-" && !File.Exists(file)) throw new Data.DataFormatException($"{file}: file not found.");
             var lines = (file == "-" ? ReadAll(Console.In) : File.ReadLines(file)).Where(l => !string.IsNullOrWhiteSpace(l)).ToList();
             var (x, rows) = Rows(file, lines, input);
