@@ -40,7 +40,13 @@ public sealed class CudaAccelerator : ITrainingEngine, IDisposable
 
     /// <inheritdoc/>
     /// <remarks>The one-time upload is counted apart (<see cref="DataUploadSeconds"/>), as PyTorch's preloading is.</remarks>
-    public void Prepare(DataLoader loader) => Resident(loader.Dataset);
+    /// <exception cref="NotSupportedException">The dataset has numeric targets: the CUDA step trains softmax + cross-entropy only.</exception>
+    public void Prepare(DataLoader loader)
+    {
+        if (loader.Dataset.Targets > 0)
+            throw new NotSupportedException("The CUDA engine trains classification (softmax + cross-entropy) only; train a regression on the CPU (leave Trainer.Accelerator null).");
+        Resident(loader.Dataset);
+    }
 
     /// <inheritdoc/>
     public void BeginEpoch(DataLoader loader, ReadOnlySpan<int> order, Optimizer optimizer, float maxGradNorm, int epoch)

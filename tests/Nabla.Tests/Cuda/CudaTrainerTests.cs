@@ -67,6 +67,18 @@ public sealed class CudaTrainerTests(SimulatorFixture sim)
         return (Train(false), Train(true));
     }
 
+    [Fact]
+    public void Regression_IsRefused_NotTrainedWithTheWrongLoss()
+    {
+        var model = new MlpArchitecture(3, [4], ActivationKind.Sigmoid, 1).Create(new Rng(1));
+        var opt = new Adam(model.Parameters(), lr: 0.01f);
+        var (t, device) = OnDevice(sim.Backend, model, opt, 3, 4);
+        using var _ = device;
+        var data = new RegressionDataset(new float[24], new float[8], 3, ["y"]);
+        var e = Assert.Throws<NotSupportedException>(() => t.TrainEpoch(new DataLoader(data, 4)));
+        Assert.Contains("classification", e.Message);
+    }
+
     /// <summary>A trainer whose loops run on the device (the way --device cuda trains).</summary>
     internal static (Trainer Trainer, CudaAccelerator Device) OnDevice(Nabla.Cuda.CudaBackend gpu, Sequential model, Optimizer opt,
         int features, int batch, bool fuse = true)
