@@ -1,12 +1,14 @@
 #!/usr/bin/env python3
-"""Side-by-side comparison of Nabla with the textbook's PyTorch reference on this machine.
+"""Side-by-side comparison of Nabla with the textbook's PyTorch reference and with TorchSharp on this machine.
 
 Installs what the reference needs (Debian's python3-torch, python3-torchvision, libopenblas0-pthread,
 dataset-fashion-mnist), then runs the reference and Nabla alternately (A B A B ..., --pairs of each) and prints
-medians, ratios and peak RSS for each workload of the fast-CPU issue. --record appends the table to
+medians, ratios and peak RSS for each workload of the fast-CPU issue. TorchSharp (libtorch + oneMKL, built from
+../shared/reference/torchsharp into /tmp/nabla-vs-torchsharp by bench/vs_torchsharp.py's helper) is a third
+column of the same alternation, unless --no-torchsharp. --record appends the table to
 bench/RESULTS.md with the date, commit and CPU model.
 
-Usage: bench/compare.py [--pairs 3] [--reference PATH/seed_pytorch.py] [--record] [--skip-pipeline]
+Usage: bench/compare.py [--pairs 3] [--reference PATH/seed_pytorch.py] [--record] [--skip-pipeline] [--no-torchsharp]
 """
 import argparse, datetime, gzip, json, os, shutil, statistics, subprocess, sys, time
 
@@ -71,8 +73,12 @@ def main():
     ap.add_argument("--reference", default=os.path.join(os.path.dirname(ROOT), "shared", "reference", "seed_pytorch.py"))
     ap.add_argument("--record", action="store_true")
     ap.add_argument("--skip-pipeline", action="store_true", help="skip the 35 s textbook pipeline runs")
+    ap.add_argument("--no-torchsharp", action="store_true", help="leave TorchSharp out")
     a = ap.parse_args()
     install()
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    from vs_torchsharp import anchor_command
+    anchor = None if a.no_torchsharp else anchor_command("/tmp/nabla-vs-torchsharp")
     scratch = "/tmp/nabla-compare"
     root = torchvision_root(scratch)
     py = f"/usr/bin/python3 {a.reference} {root}"
@@ -85,6 +91,8 @@ def main():
     runs = [("nabla seed", f"{nabla} seed --threads 2 --json"), ("pytorch --preloaded", f"{py} --preloaded --threads 2")]
     if not a.skip_pipeline:
         runs.append(("pytorch pipeline", f"{py} --threads 2"))
+    if anchor:
+        runs.append(("torchsharp", f"{anchor} --threads 2"))
     r = alternate("textbook", runs, a.pairs)
     nab = med([x[0] for x in r["nabla seed"]])
     pre = med([x[0] for x in r["pytorch --preloaded"]])
@@ -96,6 +104,12 @@ def main():
         pipe = med([x[0] for x in r["pytorch pipeline"]])
         lines.append(f"| textbook run vs pipeline (whole process) | {nab:.2f} s | {pipe:.2f} s | {pipe / nab:.1f}× | ≥ 20× |")
     lines.append(f"| textbook run vs --preloaded (whole process) | {nab:.2f} s | {pre:.2f} s | {pre / nab:.1f}× | ≥ 7× |")
+    if anchor:
+        ts = med([x[0] for x in r["torchsharp"]])
+        lines.append(f"| textbook run vs TorchSharp (whole process; TorchSharp in the PyTorch column) | {nab:.2f} s | {ts:.2f} s | {ts / nab:.1f}× | ≥ 5× |")
+        nab_train = med([x[2]["train_seconds"] for x in r["nabla seed"]])
+        ts_train = med([sum(e[1] for e in x[2]["epochs"]) for x in r["torchsharp"]])
+        lines.append(f"| textbook training, 13 epochs, vs TorchSharp | {nab_train:.2f} s | {ts_train:.2f} s | {ts_train / nab_train:.1f}× | ≥ 6× |")
     lines.append(f"| accuracy after SGD / Adam | {acc['sgd_accuracy']:.2f} / {acc['adam_accuracy']:.2f} % | "
                  f"{ref_acc['sgd_acc']:.2f} / {ref_acc['adam_acc']:.2f} % | | SGD 61.5–67.5, Adam 84–86.5 |")
     rss_n = max(x[1] for x in r["nabla seed"])
@@ -108,6 +122,7 @@ def main():
         ("nabla", big_cmd),
         ("pytorch", f"{py} --preloaded --sgd-epochs 0 --adam-epochs 1 --hidden 1024,1024 --act relu --batch 256 --threads 2"),
         ("nabla --gemm openblas", big_cmd + " --gemm openblas"),
+        *([("torchsharp", f"{anchor} --threads 2 --sgd-epochs 0 --adam-epochs 1 --hidden 1024,1024 --act relu --batch 256")] if anchor else []),
     ], a.pairs)
     p_ep = med([x[2]["epochs"][0][1] for x in big["pytorch"]])
     floor = 670 / 165.0  # GFLOP per epoch / OpenBLAS GFLOP/s on this machine (numpy, 2 threads)
@@ -115,6 +130,10 @@ def main():
         n_ep = med([x[2]["epochs"][0]["seconds"] for x in big[label]])
         lines.append(f"| one Adam epoch, 784-1024-1024-10 ReLU, batch 256 ({provider}) | {n_ep:.2f} s | {p_ep:.2f} s | {p_ep / n_ep:.1f}× | ≥ 3.3× |")
         lines.append(f"| same epoch vs its GEMMs at OpenBLAS speed (≈{floor:.1f} s; {provider}) | {n_ep:.2f} s | | {n_ep / floor:.2f}× | ≤ 1.2× |")
+    if anchor:
+        n_ep = med([x[2]["epochs"][0]["seconds"] for x in big["nabla"]])
+        t_ep = med([x[2]["epochs"][0][1] for x in big["torchsharp"]])
+        lines.append(f"| one Adam epoch, 784-1024-1024-10 ReLU, batch 256, vs TorchSharp (managed GEMM) | {n_ep:.2f} s | {t_ep:.2f} s | {t_ep / n_ep:.2f}× | ≥ 1.25× |")
 
     # 3. SGEMM: Nabla's managed GEMM vs numpy on Debian's OpenBLAS, 2 threads, median of 21.
     ours = json.loads(sh(f"dotnet {ROOT}/bench/Nabla.Bench/bin/Release/net10.0/Nabla.Bench.dll gemm 2").strip().splitlines()[-1])

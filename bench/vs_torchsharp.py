@@ -20,25 +20,30 @@ def timed(cmd):
     out = subprocess.run(cmd, shell=True, check=True, text=True, capture_output=True).stdout
     return time.perf_counter() - t, json.loads(out.strip().splitlines()[-1])
 
-def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--pairs", type=int, default=3)
-    ap.add_argument("--scratch", default="/tmp/nabla-vs-torchsharp")
-    a = ap.parse_args()
-    ts = os.path.join(a.scratch, "torchsharp")
+def anchor_command(scratch):
+    """Builds the TorchSharp reference into scratch (once) and lays out Fashion-MNIST for it; returns its command
+    line up to its options (shared with bench/compare.py)."""
+    ts = os.path.join(scratch, "torchsharp")
     if not os.path.exists(os.path.join(ts, "bin/Release/net10.0/torchsharp_anchor")):
         shutil.rmtree(ts, ignore_errors=True)
         shutil.copytree(REF, ts)
         subprocess.run("dotnet build -c Release --nologo -v quiet", shell=True, check=True, cwd=ts)
-    raw = os.path.join(a.scratch, "fm", "FashionMNIST", "raw")
+    raw = os.path.join(scratch, "fm", "FashionMNIST", "raw")
     os.makedirs(raw, exist_ok=True)
     for f in os.listdir(DATA):
         if f.endswith(".gz") and not os.path.exists(os.path.join(raw, f[:-3])):
             with gzip.open(os.path.join(DATA, f)) as src, open(os.path.join(raw, f[:-3]), "wb") as dst:
                 shutil.copyfileobj(src, dst)
+    return os.path.join(ts, "bin/Release/net10.0/torchsharp_anchor") + " " + os.path.join(scratch, "fm")
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--pairs", type=int, default=3)
+    ap.add_argument("--scratch", default="/tmp/nabla-vs-torchsharp")
+    a = ap.parse_args()
+    anchor = anchor_command(a.scratch)
     subprocess.run(f"{ROOT}/nabla backprop --json", shell=True, check=True, capture_output=True)  # builds Nabla if needed
     nabla = f"dotnet {ROOT}/.nabla-build/Nabla.Cli.dll"
-    anchor = os.path.join(ts, "bin/Release/net10.0/torchsharp_anchor") + " " + os.path.join(a.scratch, "fm")
     runs = {k: [] for k in ("nabla seed", "torchsharp seed", "nabla epoch", "torchsharp epoch")}
     for _ in range(a.pairs):
         w, j = timed(f"{nabla} seed --threads 2 --device cpu --json")
