@@ -12,9 +12,16 @@ same model, optimizer, batch size, epochs and input scaling in PyTorch; scikit-l
 r2_score score both sets of predictions, and its MLPClassifier / MLPRegressor (adam, the same hidden layer) is a
 third opinion. Exit status 1 when Nabla is more than 2 accuracy points or 0.02 of R^2 below PyTorch.
 
-Run: /usr/bin/python3 bench/own_data.py   (Debian's python3-torch, python3-sklearn, python3-pil; ./nabla builds itself)
+Run: /usr/bin/python3 bench/own_data.py   (installs Debian's python3-torch, python3-sklearn, python3-pil if missing; ./nabla builds itself)
 """
 import json, math, os, random, subprocess, sys, tempfile
+
+# What the comparison needs, from Debian's packages (as bench/compare.py installs its own).
+_need = [p for p in ("python3-torch", "python3-sklearn", "python3-pil", "python3-numpy")
+         if subprocess.run(["dpkg", "-s", p], capture_output=True).returncode != 0]
+if _need:
+    print("installing", " ".join(_need), file=sys.stderr)
+    subprocess.run(["apt-get", "install", "-y", "-q", *_need], check=True, stdout=subprocess.DEVNULL)
 
 import numpy as np
 import torch
@@ -63,8 +70,8 @@ def write_bars(root, per_class, rng):
                     y, x = {"vertical": (t, at + w - 1), "horizontal": (at + w - 1, t),
                             "diagonal": (t, (t + at + w) % 28)}[kind]
                     if 0 <= x < 28 and 0 <= y < 28:
-                        img[y, x] = rng.randrange(120, 256)
-            noise = np.array([[rng.randrange(0, 150) for _ in range(28)] for _ in range(28)], np.uint8)
+                        img[y, x] = rng.randrange(150, 256)
+            noise = np.array([[rng.randrange(0, 110) for _ in range(28)] for _ in range(28)], np.uint8)
             Image.fromarray(np.maximum(img, noise)).save(os.path.join(root, kind, f"{k}.png"))
 
 

@@ -27,12 +27,9 @@ public static class CsvDataset
         var features = new List<float>();
         var rawLabels = new List<string>();
         string[]? header = null;
-        int width = -1, lineNo = 0, labelAt = -1;
-        foreach (var line in File.ReadLines(path))
+        int width = -1, labelAt = -1;
+        foreach (var (lineNo, cells) in Rows(path, options.Delimiter))
         {
-            lineNo++;
-            if (string.IsNullOrWhiteSpace(line)) continue;
-            var cells = Split(line, options.Delimiter);
             if (width < 0)
             {
                 width = cells.Length;
@@ -47,16 +44,9 @@ public static class CsvDataset
                 }
                 labelAt = options.LabelIndex(path, width, null);
             }
-            else if (cells.Length != width)
-                throw new DataFormatException($"{path}: line {lineNo} has {cells.Length} values; earlier lines have {width}.");
             rawLabels.Add(cells[labelAt]);
             for (int j = 0; j < cells.Length; j++)
-            {
-                if (j == labelAt) continue;
-                if (!float.TryParse(cells[j], NumberStyles.Float, CultureInfo.InvariantCulture, out float v) || !float.IsFinite(v))
-                    throw new DataFormatException($"{path}: line {lineNo}, column {j + 1}: '{cells[j]}' is not a number.");
-                features.Add(v);
-            }
+                if (j != labelAt) features.Add(Number(path, lineNo, j, cells[j]));
         }
         if (rawLabels.Count == 0) throw new DataFormatException($"{path}: no data rows.");
         var (labels, names) = Labels(path, rawLabels, classNames);
@@ -80,13 +70,9 @@ public static class CsvDataset
         string[]? names = null;
         int[] targetAt = [];
         bool[] isTarget = [];
-        int width = -1, lineNo = 0;
-        // Streamed line by line, as Read: the memory held is the parsed numbers, never the file's text.
-        foreach (var line in File.ReadLines(path))
+        int width = -1;
+        foreach (var (lineNo, cells) in Rows(path, options.Delimiter))
         {
-            lineNo++;
-            if (string.IsNullOrWhiteSpace(line)) continue;
-            var cells = Split(line, options.Delimiter);
             if (width < 0)
             {
                 width = cells.Length;
@@ -99,8 +85,6 @@ public static class CsvDataset
                 foreach (int j in targetAt) isTarget[j] = true;
                 if (names is not null) continue;
             }
-            else if (cells.Length != width)
-                throw new DataFormatException($"{path}: line {lineNo} has {cells.Length} values; earlier lines have {width}.");
             foreach (int j in targetAt) targets.Add(Number(path, lineNo, j, cells[j]));
             for (int j = 0; j < width; j++)
                 if (!isTarget[j]) features.Add(Number(path, lineNo, j, cells[j]));
@@ -109,6 +93,25 @@ public static class CsvDataset
         var featureNames = Enumerable.Range(0, width).Where(j => !isTarget[j]).Select(j => names?[j] ?? $"x{j}").ToArray();
         var targetNames = targetAt.Select((j, k) => names?[j] ?? $"y{k}").ToArray();
         return (new RegressionDataset([.. features], [.. targets], featureNames.Length, targetNames), featureNames, targetNames);
+    }
+
+    /// <summary>
+    /// The non-blank lines of <paramref name="path"/>, split into cells, with their 1-based line numbers; every line
+    /// must have as many cells as the first. Streamed: the memory held by a reader is the parsed numbers, never the text.
+    /// </summary>
+    private static IEnumerable<(int Line, string[] Cells)> Rows(string path, char delimiter)
+    {
+        int width = -1, lineNo = 0;
+        foreach (var line in File.ReadLines(path))
+        {
+            lineNo++;
+            if (string.IsNullOrWhiteSpace(line)) continue;
+            var cells = Split(line, delimiter);
+            if (width < 0) width = cells.Length;
+            else if (cells.Length != width)
+                throw new DataFormatException($"{path}: line {lineNo} has {cells.Length} values; earlier lines have {width}.");
+            yield return (lineNo, cells);
+        }
     }
 
     private static float Number(string path, int line, int column, string cell) =>

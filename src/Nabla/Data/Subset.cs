@@ -49,29 +49,24 @@ public sealed class Subset : IDataset
     public void Prefetch(ReadOnlySpan<int> indices)
     {
         if (_mapped.Length < indices.Length) return; // sized by the first Gather
-        var m = _mapped.AsSpan(0, indices.Length);
-        for (int r = 0; r < indices.Length; r++) m[r] = _indices[indices[r]];
-        _source.Prefetch(m);
+        _source.Prefetch(Map(indices));
     }
 
     /// <inheritdoc/>
     public int Targets => _source.Targets;
 
     /// <inheritdoc/>
-    public void GatherTargets(ReadOnlySpan<int> indices, Span<float> targets)
+    public void GatherTargets(ReadOnlySpan<int> indices, Span<float> targets) => _source.GatherTargets(Map(indices), targets);
+
+    /// <inheritdoc/>
+    public void Gather(ReadOnlySpan<int> indices, Span<float> features, Span<int> labels) => _source.Gather(Map(indices), features, labels);
+
+    /// <summary>The source's indices of <paramref name="indices"/>, in a buffer that grows once, to the batch size.</summary>
+    private ReadOnlySpan<int> Map(ReadOnlySpan<int> indices)
     {
         if (_mapped.Length < indices.Length) _mapped = new int[indices.Length];
         var m = _mapped.AsSpan(0, indices.Length);
         for (int r = 0; r < indices.Length; r++) m[r] = _indices[indices[r]];
-        _source.GatherTargets(m, targets);
-    }
-
-    /// <inheritdoc/>
-    public void Gather(ReadOnlySpan<int> indices, Span<float> features, Span<int> labels)
-    {
-        if (_mapped.Length < indices.Length) _mapped = new int[indices.Length]; // grows once, to the batch size
-        var m = _mapped.AsSpan(0, indices.Length);
-        for (int r = 0; r < indices.Length; r++) m[r] = _indices[indices[r]];
-        _source.Gather(m, features, labels);
+        return m;
     }
 }

@@ -34,34 +34,37 @@ public sealed class AutogradEngine : IStepEngine
     /// <inheritdoc/>
     public (float Loss, int Correct) Run(float[] features, int[] labels, int size, bool backward)
     {
-        var x = Tensor.FromArray(features.AsSpan(0, size * _inputFeatures).ToArray(), size, _inputFeatures);
-        Tensor logits;
-        if (backward) logits = _model.Forward(x);
-        else using (GradMode.NoGrad()) logits = _model.Forward(x);
-        if (logits.Rank != 2 || logits.Shape[0] != size)
-            throw new InvalidOperationException($"{_model.GetType().Name} returned {logits.Shape} for a batch of {size}; a classifier returns (batch, classes).");
+        var logits = Output(features, size, backward, "a classifier returns (batch, classes)");
         int correct = Accuracy.CountCorrect(logits.Data, labels, size, logits.Shape[1]);
-        Tensor loss;
-        if (backward) loss = _loss.Forward(logits, labels.AsSpan(0, size));
-        else using (GradMode.NoGrad()) loss = _loss.Forward(logits, labels.AsSpan(0, size));
-        float value = loss.Item();
-        if (!backward || !float.IsFinite(value)) return (value, correct);
-        foreach (var p in _parameters) p.Grad?.Data.Clear();
-        loss.Backward();
-        return (value, correct);
+        return (LossAndBackward(() => _loss.Forward(logits, labels.AsSpan(0, size)), backward), correct);
     }
 
     /// <inheritdoc/>
     public float RunRegression(float[] features, float[] targets, int size, bool backward)
     {
+        var output = Output(features, size, backward, "a regression model returns (batch, targets)");
+        var t = Tensor.FromArray(targets.AsSpan(0, output.Size).ToArray(), size, output.Shape[1]);
+        return LossAndBackward(() => _loss.Forward(output, t), backward);
+    }
+
+    /// <summary>The model's (batch, outputs) for the first <paramref name="size"/> rows, recorded only when training.</summary>
+    private Tensor Output(float[] features, int size, bool backward, string expected)
+    {
         var x = Tensor.FromArray(features.AsSpan(0, size * _inputFeatures).ToArray(), size, _inputFeatures);
-        Tensor output, loss;
-        if (backward) output = _model.Forward(x);
-        else using (GradMode.NoGrad()) output = _model.Forward(x);
-        int outputs = output.Size / Math.Max(size, 1);
-        var t = Tensor.FromArray(targets.AsSpan(0, size * outputs).ToArray(), size, outputs);
-        if (backward) loss = _loss.Forward(output, t);
-        else using (GradMode.NoGrad()) loss = _loss.Forward(output, t);
+        Tensor y;
+        if (backward) y = _model.Forward(x);
+        else using (GradMode.NoGrad()) y = _model.Forward(x);
+        if (y.Rank != 2 || y.Shape[0] != size)
+            throw new InvalidOperationException($"{_model.GetType().Name} returned {y.Shape} for a batch of {size}; {expected}.");
+        return y;
+    }
+
+    /// <summary>The mean loss; when training and finite, the parameters' gradients of it (zeroed first).</summary>
+    private float LossAndBackward(Func<Tensor> lossOf, bool backward)
+    {
+        Tensor loss;
+        if (backward) loss = lossOf();
+        else using (GradMode.NoGrad()) loss = lossOf();
         float value = loss.Item();
         if (!backward || !float.IsFinite(value)) return value;
         foreach (var p in _parameters) p.Grad?.Data.Clear();

@@ -40,9 +40,7 @@ public sealed class ExplicitEngine : IStepEngine
         var logits = _engine.Forward(features, size);
         int correct = Accuracy.CountCorrect(logits, labels, size, classes);
         float loss = _loss.ForwardBackward(logits, labels, backward ? _dLogits : Span<float>.Empty, size, classes);
-        if (!backward || !float.IsFinite(loss)) return (loss, correct);
-        foreach (var p in _parameters) p.Grad?.Data.Clear();
-        _engine.Backward(_dLogits);
+        BackwardIf(backward, loss);
         return (loss, correct);
     }
 
@@ -52,9 +50,15 @@ public sealed class ExplicitEngine : IStepEngine
         int outputs = _engine.OutputFeatures;
         var output = _engine.Forward(features, size);
         float loss = _loss.ForwardBackward(output, targets.AsSpan(0, size * outputs), backward ? _dLogits : Span<float>.Empty, size, outputs);
-        if (!backward || !float.IsFinite(loss)) return loss;
+        BackwardIf(backward, loss);
+        return loss;
+    }
+
+    /// <summary>When training and the loss is finite: the gradients from dℓ/d(output) in the buffer, zeroed first.</summary>
+    private void BackwardIf(bool backward, float loss)
+    {
+        if (!backward || !float.IsFinite(loss)) return;
         foreach (var p in _parameters) p.Grad?.Data.Clear();
         _engine.Backward(_dLogits);
-        return loss;
     }
 }

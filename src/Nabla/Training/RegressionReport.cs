@@ -1,7 +1,5 @@
-using Nabla.Autograd;
 using Nabla.Data;
 using Nabla.NN;
-using Nabla.Tensors;
 
 namespace Nabla.Training;
 
@@ -48,25 +46,14 @@ public sealed class RegressionReport
         if (t == 0) throw new ArgumentException("The dataset has no numeric targets.");
         var predicted = new float[data.Count * t];
         var actual = new float[data.Count * t];
-        var loader = new DataLoader(data, batchSize);
-        bool training = model.IsTraining;
-        model.Eval();
-        try
+        int at = 0;
+        foreach (var b in new DataLoader(data, batchSize))
         {
-            int at = 0;
-            foreach (var b in loader)
-            {
-                Tensor y;
-                using (GradMode.NoGrad()) y = model.Forward(Tensor.FromArray(b.Features.AsSpan(0, b.Size * b.Width).ToArray(), b.Size, b.Width));
-                if (y.Size != b.Size * t) throw new ArgumentException($"The model gives {y.Size / Math.Max(b.Size, 1)} outputs per sample; the data has {t} targets.");
-                y.Data.CopyTo(predicted.AsSpan(at * t));
-                b.Targets!.AsSpan(0, b.Size * t).CopyTo(actual.AsSpan(at * t));
-                at += b.Size;
-            }
-        }
-        finally
-        {
-            model.Train(training);
+            var y = model.PredictValues(b.X); // evaluation mode, no gradients; the model's mode is restored
+            if (y.Size != b.Size * t) throw new ArgumentException($"The model gives {y.Size / Math.Max(b.Size, 1)} outputs per sample; the data has {t} targets.");
+            y.Data.CopyTo(predicted.AsSpan(at * t));
+            b.Targets!.AsSpan(0, b.Size * t).CopyTo(actual.AsSpan(at * t));
+            at += b.Size;
         }
         var rmse = new double[t];
         var mae = new double[t];

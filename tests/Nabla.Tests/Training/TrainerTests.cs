@@ -72,6 +72,28 @@ public class TrainerTests
     }
 
     [Fact]
+    public void SteadyStateRegressionStep_AllocatesNothing()
+    {
+        // MSE against numeric targets goes through the same explicit engine: its fused loss and the targets'
+        // batch buffer must not allocate per step either.
+        var rng = new Rng(4);
+        var x = new float[256 * 20];
+        var t = new float[256 * 2];
+        for (int i = 0; i < x.Length; i++) x[i] = (float)rng.NextGaussian();
+        for (int i = 0; i < t.Length; i++) t[i] = (float)rng.NextGaussian();
+        var model = Mlp.Create(20, [32], ActivationKind.Sigmoid, 2, new Rng(2));
+        var trainer = new Trainer(model, new MseLoss(), OptimizerFactory.Create(OptimizerKind.Adam, model.Parameters(), 1e-2f), 20, 32);
+        var loader = DataLoader.Shuffled(new RegressionDataset(x, t, 20, ["a", "b"]), 32, new Rng(3));
+        WorkerPool.Default = new WorkerPool(2);
+        trainer.TrainEpoch(loader);
+        trainer.TrainEpoch(loader);
+        long before = GC.GetTotalAllocatedBytes(precise: true);
+        trainer.TrainEpoch(loader);
+        long bytes = GC.GetTotalAllocatedBytes(precise: true) - before;
+        Assert.True(bytes < 1024, $"an epoch of 8 regression steps allocated {bytes} bytes");
+    }
+
+    [Fact]
     public void Seed_ThreadsOneAndTwo_IdenticalFinalWeights()
     {
         float[] Run(int threads)
