@@ -77,6 +77,10 @@ public class RegressionTests
         Assert.InRange(price1, 10, 12);       // 3 − 2 + 10 = 11
         Assert.InRange(rows[1].GetProperty("values").GetProperty("area").GetDouble(), 0.4, 1.6); // 1
 
+        r = Run("predict", model, dir.File("x.png"));
+        Assert.Equal(2, r.Code);
+        Assert.Contains("predicts from table rows of 3 features (a, b, c), not images", r.Err);
+
         r = Run("summary", model);
         Assert.True(r.Code == 0, r.Err);
         Assert.Contains("Targets: price, area", r.Out);
