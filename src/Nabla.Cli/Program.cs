@@ -31,6 +31,7 @@ public static class Program
             PredictCommand.Create(stdout),
             CompareCommand.Create(stdout),
             DevicesCommand.Create(stdout),
+            DashboardCommand.Create(stdout),
         };
         var parsed = root.Parse(args);
         var config = new InvocationConfiguration { Output = stdout, Error = stderr, EnableDefaultExceptionHandler = false };

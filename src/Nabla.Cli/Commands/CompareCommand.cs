@@ -7,6 +7,7 @@ using Nabla.NN;
 using Nabla.Optim;
 using Nabla.Tensors;
 using Nabla.Training;
+using Nabla.Cli.Dashboard;
 
 namespace Nabla.Cli.Commands;
 
@@ -37,24 +38,27 @@ internal static class CompareCommand
         var threads = CommonOptions.Threads();
         var json = CommonOptions.Json();
         var plot = new Option<string?>("--plot") { Description = "Write optimizers.png here: one loss curve per optimizer" };
+        var dashboard = new DashboardOptions();
         var cmd = new Command("compare", "Train the same model with several optimizers and compare loss and accuracy")
         {
             optimizers, dataset, data, hidden, activation, lr, epochs, batchSize, seed, threads, json, plot,
         };
+        foreach (var option in dashboard.All) cmd.Options.Add(option);
         cmd.SetAction(r =>
         {
             var kinds = r.GetValue(optimizers)!.Split(',', StringSplitOptions.TrimEntries).Select(n => CommonOptions.ParseName<OptimizerKind>(n, "--optimizers")).ToArray();
             return Run(kinds, r.GetValue(dataset)!, r.GetValue(data), CommonOptions.ParseWidths(r.GetValue(hidden)!, "--hidden"),
                 CommonOptions.ParseName<ActivationKind>(r.GetValue(activation)!, "--activation"), r.GetValue(lr), r.GetValue(epochs), r.GetValue(batchSize),
-                r.GetValue(seed), r.GetValue(threads), r.GetValue(json), OutputPaths.Folder(r.GetValue(plot), "--plot"), stdout);
+                r.GetValue(seed), r.GetValue(threads), r.GetValue(json), OutputPaths.Folder(r.GetValue(plot), "--plot"), dashboard.Read(r), stdout);
         });
         return cmd;
     }
 
     private static int Run(OptimizerKind[] kinds, string datasetName, string? dataDir, int[] hidden, ActivationKind activation, float? lr,
-        int epochs, int batch, ulong seed, int threads, bool json, string? plotDir, TextWriter o)
+        int epochs, int batch, ulong seed, int threads, bool json, string? plotDir, DashboardSettings dashboard, TextWriter o)
     {
         CommonOptions.SetUp(threads, new DeviceChoice(Devices.Device.Cpu), "managed", o);
+        using var session = DashboardSession.Start(dashboard, "compare", o);
         var (train, test, _) = DataSets.Load(datasetName, dataDir);
         var architecture = new MlpArchitecture(train.Features, hidden, activation, train.Classes);
         var runs = new List<(OptimizerKind Kind, float Lr, List<EpochMetrics> History, EvalResult Test)>();
@@ -65,8 +69,12 @@ internal static class CompareCommand
             var opt = OptimizerFactory.Create(kind, model.Parameters(), lr);
             var trainer = new Trainer(model, new CrossEntropyLoss(), opt, train.Features, batch);
             var loader = DataLoader.Shuffled(train, batch, seeds.Shuffle()); // and the same batch order
-            var history = trainer.TrainingLoop(loader, epochs);
+            string name = OptimizerFactory.PyTorchName(kind);
+            var recorder = session?.Record(name.ToLowerInvariant(), new RunInfo(name, "compare", architecture.ToString(), name, opt.LearningRate, batch, epochs,
+                loader.BatchCount, datasetName, train.ClassNames, TrainCommand.ImageSize(test)), model, test);
+            var history = trainer.TrainingLoop(loader, epochs, callbacks: [.. recorder is null ? [] : new ITrainingCallback[] { recorder }]);
             var result = trainer.Test(new DataLoader(test, batch));
+            recorder?.Finish("finished", result.Loss, result.Accuracy);
             runs.Add((kind, opt.LearningRate, history, result));
             o.WriteLine($"{OptimizerFactory.PyTorchName(kind),-8} lr {opt.LearningRate.ToString(CultureInfo.InvariantCulture),-6}  final loss {CommonOptions.F(history[^1].TrainLoss, 4)}  test accuracy {CommonOptions.F(100 * result.Accuracy, 2)} %");
         }
@@ -84,6 +92,7 @@ internal static class CompareCommand
                     ["seconds"] = Math.Round(history.Sum(m => m.Seconds), 3),
                 });
             o.WriteLine(new JsonObject { ["architecture"] = architecture.ToString(), ["runs"] = arr }.ToJsonString());
+            session?.Complete();
             return 0;
         }
         o.WriteLine();
@@ -91,6 +100,7 @@ internal static class CompareCommand
         for (int e = 0; e < epochs; e++)
             o.WriteLine($"  epoch {e + 1}".PadRight(20) + string.Concat(runs.Select(r => CommonOptions.F(r.History[e].TrainLoss, 4).PadLeft(10))));
         o.WriteLine("test accuracy (%)".PadRight(20) + string.Concat(runs.Select(r => CommonOptions.F(100 * r.Test.Accuracy, 2).PadLeft(10))));
+        session?.Complete();
         return 0;
     }
 }

@@ -7,6 +7,7 @@ using Nabla.NN;
 using Nabla.Optim;
 using Nabla.Tensors;
 using Nabla.Training;
+using Nabla.Cli.Dashboard;
 
 namespace Nabla.Cli.Commands;
 
@@ -26,17 +27,22 @@ internal static class SeedCommand
         var gemm = CommonOptions.GemmProvider();
         var save = CommonOptions.Save();
         var seed = CommonOptions.Seed();
+        var dashboard = new DashboardOptions();
         var cmd = new Command("seed", "Run the textbook's experiment: 10 epochs of SGD, then 3 of Adam, on Fashion-MNIST")
         {
             data, device, threads, gemm, json, seed, save,
         };
-        cmd.SetAction(r => Run(r.GetValue(data), r.GetValue(device)!, r.GetValue(threads), r.GetValue(gemm)!, r.GetValue(json), r.GetValue(seed), OutputPaths.File(r.GetValue(save), "--save"), stdout));
+        foreach (var option in dashboard.All) cmd.Options.Add(option);
+        cmd.SetAction(r => Run(r.GetValue(data), r.GetValue(device)!, r.GetValue(threads), r.GetValue(gemm)!, r.GetValue(json), r.GetValue(seed),
+            OutputPaths.File(r.GetValue(save), "--save"), dashboard.Read(r), stdout));
         return cmd;
     }
 
-    private static int Run(string? dataDir, DeviceChoice device, int threads, string gemm, bool json, ulong seed, string? save, TextWriter o)
+    private static int Run(string? dataDir, DeviceChoice device, int threads, string gemm, bool json, ulong seed, string? save,
+        DashboardSettings dashboard, TextWriter o)
     {
         using var gpu = CommonOptions.SetUp(threads, device, gemm, o);
+        using var session = DashboardSession.Start(dashboard, "seed", o);
         var loadClock = Stopwatch.StartNew();
         var (train, test, source) = DataSets.Load("fashion-mnist", dataDir);
         o.WriteLine($"Fashion-MNIST: {train.Count:N0} training and {test.Count:N0} test images from {source} ({CommonOptions.F(loadClock.Elapsed.TotalSeconds, 2)} s)");
@@ -60,16 +66,25 @@ internal static class SeedCommand
             epochs.Add(new JsonObject { ["phase"] = phase, ["train_loss"] = Math.Round(m.TrainLoss, 6), ["seconds"] = Math.Round(m.Seconds, 4) });
         }
 
+        // The dashboard shows the two phases as two runs, Adam's epochs continuing SGD's on the x axis.
+        string plan = RunInfo.Describe(model, train.Features);
+        var size = TrainCommand.ImageSize(test);
+        var sgdRun = session?.Record("sgd", new RunInfo("sgd", "seed", plan, "SGD", 1e-3f, batch, 10, trainLoader.BatchCount, "fashion-mnist", train.ClassNames, size), model, test);
+
         o.WriteLine("SGD (lr = 1e-3), batch 32, 10 epochs");
-        trainer.TrainingLoop(trainLoader, 10, m => Report("sgd", m, 10));
+        trainer.TrainingLoop(trainLoader, 10, m => Report("sgd", m, 10), [.. sgdRun is null ? [] : new ITrainingCallback[] { sgdRun }]);
         var sgd = trainer.Test(testLoader);
+        sgdRun?.Finish("finished", sgd.Loss, sgd.Accuracy);
         o.WriteLine($"Test accuracy: {CommonOptions.F(100 * sgd.Accuracy, 1)} %  (loss {CommonOptions.F(sgd.Loss, 4)})");
 
         o.WriteLine("Adam (defaults), same model, 3 epochs");
         trainer.Optimizer = new Adam(model.Parameters());
         int before = trainer.EpochCount;
-        trainer.TrainingLoop(trainLoader, 3, m => Report("adam", m with { Epoch = m.Epoch - before }, 3));
+        var adamRun = session?.Record("adam", new RunInfo("adam", "seed", plan, "Adam", trainer.Optimizer.LearningRate, batch, 3, trainLoader.BatchCount, "fashion-mnist", train.ClassNames, size)
+            { EpochOffset = before, TrainerEpochBase = before }, model, test);
+        trainer.TrainingLoop(trainLoader, 3, m => Report("adam", m with { Epoch = m.Epoch - before }, 3), [.. adamRun is null ? [] : new ITrainingCallback[] { adamRun }]);
         var adam = trainer.Test(testLoader);
+        adamRun?.Finish("finished", adam.Loss, adam.Accuracy);
         if (!double.IsFinite(adam.Loss) || adam.Loss > trainer.DivergenceThreshold)
             throw new TrainingDivergedException($"The test loss is {adam.Loss}: training diverged.");
         o.WriteLine($"Test accuracy: {CommonOptions.F(100 * adam.Accuracy, 1)} %  (loss {CommonOptions.F(adam.Loss, 4)})");
@@ -97,6 +112,7 @@ internal static class SeedCommand
             };
             o.WriteLine(obj.ToJsonString());
         }
+        session?.Complete();
         return 0;
     }
 

@@ -8,6 +8,7 @@ using Nabla.Optim;
 using Nabla.Tensors;
 using Nabla.Training;
 using Nabla.IO;
+using Nabla.Cli.Dashboard;
 
 namespace Nabla.Cli.Commands;
 
@@ -62,6 +63,7 @@ internal static class TrainCommand
         var resume = new Option<string?>("--resume") { Description = "Continue the run of this checkpoint (its configuration is used; --epochs may extend it)" };
         var task = new Option<string>("--task") { Description = "classification (softmax + cross-entropy) or regression (linear outputs + mean squared error; CSV, targets = --label-column)", DefaultValueFactory = _ => "classification" }
             .AcceptOnlyFromAmong("classification", "regression");
+        var dashboard = new DashboardOptions();
         var overwrite = new Option<bool>("--overwrite") { Description = "Replace a checkpoint already in --checkpoint DIR (another run's) instead of refusing" };
         var cmd = new Command("train", "Train a multilayer perceptron and report test accuracy (RMSE, MAE and R² with --task regression)")
         {
@@ -69,6 +71,7 @@ internal static class TrainCommand
             valSplit, early, seed, device, threads, gemm, json, save, checkpoint, checkpointEvery, resume, overwrite, log, quiet, plot,
             labelColumn, header, delimiter, scale, imageSize, task,
         };
+        foreach (var option in dashboard.All) cmd.Options.Add(option);
         // The options that set a TrainConfig property, for --resume's conflict check.
         var settings = new (Option Option, string Setting)[]
         {
@@ -135,7 +138,7 @@ internal static class TrainCommand
                 throw new UsageException("--scale none: image datasets are always scaled by 255 (as torchvision's ToTensor).");
             var (w, h) = ParseSize(r.GetValue(imageSize)!)!.Value;
             var source = new DataSource(datasetName, r.GetValue(data), csv, scaling, h, w);
-            return Run(config, source, r.GetValue(device)!, r.GetValue(threads), r.GetValue(gemm)!, r.GetValue(json), persistence, stdout);
+            return Run(config, source, r.GetValue(device)!, r.GetValue(threads), r.GetValue(gemm)!, r.GetValue(json), persistence, dashboard.Read(r), stdout);
         });
         return cmd;
     }
@@ -155,12 +158,13 @@ internal static class TrainCommand
     }
 
     private static int Run(TrainConfig c, DataSource from, DeviceChoice device, int threads, string gemm, bool json,
-        Persistence files, TextWriter o)
+        Persistence files, DashboardSettings dashboard, TextWriter o)
     {
         string? save = files.Save;
         var console = o;
         if (files.Quiet) o = TextWriter.Null; // progress and summaries off; the result lines go to `console`
         using var gpu = CommonOptions.SetUp(threads, device, gemm, o);
+        using var session = DashboardSession.Start(dashboard, "train", console);
         bool regression = c.Task == TrainTask.Regression;
         var (train, test, source, input) = DataSets.Load(from.Name, from.Dir, from.Csv, from.Scaling, from.ImageHeight, from.ImageWidth, regression);
         string datasetName = from.Name;
@@ -182,8 +186,12 @@ internal static class TrainCommand
             run.CheckpointPath = Path.Combine(files.CheckpointDir, "last.safetensors");
             run.CheckpointEvery = files.CheckpointEvery;
         }
+        var recorder = session?.Record(null, new RunInfo("train", "train", RunInfo.Describe(model, train.Features), OptimizerFactory.PyTorchName(c.Optimizer),
+            trainer.Optimizer.LearningRate, c.BatchSize, c.Epochs, run.Loader.BatchCount, datasetName, regression ? [] : train.ClassNames, ImageSize(test)),
+            model, regression ? null : test);
         var logged = new List<EpochMetrics>();
         List<EpochMetrics> Fit(Action<string> report, ITrainingCallback? progress) => run.Fit([.. progress is null ? [] : new[] { progress },
+            .. recorder is null ? [] : new ITrainingCallback[] { recorder },
             Callback.OnEpochEnd(m =>
             {
                 logged.Add(m);
@@ -202,6 +210,7 @@ internal static class TrainCommand
         if (!double.IsFinite(result.Loss) || result.Loss > trainer.DivergenceThreshold)
             throw new TrainingDivergedException($"The test loss is {result.Loss}: training diverged.");
         var fit = regression ? RegressionReport.Evaluate(model, test, input.TargetNames!) : null;
+        recorder?.Finish("finished", result.Loss, regression ? null : result.Accuracy);
         if (fit is not null) console.WriteLine(RegressionLine(fit));
         else console.WriteLine($"Test accuracy: {CommonOptions.F(100 * result.Accuracy, 1)} %  (loss {CommonOptions.F(result.Loss, 4)})");
         if (files.Log is not null) MetricsCsv.Write(files.Log, history, regression ? null : result.Accuracy, hasAccuracy: !regression);
@@ -265,8 +274,12 @@ internal static class TrainCommand
             }
             o.WriteLine(obj.ToJsonString());
         }
+        session?.Complete();
         return 0;
     }
+
+    /// <summary>Height and width of an image dataset's samples, for the dashboard's pictures.</summary>
+    internal static (int Height, int Width)? ImageSize(IDataset data) => data is ImageDataset images ? (images.Height, images.Width) : null;
 
     /// <summary>The result line of a regression: RMSE, MAE and R² on the test set (over all targets).</summary>
     internal static string RegressionLine(RegressionReport fit) =>

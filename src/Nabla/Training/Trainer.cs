@@ -191,9 +191,9 @@ public sealed class Trainer
         return _evalEngine;
     }
 
-    /// <summary>The textbook's <c>training_loop</c>: <paramref name="epochs"/> passes, reporting each.</summary>
-    public List<EpochMetrics> TrainingLoop(DataLoader loader, int epochs, Action<EpochMetrics>? onEpoch = null) =>
-        Fit(loader, EpochCount + epochs, callbacks: onEpoch is null ? [] : [Callback.OnEpochEnd(onEpoch)], startEpoch: EpochCount);
+    /// <summary>The textbook's <c>training_loop</c>: <paramref name="epochs"/> passes, reporting each (and calling <paramref name="callbacks"/> after it).</summary>
+    public List<EpochMetrics> TrainingLoop(DataLoader loader, int epochs, Action<EpochMetrics>? onEpoch = null, IReadOnlyList<ITrainingCallback>? callbacks = null) =>
+        Fit(loader, EpochCount + epochs, callbacks: [.. onEpoch is null ? [] : new[] { Callback.OnEpochEnd(onEpoch) }, .. callbacks ?? []], startEpoch: EpochCount);
 
     /// <summary>The textbook's <c>test</c>: loss and accuracy in evaluation mode, without updating (the one test loop).</summary>
     public EvalResult Test(DataLoader loader)

@@ -1,0 +1,371 @@
+using System.Net;
+using System.Net.Sockets;
+using System.Text;
+using System.Text.Json.Nodes;
+
+namespace Nabla.Cli.Dashboard;
+
+/// <summary>
+/// The dashboard's web server: the page (embedded in this assembly: it works offline), the runs under one folder,
+/// each run's events as a server-sent-event stream that follows its file while the run writes it, and the backprop
+/// explorer's computation.
+/// </summary>
+/// <remarks>
+/// Built on <see cref="HttpListener"/> (in the base class library) rather than ASP.NET Core: it needs no second
+/// shared framework where the tool is installed, adds nothing to start-up when the dashboard is off, and a local page
+/// for one user needs none of Kestrel's throughput. It binds to 127.0.0.1 (and answers to "localhost") unless told
+/// another host; the listener refuses requests naming any other host, which also stops DNS-rebinding pages.
+/// </remarks>
+internal sealed class DashboardServer : IDisposable
+{
+    private static readonly TimeSpan TailInterval = TimeSpan.FromMilliseconds(200);
+    private static readonly TimeSpan KeepAlive = TimeSpan.FromSeconds(15);
+    private const int MaxBody = 64 * 1024;
+
+    private readonly HttpListener _listener;
+    private readonly RunStore _store;
+    private readonly CancellationTokenSource _stopping = new();
+    private readonly List<Task> _requests = [];
+    private readonly Task _accepting;
+
+    private DashboardServer(HttpListener listener, RunStore store, string url)
+    {
+        _listener = listener;
+        _store = store;
+        Url = url;
+        _accepting = Task.Run(AcceptLoop);
+    }
+
+    /// <summary>The page's address.</summary>
+    public string Url { get; }
+
+    /// <summary>The folder whose runs it serves.</summary>
+    public string Root => _store.Root;
+
+    /// <summary>Starts serving <paramref name="root"/> on <paramref name="host"/>:<paramref name="port"/> (null: a free port).</summary>
+    /// <exception cref="IOException">The port is taken or may not be used; the message says which and what to do.</exception>
+    public static DashboardServer Start(string root, string host, int? port)
+    {
+        var store = new RunStore(root);
+        if (port is { } fixedPort) return Bind(store, host, fixedPort);
+        for (int attempt = 0; ; attempt++)
+        {
+            try
+            {
+                return Bind(store, host, FreePort());
+            }
+            catch (IOException) when (attempt < 10)
+            {
+                // Another program took the port between the probe and the bind: try another.
+            }
+        }
+    }
+
+    private static int FreePort()
+    {
+        var probe = new TcpListener(IPAddress.Loopback, 0);
+        probe.Start();
+        int port = ((IPEndPoint)probe.LocalEndpoint).Port;
+        probe.Stop();
+        return port;
+    }
+
+    private static DashboardServer Bind(RunStore store, string host, int port)
+    {
+        var listener = new HttpListener();
+        bool any = host is "0.0.0.0" or "::" or "*" or "+";
+        string shown = host.Contains(':') && !host.StartsWith('[') ? $"[{host}]" : host;
+        if (any) listener.Prefixes.Add($"http://+:{port}/");
+        else listener.Prefixes.Add($"http://{shown}:{port}/");
+        if (host == "127.0.0.1") listener.Prefixes.Add($"http://localhost:{port}/");
+        try
+        {
+            listener.Start();
+        }
+        catch (HttpListenerException e)
+        {
+            listener.Close();
+            string why = e.ErrorCode is 98 or 10048 || e.Message.Contains("in use", StringComparison.OrdinalIgnoreCase)
+                ? "is in use by another program" : $"cannot be used ({e.Message})";
+            throw new IOException($"dashboard: port {port} on {host} {why}. Choose another with --port, or leave --port out to take a free one.", e);
+        }
+        return new DashboardServer(listener, store, $"http://{(any ? "127.0.0.1" : shown)}:{port}/");
+    }
+
+    private async Task AcceptLoop()
+    {
+        while (!_stopping.IsCancellationRequested)
+        {
+            HttpListenerContext context;
+            try
+            {
+                context = await _listener.GetContextAsync().ConfigureAwait(false);
+            }
+            catch (Exception) when (_stopping.IsCancellationRequested || !_listener.IsListening)
+            {
+                return;
+            }
+            catch (HttpListenerException)
+            {
+                continue; // one bad connection does not end the server
+            }
+            var task = Task.Run(() => Handle(context));
+            lock (_requests)
+            {
+                _requests.RemoveAll(t => t.IsCompleted);
+                _requests.Add(task);
+            }
+        }
+    }
+
+    private async Task Handle(HttpListenerContext context)
+    {
+        var response = context.Response;
+        try
+        {
+            response.Headers["X-Content-Type-Options"] = "nosniff";
+            response.Headers["Content-Security-Policy"] = "default-src 'self'; img-src 'self' data: blob:; style-src 'self'";
+            response.Headers["Cache-Control"] = "no-store";
+            await Route(context.Request, response).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is HttpListenerException or IOException or ObjectDisposedException)
+        {
+            // The page went away mid-response: nothing to tell anyone.
+        }
+        catch (Exception e)
+        {
+            // A fault in one request must not end the run it serves: the page gets the error, training goes on.
+            try
+            {
+                await Status(response, 500, $"internal error ({e.GetType().Name}): {e.Message}").ConfigureAwait(false);
+            }
+            catch (Exception ignored) when (ignored is HttpListenerException or IOException or ObjectDisposedException or InvalidOperationException)
+            {
+                // the response had already started
+            }
+        }
+        finally
+        {
+            try { response.Close(); } catch (Exception e) when (e is HttpListenerException or ObjectDisposedException or InvalidOperationException) { }
+        }
+    }
+
+    private Task Route(HttpListenerRequest request, HttpListenerResponse response)
+    {
+        string path = request.Url?.AbsolutePath ?? "/";
+        string method = request.HttpMethod;
+        if (method == "POST" && path == "/api/explorer") return ExplorerPost(request, response);
+        if (method is not ("GET" or "HEAD")) return Status(response, 405, "Only GET, and POST to /api/explorer.");
+        return path switch
+        {
+            "/" or "/index.html" or "/explorer" => Asset(response, "index.html", "text/html; charset=utf-8"),
+            "/dashboard.js" => Asset(response, "dashboard.js", "text/javascript; charset=utf-8"),
+            "/dashboard.css" => Asset(response, "dashboard.css", "text/css; charset=utf-8"),
+            "/api/runs" => Json(response, RunList()),
+            "/api/watch" => Watch(response),
+            "/api/events" => Events(request, response),
+            "/api/file" => RunFile(request, response),
+            "/api/explorer/example" => Json(response, Explorer.Compute(Explorer.WorkedExample)),
+            _ => Status(response, 404, "Not found."),
+        };
+    }
+
+    private JsonArray RunList() => [.. _store.List().Select(r =>
+    {
+        var meta = r.Metadata();
+        meta["id"] = r.Id;
+        return (JsonNode)meta;
+    })];
+
+    private static async Task Asset(HttpListenerResponse response, string name, string type)
+    {
+        await using var stream = typeof(DashboardServer).Assembly.GetManifestResourceStream("Nabla.Cli.Dashboard.Assets." + name)
+            ?? throw new InvalidOperationException($"The dashboard asset {name} is missing from the build.");
+        response.ContentType = type;
+        response.ContentLength64 = stream.Length;
+        await stream.CopyToAsync(response.OutputStream).ConfigureAwait(false);
+    }
+
+    private static async Task Json(HttpListenerResponse response, JsonNode body, int status = 200)
+    {
+        var bytes = Encoding.UTF8.GetBytes(body.ToJsonString());
+        response.StatusCode = status;
+        response.ContentType = "application/json; charset=utf-8";
+        response.ContentLength64 = bytes.Length;
+        await response.OutputStream.WriteAsync(bytes).ConfigureAwait(false);
+    }
+
+    private static Task Status(HttpListenerResponse response, int status, string message) =>
+        Json(response, new JsonObject { ["error"] = message }, status);
+
+    /// <summary>A run's file, only one of <see cref="RunStore.ServedFiles"/> of a run the store found.</summary>
+    private async Task RunFile(HttpListenerRequest request, HttpListenerResponse response)
+    {
+        string name = request.QueryString["name"] ?? "";
+        if (_store.Find(request.QueryString["run"] ?? "") is not { } run || !RunStore.ServedFiles.Contains(name))
+        {
+            await Status(response, 404, "No such run or file.").ConfigureAwait(false);
+            return;
+        }
+        string file = Path.Combine(run.Folder, name);
+        if (!File.Exists(file))
+        {
+            await Status(response, 404, "No such run or file.").ConfigureAwait(false);
+            return;
+        }
+        response.ContentType = name.EndsWith(".csv", StringComparison.Ordinal) ? "text/csv; charset=utf-8" : "application/json; charset=utf-8";
+        await using var stream = new FileStream(file, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
+        await stream.CopyToAsync(response.OutputStream).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// A run's events.jsonl as server-sent events, one per complete line, each with its end offset as the event id (a
+    /// reconnecting page resumes there); it follows the file until the run's "end" line, then closes.
+    /// </summary>
+    private async Task Events(HttpListenerRequest request, HttpListenerResponse response)
+    {
+        if (_store.Find(request.QueryString["run"] ?? "") is not { } run)
+        {
+            await Status(response, 404, "No such run.").ConfigureAwait(false);
+            return;
+        }
+        long offset = long.TryParse(request.Headers["Last-Event-ID"], out long id) && id >= 0 ? id : 0;
+        StartStream(response);
+        var output = response.OutputStream;
+        await using var file = new FileStream(Path.Combine(run.Folder, "events.jsonl"), FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
+        offset = Math.Min(offset, file.Length);
+        var pending = new List<byte>();
+        var chunk = new byte[64 * 1024];
+        var quiet = DateTime.UtcNow;
+        file.Position = offset;
+        while (true)
+        {
+            bool stopping = _stopping.IsCancellationRequested; // read once more after a stop: the run's last lines
+            int read;
+            bool ended = false, sent = false;
+            while ((read = await file.ReadAsync(chunk).ConfigureAwait(false)) > 0)
+            {
+                pending.AddRange(chunk.AsSpan(0, read));
+                int newline;
+                while ((newline = pending.IndexOf((byte)'\n')) >= 0)
+                {
+                    var line = pending.GetRange(0, newline).ToArray();
+                    pending.RemoveRange(0, newline + 1);
+                    offset += newline + 1;
+                    if (line.Length == 0) continue;
+                    await output.WriteAsync(Encoding.UTF8.GetBytes($"id: {offset}\ndata: ")).ConfigureAwait(false);
+                    await output.WriteAsync(line).ConfigureAwait(false);
+                    await output.WriteAsync("\n\n"u8.ToArray()).ConfigureAwait(false);
+                    ended |= line.AsSpan().IndexOf("\"type\":\"end\""u8) >= 0;
+                    sent = true;
+                }
+            }
+            if (sent) await output.FlushAsync().ConfigureAwait(false);
+            if (ended || stopping) return;
+            if (DateTime.UtcNow - quiet > KeepAlive)
+            {
+                await output.WriteAsync(": keep-alive\n\n"u8.ToArray()).ConfigureAwait(false); // a closed page shows here as a write error
+                await output.FlushAsync().ConfigureAwait(false);
+                quiet = DateTime.UtcNow;
+            }
+            if (sent) quiet = DateTime.UtcNow;
+            try
+            {
+                await Task.Delay(TailInterval, _stopping.Token).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                // Stopping: one more read sends what the run wrote last.
+            }
+        }
+    }
+
+    /// <summary>The list of runs as a server-sent event, again whenever it changes (a new run, a run's status).</summary>
+    private async Task Watch(HttpListenerResponse response)
+    {
+        StartStream(response);
+        string last = "";
+        var quiet = DateTime.UtcNow;
+        while (!_stopping.IsCancellationRequested)
+        {
+            string list = RunList().ToJsonString();
+            if (list != last || DateTime.UtcNow - quiet > KeepAlive)
+            {
+                await response.OutputStream.WriteAsync(Encoding.UTF8.GetBytes($"event: runs\ndata: {list}\n\n")).ConfigureAwait(false);
+                await response.OutputStream.FlushAsync().ConfigureAwait(false);
+                (last, quiet) = (list, DateTime.UtcNow);
+            }
+            try
+            {
+                await Task.Delay(TimeSpan.FromSeconds(1), _stopping.Token).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                break;
+            }
+        }
+        // The final list, with every run's last status.
+        await response.OutputStream.WriteAsync(Encoding.UTF8.GetBytes($"event: runs\ndata: {RunList().ToJsonString()}\n\n")).ConfigureAwait(false);
+    }
+
+    private static void StartStream(HttpListenerResponse response)
+    {
+        response.ContentType = "text/event-stream; charset=utf-8";
+        response.SendChunked = true;
+    }
+
+    private static async Task ExplorerPost(HttpListenerRequest request, HttpListenerResponse response)
+    {
+        if (request.ContentLength64 > MaxBody)
+        {
+            await Status(response, 413, $"The body is larger than {MaxBody} bytes.").ConfigureAwait(false);
+            return;
+        }
+        var buffer = new byte[MaxBody + 1];
+        int length = 0, read;
+        while (length <= MaxBody && (read = await request.InputStream.ReadAsync(buffer.AsMemory(length)).ConfigureAwait(false)) > 0) length += read;
+        if (length > MaxBody)
+        {
+            await Status(response, 413, $"The body is larger than {MaxBody} bytes.").ConfigureAwait(false);
+            return;
+        }
+        JsonObject result;
+        try
+        {
+            result = Explorer.Compute(Explorer.Parse(JsonNode.Parse(buffer.AsSpan(0, length))));
+        }
+        catch (Exception e) when (e is FormatException or System.Text.Json.JsonException)
+        {
+            await Status(response, 400, e.Message).ConfigureAwait(false);
+            return;
+        }
+        await Json(response, result).ConfigureAwait(false);
+    }
+
+    /// <summary>Stops: open event streams send what their runs wrote last (up to 2 s), then the listener closes.</summary>
+    public void Dispose()
+    {
+        if (_stopping.IsCancellationRequested) return;
+        _stopping.Cancel();
+        Task[] open;
+        lock (_requests) open = [.. _requests];
+        try
+        {
+            Task.WaitAll(open, TimeSpan.FromSeconds(2));
+        }
+        catch (AggregateException)
+        {
+            // Handle catches what a request throws; nothing here is worth more than stopping.
+        }
+        try
+        {
+            _listener.Stop();
+            _listener.Close();
+        }
+        catch (ObjectDisposedException)
+        {
+        }
+        _accepting.Wait(TimeSpan.FromSeconds(2));
+        _stopping.Dispose();
+    }
+}
