@@ -47,6 +47,11 @@ internal sealed class DashboardServer : IDisposable
     public static DashboardServer Start(string root, string host, int? port)
     {
         var store = new RunStore(root);
+        // The server's requests run on the thread pool. Training may hold the pool's few threads (a host that trains on
+        // a pool thread and blocks another, as a test or a web app does); a few more guaranteed threads keep the page
+        // answered at once instead of after the pool's slow thread injection.
+        ThreadPool.GetMinThreads(out int workers, out int io);
+        ThreadPool.SetMinThreads(Math.Max(workers, 8), Math.Max(io, 8));
         if (port is { } fixedPort) return Bind(store, host, fixedPort);
         for (int attempt = 0; ; attempt++)
         {
@@ -361,11 +366,12 @@ internal sealed class DashboardServer : IDisposable
         {
             _listener.Stop();
             _listener.Close();
+            _accepting.Wait(TimeSpan.FromSeconds(2));
         }
-        catch (ObjectDisposedException)
+        catch (Exception)
         {
+            // Closing races with requests still in flight inside HttpListener; whatever it throws then, the run it
+            // served has finished and must not fail because its page was being answered.
         }
-        _accepting.Wait(TimeSpan.FromSeconds(2));
-        _stopping.Dispose();
     }
 }

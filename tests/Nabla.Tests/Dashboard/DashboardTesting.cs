@@ -42,16 +42,9 @@ internal static class DashboardTesting
         var end = DateTime.UtcNow + timeout;
         while (true)
         {
-            try
-            {
-                using var client = new TcpClient();
-                client.Connect(IPAddress.Loopback, port);
-                return;
-            }
-            catch (SocketException) when (DateTime.UtcNow < end)
-            {
-                Thread.Sleep(50);
-            }
+            if (Listening(port)) return;
+            if (DateTime.UtcNow > end) throw new TimeoutException($"Nothing listens on port {port}.");
+            Thread.Sleep(50);
         }
     }
 
@@ -61,7 +54,9 @@ internal static class DashboardTesting
         {
             using var client = new TcpClient();
             client.Connect(IPAddress.Loopback, port);
-            return true;
+            // Connecting again and again to a free port in the ephemeral range can connect the socket to itself
+            // (TCP simultaneous open): that is not a server.
+            return !client.Client.LocalEndPoint!.Equals(client.Client.RemoteEndPoint);
         }
         catch (SocketException)
         {
