@@ -18,9 +18,10 @@ namespace Nabla.Cli.Dashboard;
 /// </remarks>
 internal sealed class DashboardServer : IDisposable
 {
-    private static readonly TimeSpan TailInterval = TimeSpan.FromMilliseconds(200);
+    private static readonly TimeSpan TailInterval = TimeSpan.FromMilliseconds(1000);
     private static readonly TimeSpan KeepAlive = TimeSpan.FromSeconds(15);
     private const int MaxBody = 64 * 1024;
+    private const int LinesPerEvent = 256;
 
     private readonly HttpListener _listener;
     private readonly RunStore _store;
@@ -224,8 +225,10 @@ internal sealed class DashboardServer : IDisposable
     }
 
     /// <summary>
-    /// A run's events.jsonl as server-sent events, one per complete line, each with its end offset as the event id (a
-    /// reconnecting page resumes there); it follows the file until the run's "end" line, then closes.
+    /// A run's events.jsonl as server-sent events: each event carries the complete lines read in one pass (one
+    /// <c>data:</c> field per line, at most <see cref="LinesPerEvent"/>), with the byte offset after them as its id (a
+    /// reconnecting page resumes there). It follows the file every <see cref="TailInterval"/> until the run's "end"
+    /// line, then closes. Batching keeps a fast run (hundreds of lines a second) to a few messages a second for the page.
     /// </summary>
     private async Task Events(HttpListenerRequest request, HttpListenerResponse response)
     {
@@ -239,15 +242,25 @@ internal sealed class DashboardServer : IDisposable
         var output = response.OutputStream;
         await using var file = new FileStream(Path.Combine(run.Folder, "events.jsonl"), FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
         offset = Math.Min(offset, file.Length);
+        file.Position = offset;
         var pending = new List<byte>();
         var chunk = new byte[64 * 1024];
+        var message = new MemoryStream();
         var quiet = DateTime.UtcNow;
-        file.Position = offset;
         while (true)
         {
             bool stopping = _stopping.IsCancellationRequested; // read once more after a stop: the run's last lines
-            int read;
             bool ended = false, sent = false;
+            int read, lines = 0;
+            async Task Send()
+            {
+                if (lines == 0) return;
+                message.Write(Encoding.ASCII.GetBytes($"id: {offset}\n\n"));
+                await output.WriteAsync(message.GetBuffer().AsMemory(0, (int)message.Length)).ConfigureAwait(false);
+                message.SetLength(0);
+                lines = 0;
+                sent = true;
+            }
             while ((read = await file.ReadAsync(chunk).ConfigureAwait(false)) > 0)
             {
                 pending.AddRange(chunk.AsSpan(0, read));
@@ -258,22 +271,23 @@ internal sealed class DashboardServer : IDisposable
                     pending.RemoveRange(0, newline + 1);
                     offset += newline + 1;
                     if (line.Length == 0) continue;
-                    await output.WriteAsync(Encoding.UTF8.GetBytes($"id: {offset}\ndata: ")).ConfigureAwait(false);
-                    await output.WriteAsync(line).ConfigureAwait(false);
-                    await output.WriteAsync("\n\n"u8.ToArray()).ConfigureAwait(false);
+                    message.Write("data: "u8);
+                    message.Write(line);
+                    message.WriteByte((byte)'\n');
                     ended |= line.AsSpan().IndexOf("\"type\":\"end\""u8) >= 0;
-                    sent = true;
+                    if (++lines == LinesPerEvent) await Send().ConfigureAwait(false);
                 }
             }
+            await Send().ConfigureAwait(false);
             if (sent) await output.FlushAsync().ConfigureAwait(false);
             if (ended || stopping) return;
-            if (DateTime.UtcNow - quiet > KeepAlive)
+            if (sent) quiet = DateTime.UtcNow;
+            else if (DateTime.UtcNow - quiet > KeepAlive)
             {
                 await output.WriteAsync(": keep-alive\n\n"u8.ToArray()).ConfigureAwait(false); // a closed page shows here as a write error
                 await output.FlushAsync().ConfigureAwait(false);
                 quiet = DateTime.UtcNow;
             }
-            if (sent) quiet = DateTime.UtcNow;
             try
             {
                 await Task.Delay(TailInterval, _stopping.Token).ConfigureAwait(false);

@@ -73,7 +73,10 @@ public class DashboardServerTests
         var lines = File.ReadAllLines(Path.Combine(session, "events.jsonl"));
         var streamed = await ReadEvents($"{server.Url}api/events?run={Uri.EscapeDataString(id)}");
         Assert.Equal(lines, streamed.Select(e => e.Data)); // the whole file, then the stream ends at "end"
-        var resumed = await ReadEvents($"{server.Url}api/events?run={Uri.EscapeDataString(id)}", streamed[1].Id);
+        // Event ids are byte offsets into the file: the last is its length, and a page resuming at an offset gets the rest.
+        Assert.Equal(new FileInfo(Path.Combine(session, "events.jsonl")).Length.ToString(), streamed[^1].Id);
+        long afterTwo = Encoding.UTF8.GetByteCount(lines[0]) + Encoding.UTF8.GetByteCount(lines[1]) + 2;
+        var resumed = await ReadEvents($"{server.Url}api/events?run={Uri.EscapeDataString(id)}", afterTwo.ToString());
         Assert.Equal(lines.Skip(2), resumed.Select(e => e.Data));
 
         Assert.Equal(File.ReadAllText(Path.Combine(session, "log.csv")), await Http.GetStringAsync($"{server.Url}api/file?run={id}&name=log.csv"));

@@ -75,12 +75,19 @@ internal static class DashboardTesting
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         Assert.StartsWith("text/event-stream", response.Content.Headers.ContentType!.ToString());
         using var reader = new StreamReader(await response.Content.ReadAsStreamAsync());
+        // An event is its fields up to a blank line; each data line is one JSON line of the file, under the event's id.
         var events = new List<(string?, string)>();
+        var data = new List<string>();
         string? id = null, line;
         while ((line = await reader.ReadLineAsync()) is not null)
         {
             if (line.StartsWith("id: ", StringComparison.Ordinal)) id = line[4..];
-            else if (line.StartsWith("data: ", StringComparison.Ordinal)) events.Add((id, line[6..]));
+            else if (line.StartsWith("data: ", StringComparison.Ordinal)) data.Add(line[6..]);
+            else if (line.Length == 0)
+            {
+                events.AddRange(data.Select(d => (id, d)));
+                data.Clear();
+            }
         }
         return events;
     }

@@ -53,13 +53,16 @@ function subscribe(id) {
   const source = new EventSource('/api/events?run=' + encodeURIComponent(id));
   run.source = source;
   source.onmessage = (m) => {
-    const e = JSON.parse(m.data);
-    if (e.type === 'step') run.steps.push(e);
-    else if (e.type === 'epoch') run.epochs.push(e);
-    else if (e.type === 'end') {
-      run.end = e;
-      source.close(); // the run is over: no reconnect
-      run.source = null;
+    // One message holds the lines the server read in one pass, one JSON object each.
+    for (const line of m.data.split('\n')) {
+      const e = JSON.parse(line);
+      if (e.type === 'step') run.steps.push(e);
+      else if (e.type === 'epoch') run.epochs.push(e);
+      else if (e.type === 'end') {
+        run.end = e;
+        source.close(); // the run is over: no reconnect
+        run.source = null;
+      }
     }
     scheduleDraw();
   };
@@ -106,9 +109,10 @@ $('focus').addEventListener('change', () => { userPickedFocus = true; focusId = 
 function scheduleDraw() {
   if (drawPending) return;
   drawPending = true;
-  // At most about four frames a second: a page left open must not take a core from training.
-  setTimeout(() => requestAnimationFrame(() => { drawPending = false; draw(); }), 250);
+  // At most one frame a second, none while the tab is hidden: a page left open must not take a core from training.
+  setTimeout(() => requestAnimationFrame(() => { drawPending = false; if (!document.hidden) draw(); }), 1000);
 }
+document.addEventListener('visibilitychange', () => { if (!document.hidden) scheduleDraw(); });
 
 function draw() {
   autoFocus();
@@ -221,6 +225,10 @@ function drawFocus() {
   if (follow) pick.value = String(Math.max(1, n));
   const e = run.epochs[Math.min(Number(pick.value), n) - 1];
   $('epoch-shown').textContent = e ? String(e.epoch) : '–';
+  // The epoch's pictures change only with the run or the epoch shown: redraw them then, not on every step.
+  const key = `${focusId}|${e ? e.epoch : '-'}|${run.meta.status}`;
+  if ($('confusion').dataset.key === key) return;
+  $('confusion').dataset.key = key;
   drawConfusion(run, e);
   drawMisclassified(run, e);
   drawUnits(run, e);
@@ -401,7 +409,17 @@ $('load-example').addEventListener('click', loadExample);
 $('random-network').addEventListener('click', randomNetwork);
 
 // ---------- start ----------
-const watch = new EventSource('/api/watch');
-watch.addEventListener('runs', (m) => { $('connection').textContent = 'connected'; updateRuns(JSON.parse(m.data)); });
-watch.onerror = () => { $('connection').textContent = 'server stopped (the run has ended); what it sent stays on the page'; };
+// When the server stops (its run ended), every stream is closed and the page checks back every 5 s, instead of
+// letting each EventSource retry on its own: an idle page must cost nothing.
+function connect() {
+  const watch = new EventSource('/api/watch');
+  watch.addEventListener('runs', (m) => { $('connection').textContent = 'connected'; updateRuns(JSON.parse(m.data)); });
+  watch.onerror = () => {
+    watch.close();
+    for (const run of runs.values()) if (run.source) { run.source.close(); run.source = null; }
+    $('connection').textContent = 'server stopped (the run has ended); what it sent stays on the page';
+    setTimeout(connect, 5000);
+  };
+}
+connect();
 showTab();
