@@ -237,7 +237,8 @@ internal sealed class DashboardServer : IDisposable
             await Status(response, 404, "No such run.").ConfigureAwait(false);
             return;
         }
-        long offset = long.TryParse(request.Headers["Last-Event-ID"], out long id) && id >= 0 ? id : 0;
+        // Where to start: the browser's own reconnection sends Last-Event-ID; a page resubscribing says from=.
+        long offset = long.TryParse(request.Headers["Last-Event-ID"] ?? request.QueryString["from"], out long id) && id >= 0 ? id : 0;
         StartStream(response);
         var output = response.OutputStream;
         await using var file = new FileStream(Path.Combine(run.Folder, "events.jsonl"), FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);

@@ -57,9 +57,9 @@ public sealed class BrowserTests : IDisposable
         int port = FreePort();
         var o = new StringWriter();
         var err = new StringWriter();
-        // Fashion-MNIST, 3 epochs of a model wide enough to take a few seconds: the page must see the run while it runs.
+        // Fashion-MNIST, 5 epochs of a model wide enough to take a few seconds: the page must see the run while it runs.
         var training = Task.Run(() => Nabla.Cli.Program.Run(
-            ["train", "--epochs", "3", "--hidden", "512,256", "--dashboard", "--port", port.ToString(CultureInfo.InvariantCulture), "--runs", root.Path],
+            ["train", "--epochs", "5", "--hidden", "512,256", "--dashboard", "--port", port.ToString(CultureInfo.InvariantCulture), "--runs", root.Path],
             TextWriter.Synchronized(o), TextWriter.Synchronized(err)));
         WaitForPort(port, TimeSpan.FromSeconds(60));
         Assert.False(training.IsCompleted, $"training ended at once: {err} {o}");
@@ -97,7 +97,7 @@ public sealed class BrowserTests : IDisposable
 
         // The run's end reached the page before the server stopped: every epoch and the final status.
         Wait(10).Until(_ => Text("stats").Contains("finished", StringComparison.Ordinal));
-        Wait(10).Until(_ => Points("chart-accuracy") >= 6); // 3 epochs: train and test accuracy
+        Wait(10).Until(_ => Points("chart-accuracy") >= 10); // 5 epochs: train and test accuracy
         Assert.Equal(10, _browser.FindElements(By.CssSelector("#confusion tr")).Count - 1);
         Assert.NotEmpty(_browser.FindElements(By.CssSelector("#misclassified canvas")));
         Assert.Equal(RunRecorder.UnitsShown, _browser.FindElements(By.CssSelector("#units canvas")).Count);

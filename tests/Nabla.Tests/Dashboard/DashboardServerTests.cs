@@ -78,6 +78,8 @@ public class DashboardServerTests
         long afterTwo = Encoding.UTF8.GetByteCount(lines[0]) + Encoding.UTF8.GetByteCount(lines[1]) + 2;
         var resumed = await ReadEvents($"{server.Url}api/events?run={Uri.EscapeDataString(id)}", afterTwo.ToString());
         Assert.Equal(lines.Skip(2), resumed.Select(e => e.Data));
+        var from = await ReadEvents($"{server.Url}api/events?run={Uri.EscapeDataString(id)}&from={afterTwo}");
+        Assert.Equal(lines.Skip(2), from.Select(e => e.Data));
 
         Assert.Equal(File.ReadAllText(Path.Combine(session, "log.csv")), await Http.GetStringAsync($"{server.Url}api/file?run={id}&name=log.csv"));
         var page = await Http.GetStringAsync(server.Url);

@@ -50,9 +50,16 @@ function updateRuns(list) {
 function subscribe(id) {
   const run = runs.get(id);
   if (run.source || run.end) return;
-  const source = new EventSource('/api/events?run=' + encodeURIComponent(id));
+  // `from` resumes after what this page already has (the event ids are byte offsets into the run's file).
+  const source = new EventSource('/api/events?run=' + encodeURIComponent(id) + '&from=' + (run.offset || 0));
   run.source = source;
+  source.onerror = () => {
+    // The server went away mid-run: stop retrying; the run is subscribed again when the server is back.
+    source.close();
+    run.source = null;
+  };
   source.onmessage = (m) => {
+    run.offset = Number(m.lastEventId) || run.offset;
     // One message holds the lines the server read in one pass, one JSON object each.
     for (const line of m.data.split('\n')) {
       const e = JSON.parse(line);
@@ -409,14 +416,13 @@ $('load-example').addEventListener('click', loadExample);
 $('random-network').addEventListener('click', randomNetwork);
 
 // ---------- start ----------
-// When the server stops (its run ended), every stream is closed and the page checks back every 5 s, instead of
-// letting each EventSource retry on its own: an idle page must cost nothing.
+// When the server stops (its run ended), the page checks back every 5 s instead of letting each EventSource retry on
+// its own: an idle page must cost nothing.
 function connect() {
   const watch = new EventSource('/api/watch');
   watch.addEventListener('runs', (m) => { $('connection').textContent = 'connected'; updateRuns(JSON.parse(m.data)); });
   watch.onerror = () => {
-    watch.close();
-    for (const run of runs.values()) if (run.source) { run.source.close(); run.source = null; }
+    watch.close(); // each run's stream ends on its own, after its last lines
     $('connection').textContent = 'server stopped (the run has ended); what it sent stays on the page';
     setTimeout(connect, 5000);
   };
