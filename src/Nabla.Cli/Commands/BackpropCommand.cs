@@ -23,10 +23,10 @@ internal static class BackpropCommand
 
     private static int Run(bool json, TextWriter o)
     {
-        var x = Tensor.FromArray([1f, 0f, -1f]);
-        var y = Tensor.FromArray([0f, 1f]);
-        var w0 = Tensor.FromRows([[0f, 1f, -1f], [2f, 0f, 1f]]).RequireGrad();
-        var w1 = Tensor.FromRows([[-1f, 0f], [2f, -1f]]).RequireGrad();
+        var example = Dashboard.Explorer.WorkedExample; // the numbers, once: the dashboard's explorer starts from them too
+        var x = Tensor.FromArray([.. example.X.Select(v => (float)v)]);
+        var y = Tensor.FromArray([.. example.Y.Select(v => (float)v)]);
+        var (w0, w1) = (Weight(example.Weights[0]), Weight(example.Weights[1]));
 
         // Forward, as the textbook writes it: z1 = σ(W0 z0), z2 = γ(W1 z1), f = −⟨log z2, y⟩.
         var z0 = x;
@@ -46,8 +46,7 @@ internal static class BackpropCommand
         }
 
         // The backward loop of 8.5.3, Jacobian blocks materialized, in double.
-        var literal = LiteralBackprop.Run(
-            [DMatrix.FromRows([0, 1, -1], [2, 0, 1]), DMatrix.FromRows([-1, 0], [2, -1])], [1, 0, -1], [0, 1]);
+        var literal = LiteralBackprop.Run(example.Weights, example.X, example.Y);
 
         if (json)
         {
@@ -86,6 +85,8 @@ internal static class BackpropCommand
         o.WriteLine("The results match with the AD output.");
         return 0;
     }
+
+    private static Tensor Weight(DMatrix w) => Tensor.FromArray([.. w.Data.Select(v => (float)v)], w.Rows, w.Cols).RequireGrad();
 
     private static JsonArray Arr(IEnumerable<float> v) => [.. v.Select(x => (JsonNode)JsonValue.Create(x))];
 

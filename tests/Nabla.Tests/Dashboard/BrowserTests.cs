@@ -105,6 +105,34 @@ public sealed class BrowserTests : IDisposable
     }
 
     [Fact]
+    public async Task FinishedRunsReopen_TheTextbooksSgdAndAdamSideBySide()
+    {
+        using var root = new TempDir();
+        var (code, _, err) = Run("seed", "--dashboard", "--runs", root.Path);
+        Assert.True(code == 0, err);
+        int port = FreePort();
+        var serving = Task.Run(() => Nabla.Cli.Program.Run(["dashboard", root.Path, "--port", port.ToString(CultureInfo.InvariantCulture)], TextWriter.Null, TextWriter.Null));
+        try
+        {
+            WaitForPort(port, TimeSpan.FromSeconds(30));
+            _browser.Navigate().GoToUrl($"http://127.0.0.1:{port}/");
+            // Both phases listed and overlaid: the loss chart holds SGD's 10 epochs and Adam's 3 after them.
+            Wait(20).Until(_ => Script("return document.querySelectorAll('#run-list input:checked').length") == "2");
+            Wait(20).Until(_ => Points("chart-accuracy") == 2 * (10 + 3));
+            Assert.Contains("/sgd", Text("run-list"));
+            Assert.Contains("/adam", Text("run-list"));
+            Wait(20).Until(_ => Script("return document.getElementById('focus').value").EndsWith("/adam", StringComparison.Ordinal)); // the details follow the newest phase
+            Wait(20).Until(_ => Text("epoch-shown") == "13"); // Adam's last epoch, numbered after SGD's ten
+            Screenshot("dashboard-seed.png");
+        }
+        finally
+        {
+            StopSignal.Request();
+            Assert.Equal(0, await serving.WaitAsync(TimeSpan.FromSeconds(10)));
+        }
+    }
+
+    [Fact]
     public async Task Explorer_ShowsTheTextbooksNumbers_AndFollowsAnEditedWeight()
     {
         using var root = new TempDir();

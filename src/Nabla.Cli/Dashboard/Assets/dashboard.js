@@ -102,8 +102,8 @@ function renderRunList() {
 
 function autoFocus() {
   if (!userPickedFocus) {
-    // The newest selected run with data, else the newest selected.
-    const chosen = [...runs.entries()].filter(([, r]) => r.selected);
+    // The newest selected run with data (by start time: the textbook's Adam phase after its SGD), else the newest selected.
+    const chosen = [...runs.entries()].filter(([, r]) => r.selected).sort(([, a], [, b]) => String(a.meta.started).localeCompare(String(b.meta.started)));
     const withData = chosen.filter(([, r]) => r.epochs.length > 0 || r.steps.length > 0);
     const pick = (withData.length ? withData : chosen).pop();
     focusId = pick ? pick[0] : null;
