@@ -134,4 +134,64 @@ public class DashboardCliTests
         Assert.InRange(adamSteps[0], 10, 11);
         Assert.Equal(13, adamSteps[^1], 6);
     }
+
+    [Fact]
+    public async Task KeepServing_ServesAfterTheRun_UntilStopped()
+    {
+        using var data = new TempDir();
+        data.WriteDataset(train: 64, test: 24);
+        using var root = new TempDir();
+        int port = FreePort();
+        var o = new StringWriter();
+        var output = TextWriter.Synchronized(o);
+        var training = Task.Run(() => Nabla.Cli.Program.Run(["train", "--data", data.Path, "--epochs", "1", "--hidden", "8", "--dashboard",
+            "--runs", root.Path, "--port", port.ToString(), "--keep-serving"], output, TextWriter.Null));
+        var end = DateTime.UtcNow + TimeSpan.FromSeconds(60);
+        while (!o.ToString().Contains("Press Ctrl+C", StringComparison.Ordinal) && DateTime.UtcNow < end && !training.IsCompleted) await Task.Delay(50);
+        Assert.False(training.IsCompleted, o.ToString());
+        Assert.Contains("Test accuracy", o.ToString()); // the run is over
+        var runs = JsonNode.Parse(await Http.GetStringAsync($"http://127.0.0.1:{port}/api/runs"))!.AsArray();
+        Assert.Equal("finished", (string)runs.Single()!["status"]!);
+        StopSignal.Request();
+        Assert.Equal(0, await training.WaitAsync(TimeSpan.FromSeconds(10)));
+        Assert.False(Listening(port));
+    }
+
+    [Fact]
+    public void Compare_WithDashboard_OneRunPerOptimizer_SameSession()
+    {
+        using var data = new TempDir();
+        data.WriteDataset(train: 64, test: 16);
+        using var root = new TempDir();
+        var (code, o, e) = Run("compare", "--data", data.Path, "--optimizers", "sgd,adam,rmsprop", "--epochs", "2", "--hidden", "8", "--dashboard", "--runs", root.Path);
+        Assert.True(code == 0, e);
+        string session = Directory.GetDirectories(root.Path).Single();
+        Assert.EndsWith("-compare", session);
+        Assert.Equal(["adam", "rmsprop", "sgd"], Directory.GetDirectories(session).Select(Path.GetFileName).Order());
+        foreach (var run in Directory.GetDirectories(session))
+        {
+            var events = EventLines(run);
+            Assert.Equal(2, events.Count(x => (string)x["type"]! == "epoch"));
+            Assert.Equal("finished", (string)events[^1]["status"]!);
+        }
+    }
+
+    [Fact]
+    public void Regression_WithDashboard_RecordsLossesOnly()
+    {
+        using var dir = new TempDir();
+        foreach (var (name, n) in new[] { ("r_train.csv", 120), ("r_test.csv", 40) })
+            File.WriteAllLines(dir.File(name), ["a,b,y", .. Enumerable.Range(0, n).Select(i => $"{i % 7},{i % 5},{2 * (i % 7) - (i % 5)}")]);
+        using var root = new TempDir();
+        var (code, _, e) = Run("train", "--task", "regression", "--dataset", "csv", "--data", dir.Path, "--label-column", "y",
+            "--epochs", "2", "--hidden", "8", "--dashboard", "--runs", root.Path);
+        Assert.True(code == 0, e);
+        string run = Directory.GetDirectories(root.Path).Single();
+        Assert.Empty(JsonNode.Parse(File.ReadAllText(Path.Combine(run, "run.json")))!["classes"]!.AsArray());
+        var epochs = EventLines(run).Where(x => (string)x["type"]! == "epoch").ToList();
+        Assert.Equal(2, epochs.Count);
+        Assert.All(epochs, x => Assert.Null(x["confusion"]));
+        Assert.All(epochs, x => Assert.Null(x["train_accuracy"]));
+        Assert.True((double)EventLines(run)[^1]["test_loss"]! >= 0);
+    }
 }
