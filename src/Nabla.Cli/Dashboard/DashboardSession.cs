@@ -35,6 +35,8 @@ internal sealed class DashboardSession : IDisposable
         {
             string folder = RunStore.NewSession(root, command);
             output.WriteLine($"Dashboard: {server.Url}  (runs in {Path.GetRelativePath(Environment.CurrentDirectory, folder)})");
+            if (settings.Host != "127.0.0.1")
+                output.WriteLine($"The dashboard listens on {settings.Host}: anyone who can reach this machine there can see these runs.");
             return new DashboardSession(server, folder, settings.KeepServing, output);
         }
         catch

@@ -85,7 +85,8 @@ internal sealed class RunRecorder : ITrainingCallback, IDisposable
         _json.WriteNumber("epoch", _info.EpochOffset + (epoch - _info.TrainerEpochBase) + (double)batchesDone / _info.StepsPerEpoch);
         _json.WriteNumber("step", _stepsDone);
         double loss = _windowLoss / _windowSteps;
-        if (double.IsFinite(loss)) _json.WriteNumber("loss", Math.Round(loss, 6)); // a GPU reports losses per epoch only
+        // On a GPU the step's loss stays on the device (it is summed there per epoch): LastLoss is not the step's.
+        if (trainer.Accelerator is null && double.IsFinite(loss)) _json.WriteNumber("loss", Math.Round(loss, 6));
         _json.WriteNumber("lr", trainer.Optimizer.LearningRate);
         _json.WriteNumber("samples_per_second", Math.Round(_windowSamples / seconds));
         _json.WriteNumber("seconds_left", Math.Round(Math.Max(left, 0) / Math.Max(rate, 1e-9), 1));
@@ -249,6 +250,9 @@ internal sealed class RunRecorder : ITrainingCallback, IDisposable
     {
         var o = _info.ToJson();
         o["status"] = status;
+        // Which process writes the run: a reader can tell a run still going from one whose process was killed.
+        o["host"] = Environment.MachineName;
+        o["pid"] = Environment.ProcessId;
         if (end is not null) o["ended"] = DateTime.UtcNow.ToString("O");
         var bytes = System.Text.Encoding.UTF8.GetBytes(o.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
         AtomicFile.Write(Path.Combine(Folder, "run.json"), s => s.Write(bytes));

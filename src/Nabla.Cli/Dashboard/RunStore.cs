@@ -83,12 +83,33 @@ internal sealed partial class RunStore(string root)
 /// <param name="Folder">Its folder.</param>
 internal sealed record RunEntry(string Id, string Folder)
 {
-    /// <summary>run.json, or an object naming the problem when it cannot be read (a run being written, a damaged file).</summary>
+    private static bool Alive(int pid)
+    {
+        if (pid == Environment.ProcessId) return true;
+        try
+        {
+            using var process = System.Diagnostics.Process.GetProcessById(pid);
+            return !process.HasExited;
+        }
+        catch (Exception e) when (e is ArgumentException or InvalidOperationException)
+        {
+            return false; // no such process
+        }
+    }
+
+    /// <summary>
+    /// run.json, or an object naming the problem when it cannot be read (a damaged file). A run that says "running"
+    /// but whose process on this machine is gone (killed, crashed) is reported as "stopped".
+    /// </summary>
     public JsonObject Metadata()
     {
         try
         {
-            return JsonNode.Parse(File.ReadAllText(Path.Combine(Folder, "run.json"))) as JsonObject ?? new JsonObject { ["error"] = "run.json is not an object" };
+            var meta = JsonNode.Parse(File.ReadAllText(Path.Combine(Folder, "run.json"))) as JsonObject ?? new JsonObject { ["error"] = "run.json is not an object" };
+            if ((string?)meta["status"] == "running" && (string?)meta["host"] == Environment.MachineName
+                && meta["pid"] is JsonValue pid && pid.TryGetValue(out int id) && !Alive(id))
+                meta["status"] = "stopped";
+            return meta;
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or System.Text.Json.JsonException)
         {

@@ -160,6 +160,26 @@ public class DashboardServerTests
     }
 
     [Fact]
+    public async Task ARunWhoseProcessIsGone_IsListedAsStopped()
+    {
+        using var root = new TempDir();
+        // A process that has exited: its id names no running process (the run was killed mid-way).
+        using var gone = System.Diagnostics.Process.Start(new System.Diagnostics.ProcessStartInfo("true") { UseShellExecute = false })!;
+        gone.WaitForExit();
+        foreach (var (name, pid) in new[] { ("killed", gone.Id), ("alive", Environment.ProcessId) })
+        {
+            string run = Path.Combine(root.Path, name);
+            Directory.CreateDirectory(run);
+            File.WriteAllText(Path.Combine(run, "run.json"), new JsonObject { ["status"] = "running", ["host"] = Environment.MachineName, ["pid"] = pid }.ToJsonString());
+            File.WriteAllText(Path.Combine(run, "events.jsonl"), "");
+        }
+        using var server = DashboardServer.Start(root.Path, "127.0.0.1", null);
+        var runs = JsonNode.Parse(await Http.GetStringAsync(server.Url + "api/runs"))!.AsArray();
+        Assert.Equal("running", (string)runs.Single(r => (string)r!["id"]! == "alive")!["status"]!);
+        Assert.Equal("stopped", (string)runs.Single(r => (string)r!["id"]! == "killed")!["status"]!);
+    }
+
+    [Fact]
     public async Task AnotherHostName_IsRefused()
     {
         using var root = new TempDir();
