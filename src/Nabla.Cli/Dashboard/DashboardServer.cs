@@ -23,6 +23,9 @@ internal sealed class DashboardServer : IDisposable
     private const int MaxBody = 64 * 1024;
     private const int LinesPerEvent = 256;
 
+    /// <summary>The longest events.jsonl line served (an epoch's line with its pictures is well under 1 MiB).</summary>
+    internal const int MaxLine = 4 << 20;
+
     private readonly HttpListener _listener;
     private readonly RunStore _store;
     private readonly CancellationTokenSource _stopping = new();
@@ -248,6 +251,7 @@ internal sealed class DashboardServer : IDisposable
         var chunk = new byte[64 * 1024];
         var message = new MemoryStream();
         var quiet = DateTime.UtcNow;
+        bool skipping = false;
         while (true)
         {
             bool stopping = _stopping.IsCancellationRequested; // read once more after a stop: the run's last lines
@@ -271,12 +275,24 @@ internal sealed class DashboardServer : IDisposable
                     var line = pending.GetRange(0, newline).ToArray();
                     pending.RemoveRange(0, newline + 1);
                     offset += newline + 1;
+                    if (skipping)
+                    {
+                        skipping = false; // the end of an over-long line: what follows is served again
+                        continue;
+                    }
                     if (line.Length == 0) continue;
                     message.Write("data: "u8);
                     message.Write(line);
                     message.WriteByte((byte)'\n');
                     ended |= line.AsSpan().IndexOf("\"type\":\"end\""u8) >= 0;
                     if (++lines == LinesPerEvent) await Send().ConfigureAwait(false);
+                }
+                if (pending.Count > MaxLine)
+                {
+                    // No recorder writes such a line: a damaged or hostile file. Memory stays bounded; the line is dropped.
+                    offset += pending.Count;
+                    pending.Clear();
+                    skipping = true;
                 }
             }
             await Send().ConfigureAwait(false);

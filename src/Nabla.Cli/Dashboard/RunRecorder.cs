@@ -65,6 +65,12 @@ internal sealed class RunRecorder : ITrainingCallback, IDisposable
     /// <summary>The run's folder.</summary>
     public string Folder { get; }
 
+    /// <summary>The largest image (pixels) drawn on the page: larger ones would make each epoch's line megabytes.</summary>
+    public const int MaxPicturePixels = 64 * 64;
+
+    /// <summary>Whether epoch lines carry pictures (misclassified images, first-layer units): image inputs up to <see cref="MaxPicturePixels"/>.</summary>
+    private bool Pictures => _info.Image is { } size && size.Height * size.Width <= MaxPicturePixels;
+
     /// <inheritdoc/>
     public void OnEpochBegin(Trainer trainer, int epoch) => _windowStart = _clock.Elapsed.TotalSeconds;
 
@@ -134,7 +140,7 @@ internal sealed class RunRecorder : ITrainingCallback, IDisposable
             if (_info.Classes > 0) e["val_accuracy"] = Math.Round(v.Accuracy, 6);
         }
         if (_test is not null && _info.Classes > 0) Evaluate(trainer.Model, e);
-        if (_info.Image is { } size && _layers.Length > 0 && _layers[0].InFeatures == size.Height * size.Width) e["units"] = Units(_layers[0]);
+        if (Pictures && _layers.Length > 0 && _layers[0].InFeatures == _info.Image!.Value.Height * _info.Image.Value.Width) e["units"] = Units(_layers[0]);
         _json.Reset();
         e.WriteTo(_json);
         Append();
@@ -200,7 +206,7 @@ internal sealed class RunRecorder : ITrainingCallback, IDisposable
     private JsonObject Misclassified(int index, int label, int predicted)
     {
         var o = new JsonObject { ["index"] = index, ["label"] = label, ["predicted"] = predicted };
-        if (_test is ImageDataset images) o["pixels"] = Convert.ToBase64String(images.Image(index));
+        if (Pictures && _test is ImageDataset images) o["pixels"] = Convert.ToBase64String(images.Image(index));
         return o;
     }
 

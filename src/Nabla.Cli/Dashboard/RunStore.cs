@@ -83,6 +83,9 @@ internal sealed partial class RunStore(string root)
 /// <param name="Folder">Its folder.</param>
 internal sealed record RunEntry(string Id, string Folder)
 {
+    /// <summary>The largest run.json read (a recorder's is under 2 KB).</summary>
+    public const int MaxInfo = 1 << 20;
+
     private static bool Alive(int pid)
     {
         if (pid == Environment.ProcessId) return true;
@@ -105,7 +108,9 @@ internal sealed record RunEntry(string Id, string Folder)
     {
         try
         {
-            var meta = JsonNode.Parse(File.ReadAllText(Path.Combine(Folder, "run.json"))) as JsonObject ?? new JsonObject { ["error"] = "run.json is not an object" };
+            string path = Path.Combine(Folder, "run.json");
+            if (new FileInfo(path).Length > MaxInfo) return new JsonObject { ["error"] = $"run.json is larger than {MaxInfo} bytes", ["status"] = "damaged" };
+            var meta = JsonNode.Parse(File.ReadAllText(path)) as JsonObject ?? new JsonObject { ["error"] = "run.json is not an object", ["status"] = "damaged" };
             if ((string?)meta["status"] == "running" && (string?)meta["host"] == Environment.MachineName
                 && meta["pid"] is JsonValue pid && pid.TryGetValue(out int id) && !Alive(id))
                 meta["status"] = "stopped";
@@ -113,7 +118,7 @@ internal sealed record RunEntry(string Id, string Folder)
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or System.Text.Json.JsonException)
         {
-            return new JsonObject { ["error"] = $"run.json: {e.Message}" };
+            return new JsonObject { ["error"] = $"run.json: {e.Message}", ["status"] = "damaged" };
         }
     }
 }

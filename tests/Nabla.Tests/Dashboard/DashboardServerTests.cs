@@ -110,6 +110,29 @@ public class DashboardServerTests
         Assert.Equal(1.5, (double)JsonNode.Parse(got[2].Data)!["epoch"]!); // a line written in two parts arrives whole
     }
 
+    [Fact]
+    public async Task DamagedFiles_AnOverlongLineIsDropped_AHugeRunJsonIsNotRead()
+    {
+        using var root = new TempDir();
+        string run = Path.Combine(root.Path, "bad");
+        Directory.CreateDirectory(run);
+        // run.json over the limit (sparse: no disk used) and an events file with a line longer than the limit.
+        using (var info = new FileStream(Path.Combine(run, "run.json"), FileMode.Create)) info.SetLength(RunEntry.MaxInfo + 1L);
+        using (var events = new FileStream(Path.Combine(run, "events.jsonl"), FileMode.Create))
+        {
+            events.Write(Encoding.ASCII.GetBytes("{\"type\":\"step\",\"epoch\":0.5}\n"));
+            var junk = new byte[1 << 20];
+            Array.Fill(junk, (byte)'x');
+            for (int i = 0; i < (DashboardServer.MaxLine >> 20) + 2; i++) events.Write(junk);
+            events.Write(Encoding.ASCII.GetBytes("\nnot json\n{\"type\":\"end\",\"status\":\"finished\"}\n"));
+        }
+        using var server = DashboardServer.Start(root.Path, "127.0.0.1", null);
+        var runs = JsonNode.Parse(await Http.GetStringAsync(server.Url + "api/runs"))!.AsArray();
+        Assert.Equal("damaged", (string)runs.Single()!["status"]!);
+        var got = await ReadEvents(server.Url + "api/events?run=bad");
+        Assert.Equal(["{\"type\":\"step\",\"epoch\":0.5}", "not json", "{\"type\":\"end\",\"status\":\"finished\"}"], got.Select(e => e.Data));
+    }
+
     public static TheoryData<string> Traversals => new()
     {
         "api/file?run=..&name=passwd",

@@ -62,7 +62,9 @@ function subscribe(id) {
     run.offset = Number(m.lastEventId) || run.offset;
     // One message holds the lines the server read in one pass, one JSON object each.
     for (const line of m.data.split('\n')) {
-      const e = JSON.parse(line);
+      let e;
+      try { e = JSON.parse(line); } catch { continue; } // a damaged line: show the rest
+      if (!e || typeof e !== 'object') continue;
       if (e.type === 'step') run.steps.push(e);
       else if (e.type === 'epoch') run.epochs.push(e);
       else if (e.type === 'end') {
