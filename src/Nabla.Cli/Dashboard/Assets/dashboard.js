@@ -132,11 +132,11 @@ function draw() {
     const c = run.color, name = run.meta.id;
     loss.push({ label: name + ' step', color: c, width: 1, points: run.steps.filter((s) => s.loss !== undefined).map((s) => [s.epoch, s.loss]) });
     loss.push({ label: name + ' train', color: c, width: 0, dots: true, points: run.epochs.map((e) => [e.epoch, e.train_loss]) });
-    loss.push({ label: name + ' validation', color: c, dash: [6, 4], points: run.epochs.filter((e) => e.val_loss !== undefined).map((e) => [e.epoch, e.val_loss]) });
-    loss.push({ label: name + ' test', color: c, dash: [2, 3], points: run.epochs.filter((e) => e.test_loss !== undefined).map((e) => [e.epoch, e.test_loss]) });
+    loss.push({ label: name + ' validation', color: c, dash: [6, 4], dots: 2, points: run.epochs.filter((e) => e.val_loss !== undefined).map((e) => [e.epoch, e.val_loss]) });
+    loss.push({ label: name + ' test', color: c, dash: [2, 3], dots: 2, points: run.epochs.filter((e) => e.test_loss !== undefined).map((e) => [e.epoch, e.test_loss]) });
     acc.push({ label: name + ' train', color: c, dots: true, points: run.epochs.filter((e) => e.train_accuracy !== undefined).map((e) => [e.epoch, 100 * e.train_accuracy]) });
-    acc.push({ label: name + ' validation', color: c, dash: [6, 4], points: run.epochs.filter((e) => e.val_accuracy !== undefined).map((e) => [e.epoch, 100 * e.val_accuracy]) });
-    acc.push({ label: name + ' test', color: c, dash: [2, 3], points: run.epochs.filter((e) => e.test_accuracy !== undefined).map((e) => [e.epoch, 100 * e.test_accuracy]) });
+    acc.push({ label: name + ' validation', color: c, dash: [6, 4], dots: 2, points: run.epochs.filter((e) => e.val_accuracy !== undefined).map((e) => [e.epoch, 100 * e.val_accuracy]) });
+    acc.push({ label: name + ' test', color: c, dash: [2, 3], dots: 2, points: run.epochs.filter((e) => e.test_accuracy !== undefined).map((e) => [e.epoch, 100 * e.test_accuracy]) });
     const layers = run.steps.length ? (run.steps[run.steps.length - 1].grad_norms || []).length : 0;
     for (let l = 0; l < layers; l++) {
       grad.push({ label: `${name} layer ${l}`, color: c, dash: l === 0 ? [] : [[6, 3], [2, 2], [8, 2, 2, 2]][(l - 1) % 3],
@@ -201,7 +201,8 @@ function lineChart(canvas, series, opts) {
       s.points.forEach((p, i) => (i ? ctx.lineTo(X(p[0]), Y(p[1])) : ctx.moveTo(X(p[0]), Y(p[1]))));
       ctx.stroke();
     }
-    if (s.dots) for (const p of s.points) { ctx.beginPath(); ctx.arc(X(p[0]), Y(p[1]), 3, 0, 7); ctx.fill(); }
+    // Epoch values get dots (a single epoch is a point, not a line): 3 px for train, 2 for validation and test.
+    if (s.dots) for (const p of s.points) { ctx.beginPath(); ctx.arc(X(p[0]), Y(p[1]), s.dots === true ? 3 : s.dots, 0, 7); ctx.fill(); }
   }
   ctx.setLineDash([]);
 }
