@@ -16,7 +16,7 @@ namespace Nabla.Cli.Dashboard;
 /// for one user needs none of Kestrel's throughput. It binds to 127.0.0.1 (and answers to "localhost") unless told
 /// another host; the listener refuses requests naming any other host, which also stops DNS-rebinding pages.
 /// </remarks>
-internal sealed class DashboardServer : IDisposable
+internal sealed partial class DashboardServer : IDisposable
 {
     private static readonly TimeSpan TailInterval = TimeSpan.FromMilliseconds(1000);
     private static readonly TimeSpan KeepAlive = TimeSpan.FromSeconds(15);
@@ -225,129 +225,6 @@ internal sealed class DashboardServer : IDisposable
         response.ContentType = name.EndsWith(".csv", StringComparison.Ordinal) ? "text/csv; charset=utf-8" : "application/json; charset=utf-8";
         await using var stream = new FileStream(file, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
         await stream.CopyToAsync(response.OutputStream).ConfigureAwait(false);
-    }
-
-    /// <summary>
-    /// A run's events.jsonl as server-sent events: each event carries the complete lines read in one pass (one
-    /// <c>data:</c> field per line, at most <see cref="LinesPerEvent"/>), with the byte offset after them as its id (a
-    /// reconnecting page resumes there). It follows the file every <see cref="TailInterval"/> until the run's "end"
-    /// line, then closes. Batching keeps a fast run (hundreds of lines a second) to a few messages a second for the page.
-    /// </summary>
-    private async Task Events(HttpListenerRequest request, HttpListenerResponse response)
-    {
-        if (_store.Find(request.QueryString["run"] ?? "") is not { } run)
-        {
-            await Status(response, 404, "No such run.").ConfigureAwait(false);
-            return;
-        }
-        // Where to start: the browser's own reconnection sends Last-Event-ID; a page resubscribing says from=.
-        long offset = long.TryParse(request.Headers["Last-Event-ID"] ?? request.QueryString["from"], out long id) && id >= 0 ? id : 0;
-        StartStream(response);
-        var output = response.OutputStream;
-        await using var file = new FileStream(Path.Combine(run.Folder, "events.jsonl"), FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
-        offset = Math.Min(offset, file.Length);
-        file.Position = offset;
-        var pending = new List<byte>();
-        var chunk = new byte[64 * 1024];
-        var message = new MemoryStream();
-        var quiet = DateTime.UtcNow;
-        bool skipping = false;
-        while (true)
-        {
-            bool stopping = _stopping.IsCancellationRequested; // read once more after a stop: the run's last lines
-            bool ended = false, sent = false;
-            int read, lines = 0;
-            async Task Send()
-            {
-                if (lines == 0) return;
-                message.Write(Encoding.ASCII.GetBytes($"id: {offset}\n\n"));
-                await output.WriteAsync(message.GetBuffer().AsMemory(0, (int)message.Length)).ConfigureAwait(false);
-                message.SetLength(0);
-                lines = 0;
-                sent = true;
-            }
-            while ((read = await file.ReadAsync(chunk).ConfigureAwait(false)) > 0)
-            {
-                pending.AddRange(chunk.AsSpan(0, read));
-                int newline;
-                while ((newline = pending.IndexOf((byte)'\n')) >= 0)
-                {
-                    var line = pending.GetRange(0, newline).ToArray();
-                    pending.RemoveRange(0, newline + 1);
-                    offset += newline + 1;
-                    if (skipping)
-                    {
-                        skipping = false; // the end of an over-long line: what follows is served again
-                        continue;
-                    }
-                    if (line.Length == 0) continue;
-                    message.Write("data: "u8);
-                    message.Write(line);
-                    message.WriteByte((byte)'\n');
-                    ended |= line.AsSpan().IndexOf("\"type\":\"end\""u8) >= 0;
-                    if (++lines == LinesPerEvent) await Send().ConfigureAwait(false);
-                }
-                if (pending.Count > MaxLine)
-                {
-                    // No recorder writes such a line: a damaged or hostile file. Memory stays bounded; the line is dropped.
-                    offset += pending.Count;
-                    pending.Clear();
-                    skipping = true;
-                }
-            }
-            await Send().ConfigureAwait(false);
-            if (sent) await output.FlushAsync().ConfigureAwait(false);
-            if (ended || stopping) return;
-            if (sent) quiet = DateTime.UtcNow;
-            else if (DateTime.UtcNow - quiet > KeepAlive)
-            {
-                await output.WriteAsync(": keep-alive\n\n"u8.ToArray()).ConfigureAwait(false); // a closed page shows here as a write error
-                await output.FlushAsync().ConfigureAwait(false);
-                quiet = DateTime.UtcNow;
-            }
-            try
-            {
-                await Task.Delay(TailInterval, _stopping.Token).ConfigureAwait(false);
-            }
-            catch (OperationCanceledException)
-            {
-                // Stopping: one more read sends what the run wrote last.
-            }
-        }
-    }
-
-    /// <summary>The list of runs as a server-sent event, again whenever it changes (a new run, a run's status).</summary>
-    private async Task Watch(HttpListenerResponse response)
-    {
-        StartStream(response);
-        string last = "";
-        var quiet = DateTime.UtcNow;
-        while (!_stopping.IsCancellationRequested)
-        {
-            string list = RunList().ToJsonString();
-            if (list != last || DateTime.UtcNow - quiet > KeepAlive)
-            {
-                await response.OutputStream.WriteAsync(Encoding.UTF8.GetBytes($"event: runs\ndata: {list}\n\n")).ConfigureAwait(false);
-                await response.OutputStream.FlushAsync().ConfigureAwait(false);
-                (last, quiet) = (list, DateTime.UtcNow);
-            }
-            try
-            {
-                await Task.Delay(TimeSpan.FromSeconds(1), _stopping.Token).ConfigureAwait(false);
-            }
-            catch (OperationCanceledException)
-            {
-                break;
-            }
-        }
-        // The final list, with every run's last status.
-        await response.OutputStream.WriteAsync(Encoding.UTF8.GetBytes($"event: runs\ndata: {RunList().ToJsonString()}\n\n")).ConfigureAwait(false);
-    }
-
-    private static void StartStream(HttpListenerResponse response)
-    {
-        response.ContentType = "text/event-stream; charset=utf-8";
-        response.SendChunked = true;
     }
 
     private static async Task ExplorerPost(HttpListenerRequest request, HttpListenerResponse response)
