@@ -88,6 +88,7 @@ public sealed class BrowserTests : IDisposable
         }
         Assert.False(training.IsCompleted, "the run ended before the page saw it: make it longer");
         Wait(60).Until(_ => Points("chart-loss") > first);
+        Assert.False(training.IsCompleted, "the curve grew only after the run had ended: make the run longer");
         int second = Points("chart-loss");
         Assert.True(second > first, $"the loss curve went from {first} to {second} points");
         Assert.True(Points("chart-grad") > 0, "gradient norms drawn");

@@ -226,6 +226,11 @@ function drawFocus() {
   item('loss (last steps)', last && last.loss !== undefined ? fmt(last.loss) : '–');
   if (run.end && run.end.test_accuracy !== undefined) item('test accuracy', fmt(100 * run.end.test_accuracy, 2) + ' %');
   else if (lastEpoch && lastEpoch.test_accuracy !== undefined) item('test accuracy (last epoch)', fmt(100 * lastEpoch.test_accuracy, 2) + ' %');
+  // The run's files, as the page read them.
+  const files = el('div', {}, ['files: ']);
+  for (const name of ['log.csv', 'events.jsonl', 'run.json'])
+    files.append(el('a', { href: `/api/file?run=${encodeURIComponent(run.meta.id)}&name=${name}`, textContent: name, download: name }), ' ');
+  stats.append(files);
 
   const pick = $('epoch-pick');
   const n = run.epochs.length;
