@@ -29,8 +29,11 @@ internal sealed class RunRecorder : ITrainingCallback, IDisposable
     /// <summary>How many misclassified test images an epoch event carries.</summary>
     public const int MisclassifiedShown = 24;
 
-    /// <summary>At most this many first-layer units are drawn.</summary>
-    public const int UnitsShown = 64;
+    /// <summary>The first-layer unit pictures of an epoch take at most this many bytes (every unit of a 784-1024 layer fits).</summary>
+    public const int UnitBytes = 1 << 20;
+
+    /// <summary>How many first-layer units are drawn for a layer of <paramref name="units"/> units over <paramref name="pixels"/>-pixel images.</summary>
+    public static int UnitsShown(int units, int pixels) => Math.Min(units, UnitBytes / Math.Max(pixels, 1));
 
     private readonly RunInfo _info;
     private readonly FileStream _events;
@@ -210,11 +213,11 @@ internal sealed class RunRecorder : ITrainingCallback, IDisposable
         return o;
     }
 
-    /// <summary>The first layer's units as images: byte 128 is 0, 0 and 255 the unit's largest |w|, negative and positive.</summary>
+    /// <summary>The first layer's units as images (all of them, up to <see cref="UnitBytes"/>): byte 128 is 0, 0 and 255 the unit's largest |w|, negative and positive.</summary>
     private static JsonArray Units(Linear first)
     {
         var w = first.Weight.Data;
-        int n = first.InFeatures, units = Math.Min(first.OutFeatures, UnitsShown);
+        int n = first.InFeatures, units = UnitsShown(first.OutFeatures, n);
         var bytes = new byte[n];
         var all = new JsonArray();
         for (int u = 0; u < units; u++)

@@ -303,7 +303,8 @@ function drawUnits(run, e) {
   if (!e || !e.units || !size) { box.replaceChildren(el('p', { className: 'hint', textContent: size ? 'after the first epoch' : 'image models only' })); return; }
   // 128 is a zero weight (white); 0 and 255 the unit's largest negative and positive weights (blue, red).
   const diverging = (v) => v >= 128 ? [255, 255 - 2 * (v - 128), 255 - 2 * (v - 128)] : [255 - 2 * (128 - v), 255 - 2 * (128 - v), 255];
-  box.replaceChildren(...e.units.map((u, i) => el('figure', { title: `unit ${i}` }, [grayCanvas(u, size[0], size[1], 2, diverging), el('span', { textContent: String(i) })])));
+  const scale = e.units.length > 128 ? 1 : 2; // a wide layer's hundreds of units at their own size
+  box.replaceChildren(...e.units.map((u, i) => el('figure', { title: `unit ${i}` }, [grayCanvas(u, size[0], size[1], scale, diverging), el('span', { textContent: String(i) })])));
 }
 
 // ---------- explorer ----------
