@@ -44,10 +44,13 @@ internal sealed class RunRecorder : ITrainingCallback, IDisposable
     private readonly Stopwatch _clock = Stopwatch.StartNew();
     private readonly int _stride;
     private readonly IDataset? _test;
-    private BatchEngine? _evalEngine;
     private double _windowLoss;
     private int _windowSteps, _windowSamples;
     private double _windowStart;
+    private double _flushed; // when events.jsonl was last flushed (seconds on _clock)
+
+    /// <summary>How stale the file may be behind the recorder during an epoch, in seconds.</summary>
+    private const double FlushInterval = 0.5;
     private long _stepsDone;
     private bool _ended;
 
@@ -61,7 +64,7 @@ internal sealed class RunRecorder : ITrainingCallback, IDisposable
         _test = test;
         _stride = Math.Max(1, info.StepsPerEpoch / SamplesPerEpoch);
         WriteInfo("running", null);
-        _events = new FileStream(Path.Combine(folder, "events.jsonl"), FileMode.Create, FileAccess.Write, FileShare.Read);
+        _events = new FileStream(Path.Combine(folder, "events.jsonl"), FileMode.Create, FileAccess.Write, FileShare.Read, bufferSize: 1 << 16);
         _json = new Utf8JsonWriter(_buffer);
     }
 
@@ -102,7 +105,7 @@ internal sealed class RunRecorder : ITrainingCallback, IDisposable
         _json.WriteNumber("time", Math.Round(now, 3));
         if (trainer.Accelerator is null) WriteGradNorms();
         _json.WriteEndObject();
-        Append();
+        Append(flush: now - _flushed >= FlushInterval);
         _windowLoss = 0;
         _windowSteps = _windowSamples = 0;
         _windowStart = now;
@@ -150,60 +153,17 @@ internal sealed class RunRecorder : ITrainingCallback, IDisposable
         MetricsCsv.Write(Path.Combine(Folder, "log.csv"), _history, hasAccuracy: _info.Classes > 0);
     }
 
-    /// <summary>The test set's loss, accuracy, confusion matrix and first misclassified images, in one pass.</summary>
+    /// <summary>The test set's loss, accuracy, confusion matrix and first misclassified images (one pass of <see cref="ClassificationReport"/>).</summary>
     private void Evaluate(Module model, JsonObject e)
     {
-        var data = _test!;
-        int classes = data.Classes;
-        var confusion = new int[classes * classes];
-        var wrong = new JsonArray();
-        double lossSum = 0;
-        int seen = 0;
-        bool wasTraining = model.IsTraining;
-        model.Eval();
-        try
-        {
-            foreach (var batch in new DataLoader(data, 500))
-            {
-                var logits = Logits(model, batch, data.Features);
-                int outputs = logits.Length / batch.Size;
-                for (int r = 0; r < batch.Size; r++)
-                {
-                    var row = logits.Slice(r * outputs, outputs);
-                    int label = batch.Labels[r], predicted = TensorPrimitives.IndexOfMax(row);
-                    if (predicted >= classes) return; // the model does not fit the data: nothing to show
-                    float max = row[predicted];
-                    double sum = 0;
-                    foreach (float z in row) sum += Math.Exp(z - max);
-                    lossSum += max + Math.Log(sum) - row[label]; // −log softmax(z)[label]
-                    confusion[label * classes + predicted]++;
-                    if (predicted != label && wrong.Count < MisclassifiedShown)
-                        wrong.Add(Misclassified(seen + r, label, predicted));
-                }
-                seen += batch.Size;
-            }
-        }
-        finally
-        {
-            model.Train(wasTraining);
-        }
-        int correct = Enumerable.Range(0, classes).Sum(c => confusion[c * classes + c]);
-        e["test_loss"] = Math.Round(lossSum / Math.Max(seen, 1), 6);
-        e["test_accuracy"] = Math.Round((double)correct / Math.Max(seen, 1), 6);
+        var report = ClassificationReport.Evaluate(model, _test!, 500);
+        int classes = report.ClassNames.Count;
+        e["test_loss"] = Math.Round(report.Loss, 6);
+        e["test_accuracy"] = Math.Round(report.Accuracy, 6);
         e["confusion"] = new JsonArray([.. Enumerable.Range(0, classes).Select(t =>
-            (JsonNode)new JsonArray([.. confusion.AsSpan(t * classes, classes).ToArray().Select(n => (JsonNode)n)]))]);
-        e["misclassified"] = wrong;
-    }
-
-    private ReadOnlySpan<float> Logits(Module model, Batch batch, int features)
-    {
-        if (model is Sequential seq && ExplicitEngine.Supports(seq))
-        {
-            _evalEngine ??= new BatchEngine(seq, features, 500);
-            return _evalEngine.Forward(batch.Features, batch.Size);
-        }
-        using (Autograd.GradMode.NoGrad())
-            return model.Forward(Tensors.Tensor.FromArray(batch.Features.AsSpan(0, batch.Size * features).ToArray(), batch.Size, features)).Data;
+            (JsonNode)new JsonArray([.. Enumerable.Range(0, classes).Select(p => (JsonNode)report.Confusion[t, p])]))]);
+        e["misclassified"] = new JsonArray([.. report.Misclassified.Take(MisclassifiedShown)
+            .Select(m => (JsonNode)Misclassified(m.Index, _test!.Label(m.Index), m.Predicted))]);
     }
 
     private JsonObject Misclassified(int index, int label, int predicted)
@@ -246,13 +206,20 @@ internal sealed class RunRecorder : ITrainingCallback, IDisposable
         WriteInfo(status, e);
     }
 
-    private void Append()
+    /// <summary>
+    /// Writes the current JSON object as one line. Step lines reach the file at most every <see cref="FlushInterval"/>
+    /// (the page reads once a second; a write call per sampled step would be I/O inside training), epoch and end lines
+    /// at once. A line the buffer cuts is completed by the next write; the server serves only whole lines.
+    /// </summary>
+    private void Append(bool flush = true)
     {
         _json.Flush();
         _events.Write(_buffer.WrittenSpan);
         _events.WriteByte((byte)'\n');
-        _events.Flush(); // the server tails this file: a line is visible once written whole
         _buffer.ResetWrittenCount();
+        if (!flush) return;
+        _events.Flush();
+        _flushed = _clock.Elapsed.TotalSeconds;
     }
 
     private void WriteInfo(string status, JsonObject? end)

@@ -9,12 +9,16 @@ namespace Nabla.Training;
 /// </summary>
 public sealed class ClassificationReport
 {
-    private ClassificationReport(int[,] confusion, IReadOnlyList<string> classNames, List<(int, int)> misclassified)
+    private ClassificationReport(int[,] confusion, IReadOnlyList<string> classNames, List<(int, int)> misclassified, double loss)
     {
+        Loss = loss;
         Confusion = confusion;
         ClassNames = classNames;
         Misclassified = misclassified;
     }
+
+    /// <summary>The mean cross-entropy of the model's logits (what <see cref="Trainer.Test"/> reports as its loss).</summary>
+    public double Loss { get; }
 
     /// <summary>The first 100 misclassified samples: (index in the dataset, predicted class).</summary>
     public IReadOnlyList<(int Index, int Predicted)> Misclassified { get; }
@@ -52,13 +56,15 @@ public sealed class ClassificationReport
         return p + r == 0 ? 0 : 2 * p * r / (p + r);
     }
 
-    /// <summary>Runs <paramref name="model"/> (in evaluation mode) over <paramref name="data"/> and tallies its predictions.</summary>
+    /// <summary>Runs <paramref name="model"/> (in evaluation mode) over <paramref name="data"/>: tallies its predictions and averages its loss.</summary>
     public static ClassificationReport Evaluate(Module model, IDataset data, int batchSize = 256)
     {
         int classes = data.Classes;
         var confusion = new int[classes, classes];
         var wrong = new List<(int, int)>();
         int seen = 0;
+        double lossSum = 0;
+        float[] dLogits = []; // the fused kernel's gradient output, unused here
         // Built-in layers run the explicit form over reused buffers; any other module its tensor forward.
         var engine = model is Sequential seq && ExplicitEngine.Supports(seq) ? new BatchEngine(seq, data.Features, batchSize) : null;
         int outputs = engine?.OutputFeatures ?? 0;
@@ -87,6 +93,8 @@ public sealed class ClassificationReport
                     confusion[batch.Labels[r], predicted]++;
                     if (predicted != batch.Labels[r] && wrong.Count < 100) wrong.Add((seen + r, predicted));
                 }
+                if (dLogits.Length < logits.Length) dLogits = new float[logits.Length];
+                lossSum += (double)Tensors.Kernels.CrossEntropy.ForwardBackward(logits, batch.Labels.AsSpan(0, batch.Size), dLogits, batch.Size, outputs) * batch.Size;
                 seen += batch.Size;
             }
         }
@@ -94,6 +102,6 @@ public sealed class ClassificationReport
         {
             model.Train(wasTraining);
         }
-        return new ClassificationReport(confusion, data.ClassNames, wrong);
+        return new ClassificationReport(confusion, data.ClassNames, wrong, lossSum / Math.Max(seen, 1));
     }
 }

@@ -1,17 +1,11 @@
 using System.Text.Json;
 using Nabla.Cli;
+using static Nabla.Tests.Testing.CliRunner;
 
 namespace Nabla.Tests.Cli;
 
 public class CliTests
 {
-    private static (int Code, string Out, string Err) Run(params string[] args)
-    {
-        var o = new StringWriter();
-        var e = new StringWriter();
-        int code = Program.Run(args, o, e);
-        return (code, o.ToString(), e.ToString());
-    }
 
     [Theory]
     [InlineData("train", "--lr", "-1")]

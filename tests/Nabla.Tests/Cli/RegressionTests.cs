@@ -7,6 +7,7 @@ using Nabla.NN;
 using Nabla.Tensors;
 using Nabla.Tests.Testing;
 using Nabla.Training;
+using static Nabla.Tests.Testing.CliRunner;
 
 namespace Nabla.Tests.Cli;
 
@@ -14,13 +15,6 @@ namespace Nabla.Tests.Cli;
 [Collection("Serial")]
 public class RegressionTests
 {
-    private static (int Code, string Out, string Err) Run(params string[] args)
-    {
-        var o = new StringWriter();
-        var e = new StringWriter();
-        int code = Program.Run(args, o, e);
-        return (code, o.ToString(), e.ToString());
-    }
 
     /// <summary>price = 3a − 2b + sin c + 10 and area = a·b, with a, b, c uniform in [−2, 2]: smooth targets a small MLP fits.</summary>
     private static void Table(string path, int n, ulong seed)

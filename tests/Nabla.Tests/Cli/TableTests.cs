@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text.Json;
 using Nabla.Cli;
 using Nabla.Tests.Testing;
+using static Nabla.Tests.Testing.CliRunner;
 
 namespace Nabla.Tests.Cli;
 
@@ -9,13 +10,6 @@ namespace Nabla.Tests.Cli;
 [Collection("Serial")]
 public class TableTests
 {
-    private static (int Code, string Out, string Err) Run(params string[] args)
-    {
-        var o = new StringWriter();
-        var e = new StringWriter();
-        int code = Program.Run(args, o, e);
-        return (code, o.ToString(), e.ToString());
-    }
 
     /// <summary>Three Gaussian blobs with negative coordinates far from [0, 255], string labels in the last column.</summary>
     private static void Blobs(string path, int n, int seed, char d = ';')
@@ -91,13 +85,6 @@ public class TableTests
 [Collection("Serial")]
 public class ImageFolderTests
 {
-    private static (int Code, string Out, string Err) Run(params string[] args)
-    {
-        var o = new StringWriter();
-        var e = new StringWriter();
-        int code = Program.Run(args, o, e);
-        return (code, o.ToString(), e.ToString());
-    }
 
     /// <summary>Light bars on black, vertical or horizontal, at random places: two classes a small MLP separates.</summary>
     private static void Bars(string dir, int perClass, int seed)

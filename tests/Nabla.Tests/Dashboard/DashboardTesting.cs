@@ -9,13 +9,7 @@ namespace Nabla.Tests.Dashboard;
 /// <summary>Helpers shared by the dashboard's tests: runs made by the CLI on a tiny dataset, ports, HTTP.</summary>
 internal static class DashboardTesting
 {
-    public static (int Code, string Out, string Err) Run(params string[] args)
-    {
-        var o = new StringWriter();
-        var e = new StringWriter();
-        int code = Program.Run(args, o, e);
-        return (code, o.ToString(), e.ToString());
-    }
+    public static (int Code, string Out, string Err) Run(params string[] args) => CliRunner.Run(args);
 
     /// <summary>Trains on a 4×4-pixel dataset with --dashboard, recording under <paramref name="root"/>; returns the session folder.</summary>
     public static string RecordTinyRun(TempDir data, string root, int epochs = 2, params string[] extra)

@@ -7,6 +7,7 @@ using Nabla.IO;
 using Nabla.NN;
 using Nabla.Tests.Testing;
 using Tensor = Nabla.Tensors.Tensor;
+using static Nabla.Tests.Testing.CliRunner;
 
 namespace Nabla.Tests.IO;
 
@@ -26,13 +27,6 @@ public class StateDictTests
 
     private static string FixturePath(string name) => Path.Combine(Dir, $"torch_{name}.safetensors");
 
-    private static (int Code, string Out, string Err) Run(params string[] args)
-    {
-        var o = new StringWriter();
-        var e = new StringWriter();
-        int code = Program.Run(args, o, e);
-        return (code, o.ToString(), e.ToString());
-    }
 
     [Theory]
     [InlineData("relu", "784-64-10 relu", "Flatten,Linear,ReLU,Linear")]
