@@ -80,6 +80,22 @@ public class DataLoaderTests
     }
 
     [Fact]
+    public void ToUnitInterval_EveryByteOnEveryPath_SameBitsAsDivision()
+    {
+        // 256 values, then shifted by 8 and by 3, so each byte value lands in the 16-wide, the 8-wide and the scalar
+        // loop; every result must be the correctly rounded b/255 (the kernel multiplies and corrects with an FMA).
+        foreach (int shift in new[] { 0, 8, 3, 13 })
+        {
+            var bytes = Enumerable.Range(0, 256 + shift).Select(i => (byte)((i - shift) & 255)).ToArray();
+            var got = new float[bytes.Length];
+            ImageDataset.ToUnitInterval(bytes, got);
+            for (int i = 0; i < bytes.Length; i++)
+                Assert.True(BitConverter.SingleToInt32Bits(bytes[i] / 255f) == BitConverter.SingleToInt32Bits(got[i]),
+                    $"byte {bytes[i]} at {i}: {got[i]:R} instead of {bytes[i] / 255f:R}");
+        }
+    }
+
+    [Fact]
     public void Constructor_BatchSizeZero_Throws() =>
         Assert.Throws<ArgumentOutOfRangeException>(() => new DataLoader(Numbers(3), 0));
 }

@@ -63,6 +63,11 @@ public class GemmTests
     [InlineData(97, 131, 77, true, false, 0.5f)]
     [InlineData(256, 1024, 784, false, true, 0f)]
     [InlineData(13, 64, 33, true, true, 1f)]
+    [InlineData(32, 32, 784, false, true, 1f)]   // the textbook's forward: the dot kernel's paired blocks
+    [InlineData(33, 11, 45, false, true, 0f)]    // dot kernel edges: a row over 4·8, a column pair and a single, a k tail
+    [InlineData(32, 784, 32, true, false, 1f)]   // the textbook's weight gradient: the outer-product kernel
+    [InlineData(19, 83, 7, true, false, 0.5f)]   // outer-product edges: rows past 8, columns past 48 and 16
+    [InlineData(10, 32, 64, true, false, 0f)]
     public void Run_Avx512AndAvx2Kernels_IdenticalBits(int m, int n, int k, bool ta, bool tb, float beta)
     {
         // The AVX-512 kernel computes each C element as the same chain of FMAs as the AVX2 one: forcing the AVX2 path

@@ -13,6 +13,8 @@ namespace Nabla.Tensors.Kernels;
 /// (transposes are absorbed by packing), and the 6×16 micro-kernel (<see cref="GemmMicroKernel"/>) sweeps them.</item>
 /// <item>For <c>A·Bᵀ</c> with a small side (a layer's forward at small batch or width): dot products of
 /// contiguous rows, no packing (<see cref="GemmDot"/>).</item>
+/// <item>For <c>Aᵀ·B</c> with a short k (a weight gradient at a small batch) on AVX-512: outer products of rows
+/// read in place, no packing (<see cref="GemmOuter"/>).</item>
 /// </list>
 /// Work is split over tiles of C only, never over K, and every C element goes through the same arithmetic
 /// whatever the split, so results are bitwise identical with 1 or N threads.
@@ -35,6 +37,7 @@ public static unsafe class Gemm
     [ThreadStatic] private static float* t_packB;
     [ThreadStatic] private static PackedJob? t_job;
     [ThreadStatic] private static GemmDot.Job? t_dotJob;
+    [ThreadStatic] private static GemmOuter.Job? t_outerJob;
 
     /// <summary>
     /// <c>C[m×n] = α·op(A)[m×k]·op(B)[k×n] + β·C</c>. op(A)[i,p] is <c>a[i*lda+p]</c>, or <c>a[p*lda+i]</c>
@@ -69,6 +72,13 @@ public static unsafe class Gemm
                 var dot = t_dotJob ??= new GemmDot.Job();
                 dot.Set(m, n, k, alpha, pa, lda, pb, ldb, beta, pc, ldc);
                 RunParts(pool, dot.Parts, dot);
+                return;
+            }
+            if (GemmOuter.Suits(transA, transB, m, n, k))
+            {
+                var outer = t_outerJob ??= new GemmOuter.Job();
+                outer.Set(m, n, k, alpha, pa, lda, pb, ldb, beta, pc, ldc);
+                RunParts(pool, outer.Parts, outer);
                 return;
             }
             var job = t_job ??= new PackedJob();

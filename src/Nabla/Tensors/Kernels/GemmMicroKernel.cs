@@ -17,10 +17,10 @@ internal static unsafe class GemmMicroKernel
     public const int NR = 16;
 
     /// <summary>
-    /// Whether the 6×32 AVX-512 kernel (<see cref="RunPair"/>) runs where the CPU has it; tests turn it off to hold
-    /// it to the AVX2 kernel. Chosen once at start-up.
+    /// Whether the AVX-512 kernels (<see cref="RunPair"/>, <see cref="GemmDot"/>'s paired blocks, <see cref="GemmOuter"/>)
+    /// run where the CPU has them; tests turn them off to hold them to the AVX2 kernels. Chosen once at start-up.
     /// </summary>
-    internal static bool UseAvx512 { get; set; } = Vector512.IsHardwareAccelerated && Avx512F.IsSupported;
+    internal static bool UseAvx512 { get; set; } = Vector512.IsHardwareAccelerated && Avx512F.IsSupported && Avx512DQ.IsSupported;
 
     /// <summary>
     /// Two adjacent full 6×16 tiles at once with AVX-512: the slivers <paramref name="pb0"/> and <paramref name="pb1"/>
