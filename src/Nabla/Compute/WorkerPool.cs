@@ -68,9 +68,10 @@ public sealed class WorkerPool : IDisposable
     public void For(int count, IParallelBody body)
     {
         if (count <= 0) return;
-        // Serial when parallelism cannot help, when nested, or when another thread is using the pool
-        // (the pool runs one body at a time; a concurrent caller does its own work rather than wait).
-        if (count == 1 || _threads.Length == 0 || t_inWorker || !_gate.TryEnter())
+        // Serial when parallelism cannot help, when nested (in a worker, or in a part the caller runs: the gate is
+        // re-entrant, so its holder must not enter again), or when another thread is using the pool (the pool runs
+        // one body at a time; a concurrent caller does its own work rather than wait).
+        if (count == 1 || _threads.Length == 0 || t_inWorker || _gate.IsHeldByCurrentThread || !_gate.TryEnter())
         {
             for (int i = 0; i < count; i++) body.Run(i);
             return;

@@ -1,3 +1,4 @@
+using Nabla.Optim;
 using Nabla.Tensors;
 
 namespace Nabla.NN;
@@ -16,6 +17,7 @@ public sealed class BatchEngine
     private readonly float[][] _grads;    // _grads[i] = dℓ/d(input of layer i), (maxBatch, _features[i])
     private readonly float[][] _out;      // _out[i] = what layer i's output is this step (its buffer, or its input for identities)
     private readonly int _firstTrainable; // layers before it need no gradient at all
+    private readonly Tensor[][] _own;     // _own[i] = layer i's own parameters
     private float[] _input = [];
     private int _batch;
 
@@ -33,6 +35,7 @@ public sealed class BatchEngine
         _acts = new float[n][];
         _grads = new float[n][];
         _out = new float[n][];
+        _own = new Tensor[n][];
         _firstTrainable = n;
         for (int i = 0; i < n; i++)
         {
@@ -40,10 +43,19 @@ public sealed class BatchEngine
             _layers[i].Prepare(maxBatch, _features[i]);
             _acts[i] = _layers[i].IsIdentity ? [] : new float[maxBatch * _features[i + 1]];
             _grads[i] = new float[maxBatch * _features[i]];
-            if (_firstTrainable == n && _layers[i].NamedParameters().Count > 0) _firstTrainable = i;
+            _own[i] = [.. _layers[i].NamedParameters().Select(np => np.Parameter)];
+            if (_firstTrainable == n && _own[i].Length > 0) _firstTrainable = i;
         }
         foreach (var p in model.Parameters()) p.Grad ??= new Tensor(p.Shape);
+        var seen = new HashSet<Tensor>(ReferenceEqualityComparer.Instance);
+        EachParameterOnce = _own.All(own => own.All(seen.Add));
     }
+
+    /// <summary>
+    /// Whether no parameter belongs to two layers (the same module twice, tied weights). Only then may a backward
+    /// pass write a gradient instead of adding to it, or update a parameter once its layer is done.
+    /// </summary>
+    internal bool EachParameterOnce { get; }
 
     /// <summary>The model this engine runs.</summary>
     public Sequential Model { get; }
@@ -84,17 +96,37 @@ public sealed class BatchEngine
     /// Back-propagates <paramref name="dOutput"/> = dℓ/d(output) of the last <see cref="Forward"/>, adding into
     /// every parameter's Grad. Stops at the first layer with parameters: nobody needs dℓ/dx.
     /// </summary>
-    public void Backward(ReadOnlySpan<float> dOutput)
+    public void Backward(ReadOnlySpan<float> dOutput) => Backward(dOutput, overwrite: false, update: null);
+
+    /// <summary>
+    /// <see cref="Backward(ReadOnlySpan{float})"/> with the gradients written instead of added when
+    /// <paramref name="overwrite"/> (the same bits as clearing them first), and with <paramref name="update"/> each
+    /// parameter updated by its optimizer as soon as its gradient is final (the same bits as stepping afterwards).
+    /// </summary>
+    internal void Backward(ReadOnlySpan<float> dOutput, bool overwrite, FusedUpdate? update)
     {
         int batch = _batch;
         if (batch == 0) throw new InvalidOperationException("Backward before Forward.");
+        if (!EachParameterOnce)
+        {
+            // A shared parameter gathers its gradient over several layers: clear, then add, then step.
+            if (update is not null) throw new InvalidOperationException("A fused update needs each parameter in one layer only.");
+            if (overwrite) foreach (var own in _own) foreach (var p in own) p.Grad?.Data.Clear();
+            overwrite = false;
+        }
         ReadOnlySpan<float> dy = dOutput[..(batch * _features[^1])];
         for (int i = _layers.Length - 1; i >= _firstTrainable; i--)
         {
             if (_layers[i].IsIdentity) continue; // the gradient passes through unchanged
             var x = i == 0 ? _input : _out[i - 1];
             Span<float> dx = i == _firstTrainable ? Span<float>.Empty : _grads[i].AsSpan(0, batch * _features[i]);
-            _layers[i].BackwardBatch(x, _out[i], dy, dx, batch, _features[i]);
+            if (_layers[i] is Linear linear) linear.Backward(x, dy, dx, batch, overwrite, update);
+            else
+            {
+                if (overwrite) foreach (var p in _own[i]) p.Grad?.Data.Clear();
+                _layers[i].BackwardBatch(x, _out[i], dy, dx, batch, _features[i]);
+                if (update is not null) foreach (var p in _own[i]) update.Whole(p);
+            }
             dy = dx;
         }
     }

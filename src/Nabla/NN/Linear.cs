@@ -1,4 +1,5 @@
 using Nabla.Autograd;
+using Nabla.Optim;
 using Nabla.Tensors;
 using Nabla.Tensors.Kernels;
 
@@ -95,16 +96,27 @@ public sealed class Linear : Module
 
     /// <inheritdoc/>
     public override void BackwardBatch(ReadOnlySpan<float> x, ReadOnlySpan<float> y, ReadOnlySpan<float> dy, Span<float> dx,
-        int batch, int inputFeatures)
+        int batch, int inputFeatures) => Backward(x, dy, dx, batch, overwrite: false, update: null);
+
+    /// <summary>
+    /// The backward pass as <see cref="BatchEngine"/> runs it: gradients written (<paramref name="overwrite"/>) or
+    /// added, and with <paramref name="update"/> the weights updated row block by row block as the gradient GEMM
+    /// finishes them. dℓ/dx comes first, from the weights the forward used.
+    /// </summary>
+    internal void Backward(ReadOnlySpan<float> x, ReadOnlySpan<float> dy, Span<float> dx, int batch, bool overwrite, FusedUpdate? update)
     {
         int I = InFeatures, O = OutFeatures;
+        if (!dx.IsEmpty) Gemm.Run(false, false, batch, I, O, 1f, dy, O, Weight.Data, I, 0f, dx, I); // dx = dy·W
         var dW = (Weight.Grad ??= new Tensor(Weight.Shape)).Data;
-        Gemm.Run(true, false, O, I, batch, 1f, dy, O, x, I, 1f, dW, I);       // dW += dyᵀ·x
+        // Written, β = 0, is the same bits as cleared and added, β = 1: α = 1 and each sum starts from +0, so no sum
+        // is −0 and acc + 0 = acc.
+        Gemm.RunObserved(true, false, O, I, batch, 1f, dy, O, x, I, overwrite ? 0f : 1f, dW, I, null, update?.BeginRows(Weight, I)); // dW += dyᵀ·x
         if (Bias is not null)
         {
             var db = (Bias.Grad ??= new Tensor(Bias.Shape)).Data;
-            for (int r = 0; r < batch; r++) TensorPrimitives.Add(db, dy.Slice(r * O, O), db); // db += Σ_rows dy
+            if (overwrite) db.Clear();
+            Reductions.AddRows(dy, batch, O, db); // db += Σ_rows dy
+            update?.Whole(Bias);
         }
-        if (!dx.IsEmpty) Gemm.Run(false, false, batch, I, O, 1f, dy, O, Weight.Data, I, 0f, dx, I); // dx = dy·W
     }
 }

@@ -1,3 +1,5 @@
+using Nabla.Tensors.Kernels;
+
 namespace Nabla.Training;
 
 /// <summary>Counting right answers of a classifier.</summary>
@@ -8,7 +10,7 @@ internal static class Accuracy
     {
         int correct = 0;
         for (int r = 0; r < rows; r++)
-            if (TensorPrimitives.IndexOfMax(logits.Slice(r * classes, classes)) == labels[r]) correct++;
+            if (Reductions.ArgMax(logits.Slice(r * classes, classes)) == labels[r]) correct++;
         return correct;
     }
 }

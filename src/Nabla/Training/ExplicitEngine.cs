@@ -1,5 +1,6 @@
 using Nabla.Losses;
 using Nabla.NN;
+using Nabla.Optim;
 
 namespace Nabla.Training;
 
@@ -12,7 +13,6 @@ public sealed class ExplicitEngine : IStepEngine
     private readonly BatchEngine _engine;
     private readonly Loss _loss;
     private readonly float[] _dLogits;
-    private readonly Tensors.Tensor[] _parameters;
 
     /// <summary>Buffers for batches of up to <paramref name="maxBatch"/> samples of <paramref name="inputFeatures"/>.</summary>
     /// <exception cref="NotSupportedException">A layer has no explicit form.</exception>
@@ -21,8 +21,10 @@ public sealed class ExplicitEngine : IStepEngine
         _engine = new BatchEngine(model, inputFeatures, maxBatch);
         _loss = loss;
         _dLogits = new float[maxBatch * _engine.OutputFeatures];
-        _parameters = model.Parameters();
     }
+
+    /// <summary>Whether a step may take the optimizer's update inside the backward pass (no parameter used twice).</summary>
+    internal bool CanFuseUpdate => _engine.EachParameterOnce;
 
     /// <summary>Whether every layer of <paramref name="model"/> has an explicit form (a Sequential of built-in layers).</summary>
     public static bool Supports(Module model) => LayerPlan.TryOf(model, out _, out _);
@@ -34,13 +36,21 @@ public sealed class ExplicitEngine : IStepEngine
     public int InputFeatures => _engine.InputFeatures;
 
     /// <inheritdoc/>
-    public (float Loss, int Correct) Run(float[] features, int[] labels, int size, bool backward)
+    public (float Loss, int Correct) Run(float[] features, int[] labels, int size, bool backward) =>
+        Run(features, labels, size, backward, null);
+
+    /// <summary>
+    /// <see cref="Run(float[], int[], int, bool)"/>, with <paramref name="update"/> (when training) taking the
+    /// optimizer's step inside the backward pass: the same bits as the step after it (see <see cref="FusedUpdate"/>).
+    /// Skipped, as the step would be, when the loss is not finite.
+    /// </summary>
+    internal (float Loss, int Correct) Run(float[] features, int[] labels, int size, bool backward, FusedUpdate? update)
     {
         int classes = _engine.OutputFeatures;
         var logits = _engine.Forward(features, size);
         int correct = Accuracy.CountCorrect(logits, labels, size, classes);
         float loss = _loss.ForwardBackward(logits, labels, backward ? _dLogits : Span<float>.Empty, size, classes);
-        BackwardIf(backward, loss);
+        BackwardIf(backward, loss, update);
         return (loss, correct);
     }
 
@@ -50,15 +60,14 @@ public sealed class ExplicitEngine : IStepEngine
         int outputs = _engine.OutputFeatures;
         var output = _engine.Forward(features, size);
         float loss = _loss.ForwardBackward(output, targets.AsSpan(0, size * outputs), backward ? _dLogits : Span<float>.Empty, size, outputs);
-        BackwardIf(backward, loss);
+        BackwardIf(backward, loss, null);
         return loss;
     }
 
-    /// <summary>When training and the loss is finite: the gradients from dℓ/d(output) in the buffer, zeroed first.</summary>
-    private void BackwardIf(bool backward, float loss)
+    /// <summary>When training and the loss is finite: the gradients from dℓ/d(output) in the buffer, written afresh.</summary>
+    private void BackwardIf(bool backward, float loss, FusedUpdate? update)
     {
         if (!backward || !float.IsFinite(loss)) return;
-        foreach (var p in _parameters) p.Grad?.Data.Clear();
-        _engine.Backward(_dLogits);
+        _engine.Backward(_dLogits, overwrite: true, update);
     }
 }

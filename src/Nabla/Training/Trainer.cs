@@ -164,12 +164,38 @@ public sealed class Trainer
     /// <summary>The CPU step, for <see cref="Step"/> and the CPU engine of the loop.</summary>
     internal (float Loss, int Correct) HostStep(float[] features, int[] labels, int size, int width, Optimizer optimizer, float maxGradNorm)
     {
-        var (loss, correct) = TrainingEngine(size, width).Run(features, labels, size, backward: true);
+        var engine = TrainingEngine(size, width);
+        if (maxGradNorm <= 0 && engine is ExplicitEngine explicitEngine && Fused(optimizer, explicitEngine) is { } fused)
+        {
+            // The optimizer's step runs inside the backward pass (the same bits as stepping after it).
+            var r = explicitEngine.Run(features, labels, size, backward: true, fused);
+            LastLoss = r.Loss;
+            return r;
+        }
+        var (loss, correct) = engine.Run(features, labels, size, backward: true);
         LastLoss = loss;
         if (!float.IsFinite(loss)) return (loss, correct);
         if (maxGradNorm > 0) GradClip.ClipGradNorm(optimizer.Parameters, maxGradNorm);
         optimizer.Step();
         return (loss, correct);
+    }
+
+    private FusedUpdate? _fused;
+    private Optimizer? _fusedChecked;
+
+    /// <summary>
+    /// The fused step for <paramref name="optimizer"/>, or null where fusing could differ from stepping after the
+    /// backward pass: the optimizer does not hold exactly the model's parameters, or one is used by two layers.
+    /// Decided once per optimizer (the textbook switches optimizers between phases).
+    /// </summary>
+    private FusedUpdate? Fused(Optimizer optimizer, ExplicitEngine engine)
+    {
+        if (!ReferenceEquals(_fusedChecked, optimizer))
+        {
+            _fusedChecked = optimizer;
+            _fused = engine.CanFuseUpdate && FusedUpdate.Covers(optimizer, Model.Parameters()) ? new FusedUpdate(optimizer) : null;
+        }
+        return _fused;
     }
 
     /// <summary>The CPU step of a regression batch: the loss against numeric targets, then the update.</summary>

@@ -205,6 +205,7 @@ public class OptimizerVectorTests
     [InlineData("rmsprop")]
     [InlineData("sgd-momentum")]
     [InlineData("adagrad")]
+    [InlineData("sgd")]
     public void Update_Vector512_Vector256_Scalar_AgreeBitForBit(string config)
     {
         float[] Train(int width)
@@ -213,17 +214,18 @@ public class OptimizerVectorTests
             Optimizer.MaxLaneWidth = width;
             try
             {
-                var p = Tensor.FromArray(Nabla.Tests.Testing.Close.Random(77, 1)).RequireGrad();
+                var p = Tensor.FromArray(Nabla.Tests.Testing.Close.Random(157, 1)).RequireGrad(); // 2×64 + 16 + 8 + 5
                 Optimizer opt = config switch
                 {
                     "adam" => new Adam([p], new AdamOptions(0.01f, WeightDecay: 0.1f, Amsgrad: true)),
                     "rmsprop" => new RmsProp([p], new RmsPropOptions(0.01f, Centered: true, Momentum: 0.9f)),
                     "adagrad" => new Adagrad([p], new AdagradOptions(0.1f, LrDecay: 0.1f)) { L1Penalty = 0.01f },
+                    "sgd" => new Sgd([p], new SgdOptions(0.1f)), // the plain rule's own unrolled loop
                     _ => new Sgd([p], new SgdOptions(0.1f, Momentum: 0.9f, Nesterov: true, WeightDecay: 0.01f)),
                 };
                 for (int s = 0; s < 3; s++)
                 {
-                    p.Grad = Tensor.FromArray(Nabla.Tests.Testing.Close.Random(77, 10 + s));
+                    p.Grad = Tensor.FromArray(Nabla.Tests.Testing.Close.Random(157, 10 + s));
                     opt.Step();
                 }
                 return p.ToArray();

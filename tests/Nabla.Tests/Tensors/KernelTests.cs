@@ -1,3 +1,4 @@
+using System.Numerics.Tensors;
 using Nabla.Devices;
 using CsCheck;
 using Nabla.Tensors;
@@ -31,6 +32,26 @@ public class KernelTests
                 back(y2, dy, g1); backNaive(y2, dy, g2);
                 Close.All(g2, g1, 1e-6, 1e-5);
             }
+        }
+    }
+
+    [Fact]
+    public void Sigmoid_EveryLength0To300_SameBitsAsTensorPrimitives()
+    {
+        // Activations.Sigmoid is TensorPrimitives.Sigmoid's formula, 1/(1 + exp(−x)), through TensorPrimitives.Exp:
+        // same bits at every length (vector bodies, masked tails, scalar short spans), extremes and specials included.
+        float[] specials = [0f, -0f, 1e-30f, -1e-30f, 88.7f, -88.7f, 104f, -104f, 1e30f, -1e30f, float.PositiveInfinity, float.NegativeInfinity, float.NaN];
+        for (int n = 0; n <= 300; n++)
+        {
+            var x = Close.Random(n, n + 7, -40, 40);
+            for (int i = 0; i < n; i += 5) x[i] = specials[i / 5 % specials.Length];
+            var want = new float[n];
+            if (n > 0) TensorPrimitives.Sigmoid(x, want);
+            var got = new float[n];
+            Activations.Sigmoid(x, got);
+            Assert.Equal(want.Select(BitConverter.SingleToInt32Bits), got.Select(BitConverter.SingleToInt32Bits));
+            Activations.Sigmoid(x, x); // in place
+            Assert.Equal(want.Select(BitConverter.SingleToInt32Bits), x.Select(BitConverter.SingleToInt32Bits));
         }
     }
 
@@ -73,6 +94,38 @@ public class KernelTests
         }, iter: 200);
 
     [Fact]
+    public void CrossEntropy_BatchedTrainingPath_SameBitsAsRowByRow() =>
+        Gen.Select(Gen.Int[1, 40], Gen.Int[1, 37], Gen.Float[0f, 0.3f]).Sample((rows, classes, smooth) =>
+        {
+            // The training path takes the batch's exponentials in one call; the row-by-row arithmetic it replaced
+            // (one library call per operation per row) is rebuilt here: loss and gradient must be the same bits.
+            var x = Close.Random(rows * classes, rows * 31 + classes, -30, 30);
+            var t = new int[rows];
+            for (int r = 0; r < rows; r++) t[r] = (r * 5 + 1) % classes;
+            var got = new float[x.Length];
+            float loss = CrossEntropy.ForwardBackward(x, t, got, rows, classes, smooth);
+            var want = new float[x.Length];
+            double total = 0;
+            float inv = 1f / rows, off = smooth / classes;
+            for (int r = 0; r < rows; r++)
+            {
+                var row = x.AsSpan(r * classes, classes);
+                var p = want.AsSpan(r * classes, classes);
+                float max = TensorPrimitives.Max(row);
+                TensorPrimitives.Subtract(row, max, p);
+                TensorPrimitives.Exp(p, p);
+                float sum = TensorPrimitives.Sum(p);
+                total += max + MathF.Log(sum) - ((1 - smooth) * row[t[r]] + (smooth == 0 ? 0 : off * TensorPrimitives.Sum(row)));
+                TensorPrimitives.Multiply(p, inv / sum, p);
+                if (smooth != 0) TensorPrimitives.Subtract(p, off * inv, p);
+                p[t[r]] -= (1 - smooth) * inv;
+            }
+            Assert.Equal(BitConverter.SingleToInt32Bits((float)(total / rows)), BitConverter.SingleToInt32Bits(loss));
+            Assert.Equal(want.Select(BitConverter.SingleToInt32Bits), got.Select(BitConverter.SingleToInt32Bits));
+            Assert.Equal(loss, CrossEntropy.ForwardBackward(x, t, [], rows, classes, smooth)); // the evaluation path agrees
+        }, iter: 300);
+
+    [Fact]
     public void CrossEntropy_LabelOutOfRange_NamesIndexAndValue()
     {
         var e = Assert.Throws<ArgumentException>(() => CrossEntropy.ForwardBackward(new float[6], [1, 12], new float[6], 2, 3));
@@ -112,6 +165,19 @@ public class KernelTests
         Assert.Contains("(3, 4)", e.Message);
         Assert.Contains("(5,)", e.Message);
     }
+
+    [Fact]
+    public void Reductions_AddRows_SameBitsAsAddingRowByRow() =>
+        Gen.Select(Gen.Int[0, 40], Gen.Int[1, 75]).Sample((rows, cols) =>
+        {
+            var x = Close.Random(rows * cols, rows * 100 + cols, -3, 3);
+            var start = Close.Random(cols, cols, -1, 1);
+            var want = (float[])start.Clone();
+            for (int r = 0; r < rows; r++) TensorPrimitives.Add(want, x.AsSpan(r * cols, cols), want);
+            var got = (float[])start.Clone();
+            Reductions.AddRows(x, rows, cols, got);
+            Assert.Equal(want.Select(BitConverter.SingleToInt32Bits), got.Select(BitConverter.SingleToInt32Bits));
+        }, iter: 300);
 
     [Fact]
     public void Reductions_Sum_EqualsLoop() =>

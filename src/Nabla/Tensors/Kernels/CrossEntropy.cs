@@ -18,28 +18,77 @@ public static class CrossEntropy
         int rows, int classes, float labelSmoothing = 0f)
     {
         CheckTargets(targets, rows, classes);
+        if (!dLogits.IsEmpty && classes >= BatchedExpMinClasses) return WithGradient(logits, targets, dLogits, rows, classes, labelSmoothing);
         Span<float> scratch = classes <= 1024 ? stackalloc float[classes] : new float[classes];
         double total = 0;
-        float inv = 1f / rows, eps = labelSmoothing, off = eps / classes;
+        float inv = 1f / rows, off = labelSmoothing / classes;
         for (int r = 0; r < rows; r++)
         {
             var t = logits.Slice(r * classes, classes);
             var p = dLogits.IsEmpty ? scratch : dLogits.Slice(r * classes, classes);
-            float max = TensorPrimitives.Max(t);
-            TensorPrimitives.Subtract(t, max, p);
+            float max = Reductions.MaxOf(t);
+            for (int j = 0; j < classes; j++) p[j] = t[j] - max;
             TensorPrimitives.Exp(p, p);
             float sum = TensorPrimitives.Sum(p);
-            float lse = max + MathF.Log(sum);
-            int y = targets[r];
-            float qt = (1 - eps) * t[y] + (eps == 0 ? 0 : off * TensorPrimitives.Sum(t));
-            total += lse - qt;
+            total += RowLoss(t, max, sum, targets[r], classes, labelSmoothing);
             if (dLogits.IsEmpty) continue;
-            // dℓ/dt = γ(t) − q, averaged over the batch.
-            TensorPrimitives.Multiply(p, inv / sum, p);
-            if (eps != 0) TensorPrimitives.Subtract(p, off * inv, p);
-            p[y] -= (1 - eps) * inv;
+            float scale = inv / sum;
+            for (int j = 0; j < classes; j++) p[j] *= scale;
+            if (labelSmoothing != 0) for (int j = 0; j < classes; j++) p[j] -= off * inv;
+            p[targets[r]] -= (1 - labelSmoothing) * inv;
         }
         return (float)(total / rows);
+    }
+
+    /// <summary>
+    /// Rows at least this wide take <see cref="WithGradient"/>: below it the library computes a row's exponentials
+    /// with scalar code, whose bits differ from its vector code, so narrower rows keep the row-by-row path.
+    /// </summary>
+    private const int BatchedExpMinClasses = 4;
+
+    /// <summary>
+    /// The training path: the same arithmetic as the row-by-row evaluation path, with the exponentials of the whole
+    /// batch taken in one call. A batch of 32 rows of 10 classes is a few hundred floats, so calls per row, not
+    /// arithmetic, set the time; exp is element-wise and the same at every vector width (a test holds the two paths
+    /// to the same bits), and the row sums stay one library call each so that their order of addition is unchanged.
+    /// </summary>
+    private static float WithGradient(ReadOnlySpan<float> logits, ReadOnlySpan<int> targets, Span<float> dLogits,
+        int rows, int classes, float eps)
+    {
+        Span<float> maxes = rows <= 1024 ? stackalloc float[rows] : new float[rows];
+        var p = dLogits[..(rows * classes)];
+        for (int r = 0; r < rows; r++)
+        {
+            var t = logits.Slice(r * classes, classes);
+            float max = maxes[r] = Reductions.MaxOf(t);
+            var row = p.Slice(r * classes, classes);
+            for (int j = 0; j < classes; j++) row[j] = t[j] - max;
+        }
+        TensorPrimitives.Exp(p, p);
+        double total = 0;
+        float inv = 1f / rows, off = eps / classes;
+        for (int r = 0; r < rows; r++)
+        {
+            var t = logits.Slice(r * classes, classes);
+            var row = p.Slice(r * classes, classes);
+            float sum = TensorPrimitives.Sum(row);
+            int y = targets[r];
+            total += RowLoss(t, maxes[r], sum, y, classes, eps);
+            // dℓ/dt = γ(t) − q, averaged over the batch.
+            float scale = inv / sum;
+            for (int j = 0; j < classes; j++) row[j] *= scale;
+            if (eps != 0) for (int j = 0; j < classes; j++) row[j] -= off * inv;
+            row[y] -= (1 - eps) * inv;
+        }
+        return (float)(total / rows);
+    }
+
+    /// <summary><c>ℓ = logΣexp(t) − Σ_j q_j t_j</c> of one row, from its max and Σexp(t − max).</summary>
+    private static double RowLoss(ReadOnlySpan<float> t, float max, float sum, int y, int classes, float eps)
+    {
+        float lse = max + MathF.Log(sum);
+        float qt = (1 - eps) * t[y] + (eps == 0 ? 0 : eps / classes * TensorPrimitives.Sum(t));
+        return lse - qt;
     }
 
     internal static void CheckTargets(ReadOnlySpan<int> targets, int rows, int classes)

@@ -46,8 +46,26 @@ public static unsafe class Gemm
     /// <exception cref="ArgumentException">A span is too short for its dimensions and leading dimension.</exception>
     public static void Run(bool transA, bool transB, int m, int n, int k, float alpha,
         ReadOnlySpan<float> a, int lda, ReadOnlySpan<float> b, int ldb, float beta, Span<float> c, int ldc,
-        WorkerPool? pool = null)
+        WorkerPool? pool = null) =>
+        RunObserved(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, pool, null);
+
+    /// <summary>
+    /// <see cref="Run"/>, telling <paramref name="rowsDone"/> when rows of C are final: block by block from inside the parallel parts
+    /// where the algorithm splits C by rows (<see cref="GemmOuter"/>), otherwise once for all of C at the end.
+    /// </summary>
+    internal static void RunObserved(bool transA, bool transB, int m, int n, int k, float alpha,
+        ReadOnlySpan<float> a, int lda, ReadOnlySpan<float> b, int ldb, float beta, Span<float> c, int ldc,
+        WorkerPool? pool, IRowsObserver? rowsDone)
     {
+        RunCore(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, pool, rowsDone, out bool reported);
+        if (!reported && m > 0) rowsDone?.RowsDone(0, m, whole: true);
+    }
+
+    private static void RunCore(bool transA, bool transB, int m, int n, int k, float alpha,
+        ReadOnlySpan<float> a, int lda, ReadOnlySpan<float> b, int ldb, float beta, Span<float> c, int ldc,
+        WorkerPool? pool, IRowsObserver? rowsDone, out bool reported)
+    {
+        reported = false;
         if (m < 0 || n < 0 || k < 0) throw new ArgumentException($"GEMM dimensions must be non-negative: m={m}, n={n}, k={k}.");
         if (m == 0 || n == 0) return;
         CheckOperand("A", a, transA ? k : m, transA ? m : k, lda);
@@ -77,8 +95,9 @@ public static unsafe class Gemm
             if (GemmOuter.Suits(transA, transB, m, n, k))
             {
                 var outer = t_outerJob ??= new GemmOuter.Job();
-                outer.Set(m, n, k, alpha, pa, lda, pb, ldb, beta, pc, ldc);
+                outer.Set(m, n, k, alpha, pa, lda, pb, ldb, beta, pc, ldc, rowsDone);
                 RunParts(pool, outer.Parts, outer);
+                reported = true;
                 return;
             }
             var job = t_job ??= new PackedJob();

@@ -15,8 +15,7 @@ namespace Nabla.Tensors.Kernels;
 /// </summary>
 internal static unsafe class GemmOuter
 {
-    private const int RowsPerTile = 8;
-    private const int PartWidth = 48; // columns of C per parallel part: three zmm vectors
+    private const int RowsPerTile = 8; // also the rows of C per parallel part: whole rows, contiguous in C
 
     /// <summary>Whether this kernel runs the shape (AVX-512, Aᵀ·B, a short k, a C that fits in cache).</summary>
     public static bool Suits(bool transA, bool transB, int m, int n, int k) =>
@@ -27,34 +26,43 @@ internal static unsafe class GemmOuter
         private int _m, _n, _k, _lda, _ldb, _ldc;
         private float _alpha, _beta;
         private float* _a, _b, _c;
+        private IRowsObserver? _rowsDone;
 
         public int Parts { get; private set; }
 
-        public void Set(int m, int n, int k, float alpha, float* a, int lda, float* b, int ldb, float beta, float* c, int ldc)
+        public void Set(int m, int n, int k, float alpha, float* a, int lda, float* b, int ldb, float beta, float* c, int ldc,
+            IRowsObserver? rowsDone = null)
         {
             _m = m; _n = n; _k = k; _alpha = alpha; _a = a; _lda = lda; _b = b; _ldb = ldb; _beta = beta; _c = c; _ldc = ldc;
-            Parts = (n + PartWidth - 1) / PartWidth;
+            _rowsDone = rowsDone;
+            Parts = (m + RowsPerTile - 1) / RowsPerTile;
         }
 
-        /// <summary>Columns [48·part, 48·part + 48) of every row of C: B's block stays in L1 across the row tiles.</summary>
+        /// <summary>
+        /// Rows [8·part, 8·part + 8) of C, all columns, 48 at a time (B's 48-column block, k rows, stays in L1 for the
+        /// tile); then the observer hears that those rows are final.
+        /// </summary>
         [MethodImpl(MethodImplOptions.AggressiveOptimization)] // hot kernel: fully optimized at first call, no tier-0 phase
         public void Run(int part)
         {
-            int j0 = part * PartWidth, j1 = Math.Min(_n, j0 + PartWidth);
-            int i = 0;
-            for (; i + RowsPerTile <= _m; i += RowsPerTile)
+            int i0 = part * RowsPerTile, rows = Math.Min(RowsPerTile, _m - i0);
+            if (rows == RowsPerTile)
             {
-                int j = j0;
-                if (j + 48 <= j1) { Tile8x3(i, j); j += 48; }
-                for (; j + 16 <= j1; j += 16) Tile8x1(i, j);
-                for (; j < j1; j++) for (int r = 0; r < RowsPerTile; r++) Element(i + r, j);
+                int j = 0;
+                for (; j + 48 <= _n; j += 48) Tile8x3(i0, j);
+                for (; j + 16 <= _n; j += 16) Tile8x1(i0, j);
+                for (; j < _n; j++) for (int r = 0; r < RowsPerTile; r++) Element(i0 + r, j);
             }
-            for (; i < _m; i++)
+            else
             {
-                int j = j0;
-                for (; j + 16 <= j1; j += 16) Row1(i, j);
-                for (; j < j1; j++) Element(i, j);
+                for (int i = i0; i < i0 + rows; i++)
+                {
+                    int j = 0;
+                    for (; j + 16 <= _n; j += 16) Row1(i, j);
+                    for (; j < _n; j++) Element(i, j);
+                }
             }
+            _rowsDone?.RowsDone(i0, rows, whole: false);
         }
 
         [MethodImpl(MethodImplOptions.AggressiveOptimization)] // hot kernel: fully optimized at first call, no tier-0 phase

@@ -1,3 +1,4 @@
+using System.Runtime.Intrinsics;
 
 namespace Nabla.Tensors.Kernels;
 
@@ -19,6 +20,67 @@ public static class Reductions
             for (int j = 0; j < n; j++) TensorPrimitives.Add(d, x.Slice((o * n + j) * inner, inner), d);
         }
     }
+
+    /// <summary>
+    /// <c>acc[j] += Σ_r x[r,j]</c> over <paramref name="rows"/> rows of <paramref name="cols"/>, added row after row — a
+    /// bias gradient, <c>db += Σ_rows dy</c>. The same additions in the same order as one <c>TensorPrimitives.Add</c>
+    /// per row, with the column sums kept in registers instead of a library call and a store per row.
+    /// </summary>
+    public static void AddRows(ReadOnlySpan<float> x, int rows, int cols, Span<float> acc)
+    {
+        if (x.Length < rows * cols || acc.Length < cols) throw new ArgumentException($"AddRows: {x.Length} floats for {rows}×{cols}, {acc.Length} accumulators.");
+        int j = 0;
+        if (Vector512.IsHardwareAccelerated)
+        {
+            for (; j + 16 <= cols; j += 16)
+            {
+                var s = Vector512.Create(acc.Slice(j, 16));
+                for (int r = 0; r < rows; r++) s += Vector512.Create(x.Slice(r * cols + j, 16));
+                s.CopyTo(acc.Slice(j, 16));
+            }
+        }
+        if (Vector256.IsHardwareAccelerated)
+        {
+            for (; j + 8 <= cols; j += 8)
+            {
+                var s = Vector256.Create(acc.Slice(j, 8));
+                for (int r = 0; r < rows; r++) s += Vector256.Create(x.Slice(r * cols + j, 8));
+                s.CopyTo(acc.Slice(j, 8));
+            }
+        }
+        for (; j < cols; j++)
+        {
+            float s = acc[j];
+            for (int r = 0; r < rows; r++) s += x[r * cols + j];
+            acc[j] = s;
+        }
+    }
+
+    /// <summary>
+    /// <see cref="TensorPrimitives.IndexOfMax{T}(ReadOnlySpan{T})"/>'s answer — the first NaN if any, else the first
+    /// largest value, +0 above −0, −1 when empty — as a plain loop: a row is a handful of classes, where the library's
+    /// per-call set-up costs more than the comparisons, and its first call takes milliseconds to compile (a test holds
+    /// the two to the same answers).
+    /// </summary>
+    public static int ArgMax(ReadOnlySpan<float> x)
+    {
+        if (x.IsEmpty) return -1;
+        int best = 0;
+        float m = x[0];
+        if (float.IsNaN(m)) return 0;
+        for (int j = 1; j < x.Length; j++)
+        {
+            float v = x[j];
+            if (float.IsNaN(v)) return j;
+            if (v > m || (v == 0 && m == 0 && float.IsNegative(m) && !float.IsNegative(v))) (m, best) = (v, j);
+        }
+        return best;
+    }
+
+    /// <summary>The largest value as <see cref="TensorPrimitives.Max{T}(ReadOnlySpan{T})"/> gives it: NaN if any, +0 above −0.</summary>
+    /// <exception cref="ArgumentException">Empty.</exception>
+    public static float MaxOf(ReadOnlySpan<float> x) =>
+        x.IsEmpty ? throw new ArgumentException("The maximum of an empty span.") : x[ArgMax(x)];
 
     /// <summary><c>dst[o,i] = max_j x[o,j,i]</c>; <paramref name="argmax"/> (if not empty) gets the first j attaining it.</summary>
     public static void Max(ReadOnlySpan<float> x, Span<float> dst, Span<int> argmax, int outer, int n, int inner)
