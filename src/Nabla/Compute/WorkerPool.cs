@@ -35,6 +35,11 @@ public sealed class WorkerPool : IDisposable
     // again once the new generation is published. Reading this after the body and count tells the two apart.
     private long _jobGeneration;
     private int _done;
+    // The posted task (Post/Join): waiting for a thread, running, done; read and advanced with compare-exchange.
+    private const int PostedNone = 0, PostedWaiting = 1, PostedRunning = 2, PostedDone = 3;
+    private IParallelBody? _posted;
+    private int _postedState;
+    private Exception? _postedError;
     private volatile bool _disposed;
     private Exception? _error;
     [ThreadStatic] private static bool t_inWorker;
@@ -89,14 +94,69 @@ public sealed class WorkerPool : IDisposable
         Volatile.Write(ref _count, count);
         Volatile.Write(ref _body, body);
         Interlocked.Exchange(ref _ticket, generation << 32); // full fence: publishes the body and the count
-        for (int i = 0; i < _threads.Length; i++)
-            if (Volatile.Read(ref _sleeping[i]) == 1 && Interlocked.Exchange(ref _sleeping[i], 0) == 1) _wake[i].Release();
+        WakeSleepers();
         Drain();
         // Only parts claimed by a worker and still running are waited for.
         var spin = new SpinWait();
         while (Volatile.Read(ref _done) != count) spin.SpinOnce(sleep1Threshold: -1);
         Volatile.Write(ref _body, null);
         if (_error is not null) throw new AggregateException("A parallel part failed.", _error);
+    }
+
+    /// <summary>Wakes the workers that announced sleep (after the caller's full fence published new work).</summary>
+    private void WakeSleepers()
+    {
+        for (int i = 0; i < _threads.Length; i++)
+            if (Volatile.Read(ref _sleeping[i]) == 1 && Interlocked.Exchange(ref _sleeping[i], 0) == 1) _wake[i].Release();
+    }
+
+    /// <summary>
+    /// Hands <c><paramref name="body"/>.Run(0)</c> to a worker and returns at once, so that the caller's own work
+    /// (its next <see cref="For"/>, whose parts it then runs with whichever workers are free) overlaps it;
+    /// <see cref="Join"/> waits for it. If no worker has started it by then (the pool has none, or the OS has not
+    /// scheduled one), Join runs it on the caller: posted work never waits on a descheduled thread. One task at a
+    /// time; what it computes must not depend on the thread that runs it.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">A posted task has not been joined yet.</exception>
+    public void Post(IParallelBody body)
+    {
+        if (Volatile.Read(ref _postedState) != PostedNone) throw new InvalidOperationException("A posted task is pending: Join it first.");
+        _posted = body;
+        _postedError = null;
+        Interlocked.Exchange(ref _postedState, PostedWaiting); // full fence: publishes the body
+        WakeSleepers();
+    }
+
+    /// <summary>Whether a task was posted and not joined yet.</summary>
+    public bool HasPosted => Volatile.Read(ref _postedState) != PostedNone;
+
+    /// <summary>Waits for the posted task, running it here if no worker has started it; rethrows its exception as thrown.</summary>
+    public void Join()
+    {
+        int state = Volatile.Read(ref _postedState);
+        if (state == PostedNone) return;
+        if (state == PostedWaiting && Interlocked.CompareExchange(ref _postedState, PostedRunning, PostedWaiting) == PostedWaiting) RunPosted();
+        var spin = new SpinWait();
+        while (Volatile.Read(ref _postedState) != PostedDone) spin.SpinOnce(sleep1Threshold: -1);
+        _posted = null;
+        var error = _postedError;
+        Volatile.Write(ref _postedState, PostedNone);
+        if (error is not null) System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(error);
+    }
+
+    private void RunPosted()
+    {
+        try { _posted!.Run(0); }
+        catch (Exception e) { _postedError = e; }
+        Volatile.Write(ref _postedState, PostedDone);
+    }
+
+    /// <summary>A worker takes the posted task if it is still waiting.</summary>
+    private bool TryRunPosted()
+    {
+        if (Volatile.Read(ref _postedState) != PostedWaiting || Interlocked.CompareExchange(ref _postedState, PostedRunning, PostedWaiting) != PostedWaiting) return false;
+        RunPosted();
+        return true;
     }
 
     /// <summary>Claims and runs parts of the current job until none is left.</summary>
@@ -126,10 +186,11 @@ public sealed class WorkerPool : IDisposable
             long start = Stopwatch.GetTimestamp();
             while (Volatile.Read(ref _ticket) >> 32 == seen && !_disposed)
             {
+                if (TryRunPosted()) { start = Stopwatch.GetTimestamp(); continue; }
                 if (Stopwatch.GetTimestamp() - start < SpinTicks) { Thread.SpinWait(20); continue; }
-                // Announce sleep, then re-check: a new generation published meanwhile is seen here (Dekker).
+                // Announce sleep, then re-check: new work published meanwhile is seen here (Dekker).
                 Interlocked.Exchange(ref _sleeping[id], 1);
-                if (Volatile.Read(ref _ticket) >> 32 == seen && !_disposed) _wake[id].Wait();
+                if (Volatile.Read(ref _ticket) >> 32 == seen && Volatile.Read(ref _postedState) != PostedWaiting && !_disposed) _wake[id].Wait();
                 else Interlocked.Exchange(ref _sleeping[id], 0);
                 start = Stopwatch.GetTimestamp();
             }

@@ -1,3 +1,4 @@
+using Nabla.Compute;
 using Nabla.Tensors;
 
 namespace Nabla.Data;
@@ -37,9 +38,16 @@ public readonly record struct Batch(float[] Features, int[] Labels, int Size)
 public sealed class DataLoader
 {
     private readonly int[] _order;
-    private readonly float[] _features;
-    private readonly int[] _labels;
-    private readonly float[]? _targets;
+    private float[] _features;
+    private int[] _labels;
+    private float[]? _targets;
+    // The spare buffers a posted gather fills (GatherAhead), swapped in by LoadBatch; allocated on first use.
+    private float[] _aheadFeatures = [];
+    private int[] _aheadLabels = [];
+    private float[]? _aheadTargets;
+    private int _ahead = -1; // the batch being gathered into them, or −1
+    private WorkerPool? _aheadPool;
+    private AheadTask? _aheadTask;
 
     /// <summary>Creates a loader; <paramref name="sampler"/> defaults to sequential order.</summary>
     /// <exception cref="ArgumentOutOfRangeException">The batch size is below 1.</exception>
@@ -78,6 +86,7 @@ public sealed class DataLoader
     /// <summary>Starts a pass: asks the sampler for this pass's order.</summary>
     public Enumerator GetEnumerator()
     {
+        DropAhead();
         Sampler.FillOrder(_order);
         return new Enumerator(this);
     }
@@ -88,6 +97,7 @@ public sealed class DataLoader
     /// </summary>
     public ReadOnlySpan<int> BeginPass()
     {
+        DropAhead();
         Sampler.FillOrder(_order);
         return _order;
     }
@@ -99,17 +109,81 @@ public sealed class DataLoader
     public Batch LoadBatch(int index)
     {
         if (index < 0 || index >= BatchCount) throw new ArgumentOutOfRangeException(nameof(index), $"Batch {index} is outside [0, {BatchCount}).");
+        if (_ahead >= 0)
+        {
+            bool hit = _ahead == index;
+            DropAhead();
+            if (hit)
+            {
+                (_features, _aheadFeatures) = (_aheadFeatures, _features);
+                (_labels, _aheadLabels) = (_aheadLabels, _labels);
+                (_targets, _aheadTargets) = (_aheadTargets, _targets);
+                return Current(index);
+            }
+        }
         return Load(index);
+    }
+
+    /// <summary>
+    /// Starts gathering batch <paramref name="index"/> of this pass on a worker of <paramref name="pool"/>
+    /// (<see cref="WorkerPool.Post"/>), into spare buffers that <see cref="LoadBatch"/>(index) then swaps in: the
+    /// next batch is gathered while the current one trains. The batch is the same whichever thread gathers it. Does
+    /// nothing for a dataset that must be gathered on the caller's thread (<see cref="IDataset.GathersOnAnyThread"/>),
+    /// for an index outside the pass, or while the pool holds another posted task. Batches returned before stay
+    /// valid until the next <see cref="LoadBatch"/>.
+    /// </summary>
+    public void GatherAhead(int index, WorkerPool pool)
+    {
+        if (index < 0 || index >= BatchCount || !Dataset.GathersOnAnyThread || _ahead >= 0 || pool.HasPosted) return;
+        if (_aheadFeatures.Length == 0)
+        {
+            _aheadFeatures = new float[_features.Length];
+            _aheadLabels = new int[_labels.Length];
+            if (_targets is not null) _aheadTargets = new float[_targets.Length];
+        }
+        _aheadTask ??= new AheadTask(this);
+        _aheadTask.Index = _ahead = index;
+        _aheadPool = pool;
+        pool.Post(_aheadTask);
+    }
+
+    /// <summary>Waits for a posted gather and forgets it (a new pass, or a batch other than the one gathered).</summary>
+    private void DropAhead()
+    {
+        if (_ahead < 0) return;
+        _aheadPool!.Join();
+        _ahead = -1;
+    }
+
+    /// <summary>The posted gather: batch Index into the spare buffers, and a prefetch hint for the one after.</summary>
+    private sealed class AheadTask(DataLoader loader) : IParallelBody
+    {
+        public int Index;
+
+        public void Run(int part) => loader.Fill(Index, loader._aheadFeatures, loader._aheadLabels, loader._aheadTargets);
     }
 
     private Batch Load(int index)
     {
+        Fill(index, _features, _labels, _targets);
+        return Current(index);
+    }
+
+    /// <summary>Gathers batch <paramref name="index"/> into the given buffers and hints the one after it.</summary>
+    private void Fill(int index, float[] features, int[] labels, float[]? targets)
+    {
         int start = index * BatchSize;
         int size = Math.Min(BatchSize, Dataset.Count - start);
-        Dataset.Gather(_order.AsSpan(start, size), _features, _labels);
-        if (_targets is not null) Dataset.GatherTargets(_order.AsSpan(start, size), _targets);
+        Dataset.Gather(_order.AsSpan(start, size), features, labels);
+        if (targets is not null) Dataset.GatherTargets(_order.AsSpan(start, size), targets);
         int next = start + size;
         if (next < Dataset.Count) Dataset.Prefetch(_order.AsSpan(next, Math.Min(BatchSize, Dataset.Count - next)));
+    }
+
+    /// <summary>Batch <paramref name="index"/> as the current buffers hold it.</summary>
+    private Batch Current(int index)
+    {
+        int size = BatchSizeAt(index);
         return new Batch(_features, _labels, size) { Width = Dataset.Features, Targets = _targets, TargetWidth = Dataset.Targets };
     }
 
@@ -133,7 +207,7 @@ public sealed class DataLoader
         public bool MoveNext()
         {
             if (++_index >= _loader.BatchCount) return false;
-            Current = _loader.Load(_index);
+            Current = _loader.LoadBatch(_index);
             return true;
         }
     }

@@ -33,6 +33,13 @@ public interface IDataset
     /// </summary>
     void Prefetch(ReadOnlySpan<int> indices) { }
 
+    /// <summary>
+    /// Whether <see cref="Gather"/> and <see cref="GatherTargets"/> may run on a worker thread while the caller trains
+    /// (never two at once): true for datasets held in memory, so that a loader can gather the next batch in the
+    /// background (<see cref="DataLoader.GatherAhead"/>). False by default.
+    /// </summary>
+    bool GathersOnAnyThread => false;
+
     /// <summary>Numeric targets per sample for regression (0 for a classification dataset, the default).</summary>
     int Targets => 0;
 

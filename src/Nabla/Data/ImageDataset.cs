@@ -68,6 +68,9 @@ public sealed class ImageDataset : IDataset
     /// <inheritdoc/>
     public int Label(int index) => _labels[index];
 
+    /// <inheritdoc/>
+    public bool GathersOnAnyThread => true;
+
     /// <summary>All images' bytes, row after row (device backends upload these and convert there).</summary>
     internal ReadOnlySpan<byte> Pixels => _pixels;
 

@@ -53,6 +53,9 @@ public sealed class Subset : IDataset
     }
 
     /// <inheritdoc/>
+    public bool GathersOnAnyThread => _source.GathersOnAnyThread;
+
+    /// <inheritdoc/>
     public int Targets => _source.Targets;
 
     /// <inheritdoc/>

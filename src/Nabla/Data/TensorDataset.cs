@@ -34,6 +34,9 @@ public sealed class TensorDataset : IDataset
     public IReadOnlyList<string> ClassNames { get; }
 
     /// <inheritdoc/>
+    public bool GathersOnAnyThread => true;
+
+    /// <inheritdoc/>
     public int Label(int index) => _labels[index];
 
     /// <inheritdoc/>

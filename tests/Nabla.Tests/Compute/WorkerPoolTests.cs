@@ -70,4 +70,62 @@ public class WorkerPoolTests
     [Fact]
     public void ThreadCount_IsBounded() =>
         Assert.Throws<ArgumentOutOfRangeException>(() => new WorkerPool(WorkerPool.MaxThreads + 1));
+
+    private sealed class Once : IParallelBody
+    {
+        public int Runs, Thread;
+
+        public void Run(int index)
+        {
+            Interlocked.Increment(ref Runs);
+            Thread = Environment.CurrentManagedThreadId;
+        }
+    }
+
+    [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
+    [InlineData(4)]
+    public void Post_RunsOnceByJoin_WhileJobsRunBesideIt(int threads)
+    {
+        // A posted task runs exactly once — on a worker, or on the caller at Join when no worker took it (a pool of
+        // one thread has none) — and jobs the caller runs meanwhile still run every part once.
+        using var pool = new WorkerPool(threads);
+        var rng = new Random(threads);
+        for (int round = 0; round < 2_000; round++)
+        {
+            var task = new Once();
+            pool.Post(task);
+            Assert.True(pool.HasPosted);
+            int count = rng.Next(1, 20);
+            var hits = new int[count];
+            pool.For(count, new Tally(hits));
+            pool.Join();
+            Assert.False(pool.HasPosted);
+            Assert.Equal(1, task.Runs);
+            Assert.All(hits, h => Assert.Equal(1, h));
+        }
+        pool.Join(); // nothing posted: returns at once
+    }
+
+    private sealed class Fails : IParallelBody
+    {
+        public void Run(int index) => throw new FormatException("posted");
+    }
+
+    [Fact]
+    public void Post_WhilePending_Throws_AndJoinRethrowsTheTasksOwnException()
+    {
+        using var pool = new WorkerPool(2);
+        pool.Post(new Once());
+        Assert.Throws<InvalidOperationException>(() => pool.Post(new Once()));
+        pool.Join();
+        pool.Post(new Fails());
+        var e = Assert.Throws<FormatException>(() => pool.Join()); // as thrown, not wrapped
+        Assert.Equal("posted", e.Message);
+        var again = new Once();
+        pool.Post(again);
+        pool.Join();
+        Assert.Equal(1, again.Runs);
+    }
 }

@@ -1,3 +1,4 @@
+using Nabla.Compute;
 using Nabla.Data;
 using Nabla.Tensors;
 using Nabla.Tests.Testing;
@@ -93,6 +94,56 @@ public class DataLoaderTests
                 Assert.True(BitConverter.SingleToInt32Bits(bytes[i] / 255f) == BitConverter.SingleToInt32Bits(got[i]),
                     $"byte {bytes[i]} at {i}: {got[i]:R} instead of {bytes[i] / 255f:R}");
         }
+    }
+
+    /// <summary>Records which thread gathered each batch.</summary>
+    private sealed class Watched(IDataset inner, bool anyThread) : IDataset
+    {
+        public readonly System.Collections.Concurrent.ConcurrentBag<int> Threads = [];
+        public int Count => inner.Count;
+        public int Features => inner.Features;
+        public int Classes => inner.Classes;
+        public IReadOnlyList<string> ClassNames => inner.ClassNames;
+        public int Label(int index) => inner.Label(index);
+        public bool GathersOnAnyThread => anyThread;
+
+        public void Gather(ReadOnlySpan<int> indices, Span<float> features, Span<int> labels)
+        {
+            Threads.Add(Environment.CurrentManagedThreadId);
+            inner.Gather(indices, features, labels);
+        }
+    }
+
+    [Theory]
+    [InlineData(1, true)]
+    [InlineData(2, true)]
+    [InlineData(2, false)]
+    public void GatherAhead_GivesTheSameBatches_AndOnlyMovesGathersThatMayMove(int threads, bool anyThread)
+    {
+        // Loading each batch after asking for it ahead, for the wrong one, or not at all: the same batches as a plain
+        // pass, in every case; a dataset that must be gathered on the caller's thread always is.
+        using var pool = new WorkerPool(threads);
+        var data = new Watched(Numbers(103), anyThread);
+        var plain = DataLoader.Shuffled(data, 8, new Rng(9));
+        var ahead = DataLoader.Shuffled(data, 8, new Rng(9));
+        for (int epoch = 0; epoch < 3; epoch++)
+        {
+            plain.BeginPass();
+            ahead.BeginPass();
+            for (int b = 0; b < plain.BatchCount; b++)
+            {
+                var want = plain.LoadBatch(b);
+                var got = ahead.LoadBatch(b);
+                Assert.Equal(want.Size, got.Size);
+                Assert.Equal(want.Features.AsSpan(0, want.Size).ToArray(), got.Features.AsSpan(0, got.Size).ToArray());
+                Assert.Equal(want.Labels.AsSpan(0, want.Size).ToArray(), got.Labels.AsSpan(0, got.Size).ToArray());
+                ahead.GatherAhead(b % 5 == 3 ? b + 2 : b + 1, pool); // sometimes a batch that is not the next one
+            }
+        }
+        ahead.GatherAhead(0, pool);
+        ahead.BeginPass(); // a new pass drops what was gathered for the old order
+        Assert.False(pool.HasPosted);
+        if (!anyThread) Assert.All(data.Threads, t => Assert.Equal(Environment.CurrentManagedThreadId, t));
     }
 
     [Fact]
