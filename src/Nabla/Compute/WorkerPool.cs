@@ -35,8 +35,9 @@ public sealed class WorkerPool : IDisposable
     // again once the new generation is published. Reading this after the body and count tells the two apart.
     private long _jobGeneration;
     private int _done;
-    // The posted task (Post/Join): waiting for a thread, running, done; read and advanced with compare-exchange.
-    private const int PostedNone = 0, PostedWaiting = 1, PostedRunning = 2, PostedDone = 3;
+    // The posted task (Post/Join): held back until the next job is done, waiting for a thread, running, done; read
+    // and advanced with compare-exchange.
+    private const int PostedNone = 0, PostedWaiting = 1, PostedRunning = 2, PostedDone = 3, PostedDeferred = 4;
     private IParallelBody? _posted;
     private int _postedState;
     private Exception? _postedError;
@@ -100,6 +101,9 @@ public sealed class WorkerPool : IDisposable
         var spin = new SpinWait();
         while (Volatile.Read(ref _done) != count) spin.SpinOnce(sleep1Threshold: -1);
         Volatile.Write(ref _body, null);
+        // A task posted to follow this job is free to run now.
+        if (Volatile.Read(ref _postedState) == PostedDeferred && Interlocked.CompareExchange(ref _postedState, PostedWaiting, PostedDeferred) == PostedDeferred)
+            WakeSleepers();
         if (_error is not null) throw new AggregateException("A parallel part failed.", _error);
     }
 
@@ -117,14 +121,19 @@ public sealed class WorkerPool : IDisposable
     /// scheduled one), Join runs it on the caller: posted work never waits on a descheduled thread. One task at a
     /// time; what it computes must not depend on the thread that runs it.
     /// </summary>
+    /// <param name="body">The task.</param>
+    /// <param name="afterNextJob">
+    /// Hold the task back until the caller's next parallel <see cref="For"/> is done, so that the workers help with
+    /// that job first and take the task in the serial stretch after it.
+    /// </param>
     /// <exception cref="InvalidOperationException">A posted task has not been joined yet.</exception>
-    public void Post(IParallelBody body)
+    public void Post(IParallelBody body, bool afterNextJob = false)
     {
         if (Volatile.Read(ref _postedState) != PostedNone) throw new InvalidOperationException("A posted task is pending: Join it first.");
         _posted = body;
         _postedError = null;
-        Interlocked.Exchange(ref _postedState, PostedWaiting); // full fence: publishes the body
-        WakeSleepers();
+        Interlocked.Exchange(ref _postedState, afterNextJob ? PostedDeferred : PostedWaiting); // full fence: publishes the body
+        if (!afterNextJob) WakeSleepers();
     }
 
     /// <summary>Whether a task was posted and not joined yet.</summary>
@@ -135,7 +144,7 @@ public sealed class WorkerPool : IDisposable
     {
         int state = Volatile.Read(ref _postedState);
         if (state == PostedNone) return;
-        if (state == PostedWaiting && Interlocked.CompareExchange(ref _postedState, PostedRunning, PostedWaiting) == PostedWaiting) RunPosted();
+        if ((state is PostedWaiting or PostedDeferred) && Interlocked.CompareExchange(ref _postedState, PostedRunning, state) == state) RunPosted();
         var spin = new SpinWait();
         while (Volatile.Read(ref _postedState) != PostedDone) spin.SpinOnce(sleep1Threshold: -1);
         _posted = null;

@@ -144,7 +144,8 @@ public sealed class DataLoader
         _aheadTask ??= new AheadTask(this);
         _aheadTask.Index = _ahead = index;
         _aheadPool = pool;
-        pool.Post(_aheadTask);
+        // Behind the caller's next parallel job (a step's first GEMM), so that the workers help with that first.
+        pool.Post(_aheadTask, afterNextJob: true);
     }
 
     /// <summary>Waits for a posted gather and forgets it (a new pass, or a batch other than the one gathered).</summary>

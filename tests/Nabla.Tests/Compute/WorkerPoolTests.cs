@@ -108,6 +108,25 @@ public class WorkerPoolTests
         pool.Join(); // nothing posted: returns at once
     }
 
+    [Fact]
+    public void PostAfterNextJob_WaitsForTheJob_OrRunsAtJoin()
+    {
+        using var pool = new WorkerPool(2);
+        var task = new Once();
+        pool.Post(task, afterNextJob: true);
+        Thread.Sleep(20); // an idle worker must leave it alone: it is held back until the next job is done
+        Assert.Equal(0, task.Runs);
+        pool.For(4, new Tally(new int[4]));
+        pool.Join();
+        Assert.Equal(1, task.Runs);
+
+        var alone = new Once();
+        pool.Post(alone, afterNextJob: true); // no job follows: Join runs it here
+        pool.Join();
+        Assert.Equal(1, alone.Runs);
+        Assert.Equal(Environment.CurrentManagedThreadId, alone.Thread);
+    }
+
     private sealed class Fails : IParallelBody
     {
         public void Run(int index) => throw new FormatException("posted");
