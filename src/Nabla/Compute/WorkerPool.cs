@@ -15,6 +15,8 @@ namespace Nabla.Compute;
 public sealed class WorkerPool : IDisposable
 {
     private static readonly long SpinTicks = Stopwatch.Frequency / 5000; // 0.2 ms
+    private static readonly long StallTicks = Stopwatch.Frequency / 2000; // 0.5 ms: far beyond a wake-up or a small part
+    private static readonly long BackOffTicks = Stopwatch.Frequency / 20; // 50 ms of running jobs on the caller alone
 
     /// <summary>The most threads a pool may have (the command line bounds --threads further).</summary>
     public const int MaxThreads = 256;
@@ -77,7 +79,7 @@ public sealed class WorkerPool : IDisposable
         // Serial when parallelism cannot help, when nested (in a worker, or in a part the caller runs: the gate is
         // re-entrant, so its holder must not enter again), or when another thread is using the pool (the pool runs
         // one body at a time; a concurrent caller does its own work rather than wait).
-        if (count == 1 || _threads.Length == 0 || t_inWorker || _gate.IsHeldByCurrentThread || !_gate.TryEnter())
+        if (count == 1 || _threads.Length == 0 || t_inWorker || _gate.IsHeldByCurrentThread || Contended || !_gate.TryEnter())
         {
             for (int i = 0; i < count; i++) body.Run(i);
             return;
@@ -96,15 +98,47 @@ public sealed class WorkerPool : IDisposable
         Volatile.Write(ref _body, body);
         Interlocked.Exchange(ref _ticket, generation << 32); // full fence: publishes the body and the count
         WakeSleepers();
-        Drain();
+        long start = Stopwatch.GetTimestamp();
+        int mine = Drain();
+        long drained = Stopwatch.GetTimestamp();
         // Only parts claimed by a worker and still running are waited for.
         var spin = new SpinWait();
         while (Volatile.Read(ref _done) != count) spin.SpinOnce(sleep1Threshold: -1);
+        // Waiting far longer than a part takes means the worker holding it was descheduled.
+        long waited = Stopwatch.GetTimestamp() - drained, part = (drained - start) / Math.Max(mine, 1);
+        if (waited > Math.Max(StallTicks, 8 * part)) BackOff();
         Volatile.Write(ref _body, null);
         // A task posted to follow this job is free to run now.
         if (Volatile.Read(ref _postedState) == PostedDeferred && Interlocked.CompareExchange(ref _postedState, PostedWaiting, PostedDeferred) == PostedDeferred)
             WakeSleepers();
         if (_error is not null) throw new AggregateException("A parallel part failed.", _error);
+    }
+
+    private long _soloUntil; // Stopwatch ticks: until then the caller runs jobs alone (see BackOff)
+
+    /// <summary>
+    /// Whether the pool is backing off: another process is competing for the cores, so jobs run on the caller alone
+    /// and the workers sleep instead of spinning. With the machine's cores shared, a spinning or working worker
+    /// takes time from the caller, and one descheduled while holding a part makes the caller wait a time slice.
+    /// </summary>
+    public bool Contended => Stopwatch.GetTimestamp() < Volatile.Read(ref _soloUntil);
+
+    private int _backOffLevel;
+
+    /// <summary>
+    /// Contention was seen (a worker descheduled): run solo for a while, then try the workers again. The while starts
+    /// at <see cref="BackOffTicks"/> and doubles, up to 32 times, each time contention is seen again soon after the
+    /// last back-off ended (a competing process that stays), and starts over after a quiet stretch.
+    /// </summary>
+    private void BackOff()
+    {
+        lock (_sleeping)
+        {
+            long now = Stopwatch.GetTimestamp(), until = Volatile.Read(ref _soloUntil);
+            if (now < until) return; // already backing off
+            _backOffLevel = now - until < 2 * BackOffTicks ? Math.Min(_backOffLevel + 1, 5) : 0;
+            Volatile.Write(ref _soloUntil, now + (BackOffTicks << _backOffLevel));
+        }
     }
 
     /// <summary>Wakes the workers that announced sleep (after the caller's full fence published new work).</summary>
@@ -132,6 +166,7 @@ public sealed class WorkerPool : IDisposable
         if (Volatile.Read(ref _postedState) != PostedNone) throw new InvalidOperationException("A posted task is pending: Join it first.");
         _posted = body;
         _postedError = null;
+        afterNextJob |= Contended; // backing off: no parallel job follows, so Join runs it on the caller
         Interlocked.Exchange(ref _postedState, afterNextJob ? PostedDeferred : PostedWaiting); // full fence: publishes the body
         if (!afterNextJob) WakeSleepers();
     }
@@ -168,21 +203,23 @@ public sealed class WorkerPool : IDisposable
         return true;
     }
 
-    /// <summary>Claims and runs parts of the current job until none is left.</summary>
-    private void Drain()
+    /// <summary>Claims and runs parts of the current job until none is left; returns how many it ran.</summary>
+    private int Drain()
     {
+        int ran = 0;
         while (true)
         {
             long t = Volatile.Read(ref _ticket);
             var body = Volatile.Read(ref _body);
             int count = Volatile.Read(ref _count);
             int i = (int)(t & 0xFFFFFFFF);
-            if (body is null || Volatile.Read(ref _jobGeneration) != t >> 32) return; // between jobs: nothing of this generation is left
-            if (i >= count) return;
+            if (body is null || Volatile.Read(ref _jobGeneration) != t >> 32) return ran; // between jobs: nothing of this generation is left
+            if (i >= count) return ran;
             if (Interlocked.CompareExchange(ref _ticket, t + 1, t) != t) continue; // another thread claimed it, or a new job began
             try { body.Run(i); }
             catch (Exception e) { _error = e; }
             Interlocked.Increment(ref _done);
+            ran++;
         }
     }
 
@@ -192,16 +229,20 @@ public sealed class WorkerPool : IDisposable
         long seen = 0;
         while (true)
         {
-            long start = Stopwatch.GetTimestamp();
+            long start = Stopwatch.GetTimestamp(), last = start;
             while (Volatile.Read(ref _ticket) >> 32 == seen && !_disposed)
             {
-                if (TryRunPosted()) { start = Stopwatch.GetTimestamp(); continue; }
-                if (Stopwatch.GetTimestamp() - start < SpinTicks) { Thread.SpinWait(20); continue; }
+                if (TryRunPosted()) { start = last = Stopwatch.GetTimestamp(); continue; }
+                long now = Stopwatch.GetTimestamp();
+                bool preempted = now - last > StallTicks; // a gap in a loop of pauses: the OS ran something else here
+                last = now;
+                if (preempted) BackOff();
+                if (!preempted && now - start < SpinTicks) { Thread.SpinWait(20); continue; }
                 // Announce sleep, then re-check: new work published meanwhile is seen here (Dekker).
                 Interlocked.Exchange(ref _sleeping[id], 1);
                 if (Volatile.Read(ref _ticket) >> 32 == seen && Volatile.Read(ref _postedState) != PostedWaiting && !_disposed) _wake[id].Wait();
                 else Interlocked.Exchange(ref _sleeping[id], 0);
-                start = Stopwatch.GetTimestamp();
+                start = last = Stopwatch.GetTimestamp();
             }
             if (_disposed) return;
             seen = Volatile.Read(ref _ticket) >> 32;

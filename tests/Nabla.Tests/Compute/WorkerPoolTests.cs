@@ -127,6 +127,48 @@ public class WorkerPoolTests
         Assert.Equal(Environment.CurrentManagedThreadId, alone.Thread);
     }
 
+    /// <summary>The worker's part stalls 5 ms (as if descheduled) once the caller has seen it start.</summary>
+    private sealed class WorkerStalls(int caller) : IParallelBody
+    {
+        public volatile bool WorkerStarted;
+        public int[] Threads = new int[2];
+
+        public void Run(int index)
+        {
+            Threads[index] = Environment.CurrentManagedThreadId;
+            if (Environment.CurrentManagedThreadId != caller)
+            {
+                WorkerStarted = true;
+                Thread.Sleep(5);
+                return;
+            }
+            var clock = System.Diagnostics.Stopwatch.StartNew();
+            while (!WorkerStarted && clock.ElapsedMilliseconds < 1000) Thread.SpinWait(10);
+        }
+    }
+
+    [Fact]
+    public void AStalledWorker_MakesThePoolRunSolo_ThenItTriesTheWorkersAgain()
+    {
+        using var pool = new WorkerPool(2);
+        int me = Environment.CurrentManagedThreadId;
+        for (int attempt = 0; attempt < 20 && !pool.Contended; attempt++)
+        {
+            var stall = new WorkerStalls(me);
+            pool.For(2, stall); // the caller waits ~5 ms for the worker's part: far longer than a part takes
+        }
+        Assert.True(pool.Contended, "a 5 ms wait for a worker's part did not start a back-off");
+        var owners = new int[50];
+        pool.For(owners.Length, new Slow(owners));
+        Assert.All(owners, o => Assert.Equal(me, o)); // solo: the caller runs every part
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        while (pool.Contended && clock.ElapsedMilliseconds < 5000) Thread.Sleep(10);
+        Assert.False(pool.Contended, "the back-off did not end");
+        var hits = new int[8];
+        pool.For(hits.Length, new Tally(hits));
+        Assert.All(hits, h => Assert.Equal(1, h));
+    }
+
     private sealed class Fails : IParallelBody
     {
         public void Run(int index) => throw new FormatException("posted");
