@@ -44,8 +44,7 @@ internal static class SeedCommand
         using var gpu = CommonOptions.SetUp(threads, device, gemm, o);
         using var session = DashboardSession.Start(dashboard, "seed", o);
         const int batch = 32;
-        // The textbook's model on Fashion-MNIST's 28×28 images: its training path compiles while the data loads.
-        if (gpu is null) Warmup.Start(new MlpArchitecture(28 * 28, [32], ActivationKind.Sigmoid, 10), batch, [OptimizerKind.Sgd, OptimizerKind.Adam], 28, 28);
+        if (gpu is null) DataSets.WarmUp("fashion-mnist", [32], ActivationKind.Sigmoid, 0f, batch, [OptimizerKind.Sgd, OptimizerKind.Adam]);
         var loadClock = Stopwatch.StartNew();
         var (train, test, source) = DataSets.Load("fashion-mnist", dataDir);
         o.WriteLine($"Fashion-MNIST: {train.Count:N0} training and {test.Count:N0} test images from {source} ({CommonOptions.F(loadClock.Elapsed.TotalSeconds, 2)} s)");

@@ -166,6 +166,7 @@ internal static class TrainCommand
         using var gpu = CommonOptions.SetUp(threads, device, gemm, o);
         using var session = DashboardSession.Start(dashboard, "train", console);
         bool regression = c.Task == TrainTask.Regression;
+        if (gpu is null && !regression) DataSets.WarmUp(from.Name, c.Hidden, c.Activation, c.Dropout, c.BatchSize, [c.Optimizer]);
         var (train, test, source, input) = DataSets.Load(from.Name, from.Dir, from.Csv, from.Scaling, from.ImageHeight, from.ImageWidth, regression);
         string datasetName = from.Name;
         o.WriteLine($"{datasetName}: {train.Count:N0} training and {test.Count:N0} test samples from {source}");
