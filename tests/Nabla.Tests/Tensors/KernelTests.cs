@@ -36,6 +36,29 @@ public class KernelTests
     }
 
     [Fact]
+    public void ActivationBackwards_VectorWidthsAndScalarTail_SameBits()
+    {
+        // 16-wide, 8-wide and scalar code compute the same operations: each element's bits must not depend on where
+        // it falls (whole 100-element spans against one element at a time, which only the scalar tail sees).
+        var y = Close.Random(100, 1, -1, 1);
+        var dy = Close.Random(100, 2, -3, 3);
+        foreach (var back in new Action<float[], float[], float[]>[]
+        {
+            (a, d, g) => Activations.SigmoidBackward(a, d, g), (a, d, g) => Activations.TanhBackward(a, d, g), (a, d, g) => Activations.ReluBackward(a, d, g),
+        })
+        {
+            var whole = new float[100];
+            back(y, dy, whole);
+            for (int i = 0; i < 100; i++)
+            {
+                var one = new float[1];
+                back([y[i]], [dy[i]], one);
+                Assert.Equal(BitConverter.SingleToInt32Bits(one[0]), BitConverter.SingleToInt32Bits(whole[i]));
+            }
+        }
+    }
+
+    [Fact]
     public void Sigmoid_EveryLength0To300_SameBitsAsTensorPrimitives()
     {
         // Activations.Sigmoid is TensorPrimitives.Sigmoid's formula, 1/(1 + exp(−x)), through TensorPrimitives.Exp:

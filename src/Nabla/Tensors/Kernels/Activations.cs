@@ -6,7 +6,8 @@ namespace Nabla.Tensors.Kernels;
 /// <summary>
 /// Activation functions and their backward passes over spans. Forwards go through
 /// <see cref="TensorPrimitives"/>; the backwards, which it lacks as fused operations, are written here with
-/// <see cref="Vector256{T}"/> and a scalar tail (their plain-loop twins are in <see cref="ActivationsNaive"/>).
+/// <see cref="Vector512{T}"/>, <see cref="Vector256{T}"/> and a scalar tail, the same operations at each width, so
+/// the same bits (their plain-loop twins are in <see cref="ActivationsNaive"/>).
 /// Each backward takes the forward's <em>output</em> <c>y</c>, since σ′ and tanh′ are functions of it.
 /// </summary>
 public static class Activations
@@ -60,6 +61,14 @@ public static class Activations
     {
         CheckLengths(y, dy, dx);
         int i = 0;
+        if (Vector512.IsHardwareAccelerated)
+        {
+            for (; i <= y.Length - 16; i += 16)
+            {
+                var vy = Vector512.Create(y.Slice(i, 16));
+                (Vector512.Create(dy.Slice(i, 16)) * vy * (Vector512<float>.One - vy)).CopyTo(dx.Slice(i, 16));
+            }
+        }
         if (Vector256.IsHardwareAccelerated)
         {
             var one = Vector256<float>.One;
@@ -78,6 +87,14 @@ public static class Activations
     {
         CheckLengths(y, dy, dx);
         int i = 0;
+        if (Vector512.IsHardwareAccelerated)
+        {
+            for (; i <= y.Length - 16; i += 16)
+            {
+                var vy = Vector512.Create(y.Slice(i, 16));
+                (Vector512.Create(dy.Slice(i, 16)) * (Vector512<float>.One - vy * vy)).CopyTo(dx.Slice(i, 16));
+            }
+        }
         if (Vector256.IsHardwareAccelerated)
         {
             var one = Vector256<float>.One;
@@ -96,6 +113,14 @@ public static class Activations
     {
         CheckLengths(y, dy, dx);
         int i = 0;
+        if (Vector512.IsHardwareAccelerated)
+        {
+            for (; i <= y.Length - 16; i += 16)
+            {
+                var mask = Vector512.GreaterThan(Vector512.Create(y.Slice(i, 16)), Vector512<float>.Zero);
+                (Vector512.Create(dy.Slice(i, 16)) & mask).CopyTo(dx.Slice(i, 16));
+            }
+        }
         if (Vector256.IsHardwareAccelerated)
         {
             for (; i <= y.Length - 8; i += 8)
