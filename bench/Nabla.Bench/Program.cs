@@ -16,6 +16,21 @@ public static class Program
             Quick.Epoch(args.Length > 1 ? int.Parse(args[1]) : 2);
             return;
         }
+        if (args.Length > 0 && args[0] == "quick-gather")
+        {
+            Quick.Gather();
+            return;
+        }
+        if (args.Length > 0 && args[0] == "quick-long")
+        {
+            Quick.Long();
+            return;
+        }
+        if (args.Length > 0 && args[0] == "quick-loss")
+        {
+            Quick.Loss();
+            return;
+        }
         if (args.Length > 0 && args[0] == "quick")
         {
             Quick.Run(args.Length > 1 ? int.Parse(args[1]) : 2);

@@ -1,3 +1,4 @@
+using System.Numerics.Tensors;
 using System.Diagnostics;
 using Nabla.Compute;
 using Nabla.Data;
@@ -12,7 +13,8 @@ namespace Nabla.Bench;
 
 /// <summary>
 /// `quick`: a fast Stopwatch sweep used while tuning (minimum of repeated runs), not a substitute for the
-/// BenchmarkDotNet figures. Prints GEMM GFLOP/s at the recorded shapes and µs per training step.
+/// BenchmarkDotNet figures. Prints GEMM GFLOP/s at the recorded shapes and µs per training step. Run it as the CLI
+/// runs, with tiered compilation off (<c>DOTNET_TieredCompilation=0</c>): with it on, the first seconds time tier-0 code.
 /// </summary>
 public static class Quick
 {
@@ -89,7 +91,10 @@ public static class Quick
         Console.WriteLine("{" + string.Join(", ", parts) + "}");
     }
 
-    /// <summary>`quick-epoch`: one real Fashion-MNIST epoch of the textbook model, split into loader and step time.</summary>
+    /// <summary>
+    /// `quick-epoch`: real Fashion-MNIST epochs of the textbook model, split into loader and step time, with the first
+    /// epoch's first steps one by one (the first pays for compiling the training path).
+    /// </summary>
     public static void Epoch(int threads)
     {
         WorkerPool.Default = new WorkerPool(threads);
@@ -97,6 +102,8 @@ public static class Quick
         var model = Mlp.Create(784, [32], ActivationKind.Sigmoid, 10, new Rng(1));
         var trainer = new Trainer(model, new CrossEntropyLoss(), new Sgd(model.Parameters(), new SgdOptions(1e-3f)), 784, 32);
         var loader = DataLoader.Shuffled(train, 32, new Rng(2));
+        var firsts = new List<long>();
+        int seen = 0;
         for (int e = 0; e < 4; e++)
         {
             long load = 0, step = 0, t0 = Stopwatch.GetTimestamp();
@@ -109,9 +116,153 @@ public static class Quick
                 trainer.Step(en.Current.Features, en.Current.Labels, en.Current.Size);
                 long c = Stopwatch.GetTimestamp();
                 load += b - a; step += c - b;
+                if (e == 0 && firsts.Count < 40) firsts.Add(c - a);
+                else if (e == 0 && firsts.Count < 60 && (++seen % 100) == 0) firsts.Add(c - a);
             }
             double f = 1e3 / Stopwatch.Frequency;
+            if (e == 0) Console.WriteLine("first steps (us): " + string.Join(" ", firsts.Select(t => (t * f * 1000).ToString("F0"))));
             Console.WriteLine($"epoch {e}: total {(Stopwatch.GetTimestamp() - t0) * f:F1} ms, loader {load * f:F1} ms, steps {step * f:F1} ms ({step * f * 1000 / loader.BatchCount:F1} us/step)");
+        }
+    }
+
+    /// <summary>
+    /// `quick-gather`: batch gathers over Fashion-MNIST's training images — without and with the loader's prefetch of
+    /// the next batch, with a step-sized gap and another core reading the batch in it (as the worker does), with
+    /// other prefetch hints and distances — against images already in cache. Issue 12's study of the loader's time.
+    /// </summary>
+    public static void Gather()
+    {
+        var (train, _) = DatasetLocator.Load(FashionMnist.Spec, new DatasetLocator().Locate(FashionMnist.Spec));
+        var images = (ImageDataset)train;
+        var order = Enumerable.Range(0, images.Count).ToArray();
+        new Random(3).Shuffle(order);
+        var x = new float[32 * 784];
+        var y = new int[32];
+        var z = new float[32 * 784];
+        for (int round = 0; round < 3; round++)
+        {
+            foreach (bool prefetch in new[] { false, true })
+            {
+                long t0 = Stopwatch.GetTimestamp();
+                for (int b = 0; b + 64 <= order.Length; b += 32)
+                {
+                    images.Gather(order.AsSpan(b, 32), x, y);
+                    if (prefetch) images.Prefetch(order.AsSpan(b + 32, 32));
+                    for (int w = 0; w < 3; w++) x.AsSpan().CopyTo(z); // some work between batches, as a step would do
+                }
+                double us = Stopwatch.GetElapsedTime(t0).TotalMicroseconds / (order.Length / 32);
+                long t1 = Stopwatch.GetTimestamp();
+                for (int b = 0; b + 64 <= order.Length; b += 32) for (int w = 0; w < 3; w++) x.AsSpan().CopyTo(z);
+                double filler = Stopwatch.GetElapsedTime(t1).TotalMicroseconds / (order.Length / 32);
+                Console.WriteLine($"prefetch {prefetch}: {us - filler:F2} us per batch gather (filler {filler:F2})");
+            }
+        }
+        // A step-sized gap (~25 us) between batches; then the same with another core reading the batch in the gap, as
+        // the worker does in the GEMMs.
+        var pool = new WorkerPool(2);
+        var reader = new ReadBody(x);
+        foreach (bool remote in new[] { false, true, false, true })
+        {
+            long t0 = Stopwatch.GetTimestamp();
+            long gather = 0;
+            for (int b = 0; b + 64 <= order.Length; b += 32)
+            {
+                long g0 = Stopwatch.GetTimestamp();
+                images.Gather(order.AsSpan(b, 32), x, y);
+                images.Prefetch(order.AsSpan(b + 32, 32));
+                gather += Stopwatch.GetTimestamp() - g0;
+                if (remote) pool.For(2, reader); else { reader.Run(0); reader.Run(1); }
+                for (int w = 0; w < 20; w++) z.AsSpan(0, 4096).CopyTo(z.AsSpan(8192));
+            }
+            Console.WriteLine($"gap, remote reader {remote}: {gather * 1e6 / Stopwatch.Frequency / (order.Length / 32):F2} us per batch gather");
+        }
+        unsafe
+        {
+            fixed (byte* px = images.Pixels)
+            {
+                foreach (var (name, kind, ahead) in new[] { ("t1 next", 1, 1), ("t0 next", 0, 1), ("t2 next", 2, 1), ("t1 every other line", 5, 1), ("t1 first line", 4, 1), ("t1 next", 1, 1) })
+                {
+                    long gather = 0, pf = 0;
+                    for (int b = 0; b + 96 <= order.Length; b += 32)
+                    {
+                        long g0 = Stopwatch.GetTimestamp();
+                        images.Gather(order.AsSpan(b, 32), x, y);
+                        gather += Stopwatch.GetTimestamp() - g0;
+                        long p0 = Stopwatch.GetTimestamp();
+                        foreach (int i in order.AsSpan(b + 32 * ahead, 32))
+                        {
+                            byte* img = px + (long)i * 784;
+                            for (int off = 0; off < 784; off += 64)
+                            {
+                                switch (kind)
+                                {
+                                    case 0: System.Runtime.Intrinsics.X86.Sse.Prefetch0(img + off); break;
+                                    case 1: System.Runtime.Intrinsics.X86.Sse.Prefetch1(img + off); break;
+                                    case 2: System.Runtime.Intrinsics.X86.Sse.Prefetch2(img + off); break;
+                                    case 3: System.Runtime.Intrinsics.X86.Sse.PrefetchNonTemporal(img + off); break;
+                                    case 5: if (off % 128 == 0) System.Runtime.Intrinsics.X86.Sse.Prefetch1(img + off); break;
+                                    default: if (off == 0) System.Runtime.Intrinsics.X86.Sse.Prefetch1(img); break;
+                                }
+                            }
+                        }
+                        pf += Stopwatch.GetTimestamp() - p0;
+                        reader.Run(0);
+                        for (int w = 0; w < 20; w++) z.AsSpan(0, 4096).CopyTo(z.AsSpan(8192));
+                    }
+                    Console.WriteLine($"{name}: {gather * 1e6 / Stopwatch.Frequency / (order.Length / 32):F2} us per batch gather, prefetch {pf * 1e6 / Stopwatch.Frequency / (order.Length / 32):F2} us");
+                }
+            }
+        }
+        var hot = order.AsSpan(0, 32).ToArray();
+        long t2 = Stopwatch.GetTimestamp();
+        for (int r = 0; r < 10000; r++) images.Gather(hot, x, y);
+        Console.WriteLine($"cached images: {Stopwatch.GetElapsedTime(t2).TotalMicroseconds / 10000:F2} us per batch");
+    }
+
+    /// <summary>`quick-long`: the textbook Adam step on one batch, repeated: µs per step per 20,000 steps.</summary>
+    public static void Long()
+    {
+        WorkerPool.Default = new WorkerPool(2);
+        var (trainer, x, y) = Step([32], ActivationKind.Sigmoid, 32, OptimizerKind.Adam);
+        for (int round = 0; round < 8; round++)
+        {
+            var sw = Stopwatch.StartNew();
+            for (int i = 0; i < 20000; i++) trainer.Step(x, y, 32);
+            int denormal = trainer.Model.Parameters().Sum(p => p.ToArray().Count(v => v != 0 && float.IsSubnormal(v)));
+            var adam = (Adam)trainer.Optimizer;
+            int stateDenormal = adam.State().Sum(s => s.Buffers.Sum(b => b.Count(v => v != 0 && float.IsSubnormal(v))));
+            Console.WriteLine($"round {round}: {sw.Elapsed.TotalMicroseconds / 20000:F1} us/step, loss {trainer.LastLoss:G3}, subnormal params {denormal}, state {stateDenormal}");
+        }
+    }
+
+    /// <summary>`quick-loss`: the fused loss and the accuracy count on a 32×10 batch, alone and between GEMMs.</summary>
+    public static void Loss()
+    {
+        var logits = new float[320];
+        var rng = new Rng(5);
+        for (int i = 0; i < logits.Length; i++) logits[i] = rng.NextSingle() * 4 - 2;
+        var labels = Enumerable.Range(0, 32).Select(i => i % 10).ToArray();
+        var d = new float[320];
+        var a = new float[32 * 784]; var w = new float[32 * 784]; var c = new float[32 * 32];
+        Console.WriteLine($"loss alone: {Time(() => CrossEntropy.ForwardBackward(logits, labels, d, 32, 10), 0) * 1e6:F2} us");
+        Console.WriteLine($"argmax alone: {Time(() => { for (int r = 0; r < 32; r++) Reductions.ArgMax(logits.AsSpan(r * 10, 10)); }, 0) * 1e6:F2} us");
+        Console.WriteLine($"exp 320 alone: {Time(() => TensorPrimitives.Exp(logits, d), 0) * 1e6:F2} us");
+        Console.WriteLine($"sum 10 x32 alone: {Time(() => { for (int r = 0; r < 32; r++) TensorPrimitives.Sum(logits.AsSpan(r * 10, 10)); }, 0) * 1e6:F2} us");
+        double g = Time(() => Gemm.Run(false, true, 32, 32, 784, 1f, a, 784, w, 784, 0f, c, 32, null), 0);
+        double gl = Time(() => { Gemm.Run(false, true, 32, 32, 784, 1f, a, 784, w, 784, 0f, c, 32, null); CrossEntropy.ForwardBackward(logits, labels, d, 32, 10); }, 0);
+        Console.WriteLine($"loss between GEMMs: {(gl - g) * 1e6:F2} us");
+    }
+
+    private sealed class ReadBody(float[] x) : IParallelBody
+    {
+        public float Sink;
+
+        public void Run(int index)
+        {
+            // Both halves are read by each part, as both threads read all of x in the weight-gradient GEMM.
+            float s = 0;
+            for (int r = 0; r < 3; r++) s += TensorPrimitives.Sum(x);
+            Sink = s;
         }
     }
 
