@@ -131,7 +131,8 @@ internal static unsafe class GemmDot
 
         /// <summary>8 floats of one B row in the low half, 8 of the next in the high half.</summary>
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        private static Vector512<float> Pair(float* lo, float* hi) => Vector512.Create(Vector256.Load(lo), Vector256.Load(hi));
+        private static Vector512<float> Pair(float* lo, float* hi) =>
+            Avx512F.InsertVector256(Vector256.Load(lo).ToVector512Unsafe(), Vector256.Load(hi), 1); // one insert, not two
 
         /// <summary>The two halves of a paired accumulator: column j, then column j+1.</summary>
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
