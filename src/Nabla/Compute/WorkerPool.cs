@@ -16,7 +16,10 @@ public sealed class WorkerPool : IDisposable
 {
     private static readonly long SpinTicks = Stopwatch.Frequency / 5000; // 0.2 ms
     private static readonly long StallTicks = Stopwatch.Frequency / 2000; // 0.5 ms: far beyond a wake-up or a small part
-    private static readonly long BackOffTicks = Stopwatch.Frequency / 20; // 50 ms of running jobs on the caller alone
+    // Running jobs on the caller alone after a worker was seen descheduled: about one time slice of the competing
+    // thread. Longer back-offs (50 ms, doubling while contention lasted) gained little more under a busy process and
+    // cost a fifth of the speed with a browser open beside the run (bench/RESULTS.md).
+    private static readonly long BackOffTicks = Stopwatch.Frequency / 200; // 5 ms
 
     /// <summary>The most threads a pool may have (the command line bounds --threads further).</summary>
     public const int MaxThreads = 256;
@@ -123,23 +126,8 @@ public sealed class WorkerPool : IDisposable
     /// </summary>
     public bool Contended => Stopwatch.GetTimestamp() < Volatile.Read(ref _soloUntil);
 
-    private int _backOffLevel;
-
-    /// <summary>
-    /// Contention was seen (a worker descheduled): run solo for a while, then try the workers again. The while starts
-    /// at <see cref="BackOffTicks"/> and doubles, up to 32 times, each time contention is seen again soon after the
-    /// last back-off ended (a competing process that stays), and starts over after a quiet stretch.
-    /// </summary>
-    private void BackOff()
-    {
-        lock (_sleeping)
-        {
-            long now = Stopwatch.GetTimestamp(), until = Volatile.Read(ref _soloUntil);
-            if (now < until) return; // already backing off
-            _backOffLevel = now - until < 2 * BackOffTicks ? Math.Min(_backOffLevel + 1, 5) : 0;
-            Volatile.Write(ref _soloUntil, now + (BackOffTicks << _backOffLevel));
-        }
-    }
+    /// <summary>Contention was seen (a worker descheduled): run solo for <see cref="BackOffTicks"/>, then try the workers again.</summary>
+    private void BackOff() => Volatile.Write(ref _soloUntil, Stopwatch.GetTimestamp() + BackOffTicks);
 
     /// <summary>Wakes the workers that announced sleep (after the caller's full fence published new work).</summary>
     private void WakeSleepers()
