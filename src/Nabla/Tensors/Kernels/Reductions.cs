@@ -65,6 +65,17 @@ public static class Reductions
     public static int ArgMax(ReadOnlySpan<float> x)
     {
         if (x.IsEmpty) return -1;
+        // The common case in one branch-light pass: no NaN, and a maximum that is not zero (only then can ±0 tie).
+        int first = 0;
+        float top = x[0];
+        bool nan = float.IsNaN(top);
+        for (int j = 1; j < x.Length; j++)
+        {
+            float v = x[j];
+            nan |= float.IsNaN(v);
+            if (v > top) (top, first) = (v, j);
+        }
+        if (!nan && top != 0) return first;
         int best = 0;
         float m = x[0];
         if (float.IsNaN(m)) return 0;
