@@ -42,7 +42,7 @@ public sealed class WorkerPool : IDisposable
     private int _done;
     // The posted task (Post/Join): held back until the next job is done, waiting for a thread, running, done; read
     // and advanced with compare-exchange.
-    private const int PostedNone = 0, PostedWaiting = 1, PostedRunning = 2, PostedDone = 3, PostedDeferred = 4;
+    private const int PostedNone = 0, PostedWaiting = 1, PostedRunning = 2, PostedDone = 3, PostedDeferred = 4, PostedSettingUp = 5;
     private IParallelBody? _posted;
     private int _postedState;
     private Exception? _postedError;
@@ -151,12 +151,22 @@ public sealed class WorkerPool : IDisposable
     /// <exception cref="InvalidOperationException">A posted task has not been joined yet.</exception>
     public void Post(IParallelBody body, bool afterNextJob = false)
     {
-        if (Volatile.Read(ref _postedState) != PostedNone) throw new InvalidOperationException("A posted task is pending: Join it first.");
+        if (!TryPost(body, afterNextJob)) throw new InvalidOperationException("A posted task is pending: Join it first.");
+    }
+
+    /// <summary>
+    /// <see cref="Post"/> if no task is pending, atomically (two threads sharing the pool cannot both post); returns
+    /// whether it posted. Only the thread that posted joins.
+    /// </summary>
+    public bool TryPost(IParallelBody body, bool afterNextJob = false)
+    {
+        if (Interlocked.CompareExchange(ref _postedState, PostedSettingUp, PostedNone) != PostedNone) return false;
         _posted = body;
         _postedError = null;
         afterNextJob |= Contended; // backing off: no parallel job follows, so Join runs it on the caller
         Interlocked.Exchange(ref _postedState, afterNextJob ? PostedDeferred : PostedWaiting); // full fence: publishes the body
         if (!afterNextJob) WakeSleepers();
+        return true;
     }
 
     /// <summary>Whether a task was posted and not joined yet.</summary>

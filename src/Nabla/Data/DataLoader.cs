@@ -134,7 +134,7 @@ public sealed class DataLoader
     /// </summary>
     public void GatherAhead(int index, WorkerPool pool)
     {
-        if (index < 0 || index >= BatchCount || !Dataset.GathersOnAnyThread || _ahead >= 0 || pool.HasPosted) return;
+        if (index < 0 || index >= BatchCount || !Dataset.GathersOnAnyThread || _ahead >= 0) return;
         if (_aheadFeatures.Length == 0)
         {
             _aheadFeatures = new float[_features.Length];
@@ -142,10 +142,12 @@ public sealed class DataLoader
             if (_targets is not null) _aheadTargets = new float[_targets.Length];
         }
         _aheadTask ??= new AheadTask(this);
-        _aheadTask.Index = _ahead = index;
+        _aheadTask.Index = index;
+        // Behind the caller's next parallel job (a step's first GEMM), so that the workers help with that first. The
+        // pool holds one posted task: if another loader's is pending (a warm-up beside the run), gather as usual.
+        if (!pool.TryPost(_aheadTask, afterNextJob: true)) return;
+        _ahead = index;
         _aheadPool = pool;
-        // Behind the caller's next parallel job (a step's first GEMM), so that the workers help with that first.
-        pool.Post(_aheadTask, afterNextJob: true);
     }
 
     /// <summary>Waits for a posted gather and forgets it (a new pass, or a batch other than the one gathered).</summary>

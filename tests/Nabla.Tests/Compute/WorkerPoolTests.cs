@@ -128,23 +128,17 @@ public class WorkerPoolTests
         Assert.Equal(Environment.CurrentManagedThreadId, alone.Thread);
     }
 
-    /// <summary>The worker's part stalls 5 ms (as if descheduled) once the caller has seen it start.</summary>
+    /// <summary>
+    /// A part run by a worker stalls 5 ms (as if descheduled); the caller's take 0.2 ms each, time enough for a
+    /// sleeping worker to wake and claim one.
+    /// </summary>
     private sealed class WorkerStalls(int caller) : IParallelBody
     {
-        public volatile bool WorkerStarted;
-        public int[] Threads = new int[2];
-
         public void Run(int index)
         {
-            Threads[index] = Environment.CurrentManagedThreadId;
-            if (Environment.CurrentManagedThreadId != caller)
-            {
-                WorkerStarted = true;
-                Thread.Sleep(5);
-                return;
-            }
+            if (Environment.CurrentManagedThreadId != caller) { Thread.Sleep(5); return; }
             var clock = System.Diagnostics.Stopwatch.StartNew();
-            while (!WorkerStarted && clock.ElapsedMilliseconds < 1000) Thread.SpinWait(10);
+            while (clock.Elapsed.TotalMilliseconds < 0.2) Thread.SpinWait(10);
         }
     }
 
@@ -156,7 +150,7 @@ public class WorkerPoolTests
         bool solo = false;
         for (int attempt = 0; attempt < 20 && !solo; attempt++)
         {
-            pool.For(2, new WorkerStalls(me)); // the caller waits ~5 ms for the worker's part: far longer than a part takes
+            pool.For(8, new WorkerStalls(me)); // the caller waits ~5 ms for a worker's part: far longer than its own took
             if (!pool.Contended) continue;
             var owners = new int[3];
             pool.For(owners.Length, new Slow(owners)); // within the back-off: the caller runs every part

@@ -147,6 +147,48 @@ public class DataLoaderTests
     }
 
     [Fact]
+    public void GatherAhead_TwoThreadsSharingAPool_NeverCollide()
+    {
+        // A warm-up trains beside the real run on the same pool: each loader's gather-ahead either gets the pool's one
+        // posted slot or gathers as usual; no exception, and every batch is right.
+        using var pool = new WorkerPool(2);
+        var data = Numbers(257);
+        void Passes(ulong seed)
+        {
+            var plain = DataLoader.Shuffled(data, 8, new Rng(seed));
+            var ahead = DataLoader.Shuffled(data, 8, new Rng(seed));
+            for (int epoch = 0; epoch < 20; epoch++)
+            {
+                plain.BeginPass();
+                ahead.BeginPass();
+                for (int b = 0; b < plain.BatchCount; b++)
+                {
+                    var want = plain.LoadBatch(b);
+                    var got = ahead.LoadBatch(b);
+                    Assert.Equal(want.Features.AsSpan(0, want.Size).ToArray(), got.Features.AsSpan(0, got.Size).ToArray());
+                    ahead.GatherAhead(b + 1, pool);
+                    if (b % 4 == 0) pool.For(3, new NoOp()); // jobs release the deferred gathers
+                }
+            }
+        }
+        Exception? failed = null;
+        var other = new Thread(() =>
+        {
+            try { Passes(11); }
+            catch (Exception e) { failed = e; }
+        });
+        other.Start();
+        Passes(12);
+        other.Join();
+        Assert.Null(failed);
+    }
+
+    private sealed class NoOp : IParallelBody
+    {
+        public void Run(int index) { }
+    }
+
+    [Fact]
     public void Constructor_BatchSizeZero_Throws() =>
         Assert.Throws<ArgumentOutOfRangeException>(() => new DataLoader(Numbers(3), 0));
 }
