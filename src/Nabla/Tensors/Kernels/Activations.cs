@@ -30,6 +30,7 @@ public static class Activations
     }
 
     /// <summary><c>y[i] = −x[i]</c>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // hot kernel: fully optimized at first call, no tier-0 phase
     private static void Negate(ReadOnlySpan<float> x, Span<float> y)
     {
         int i = 0;
@@ -39,6 +40,7 @@ public static class Activations
     }
 
     /// <summary><c>y[i] = 1/(1 + y[i])</c>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // hot kernel: fully optimized at first call, no tier-0 phase
     private static void Reciprocal1p(Span<float> y)
     {
         int i = 0;

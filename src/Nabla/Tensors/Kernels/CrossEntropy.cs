@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 
 namespace Nabla.Tensors.Kernels;
 
@@ -52,6 +53,7 @@ public static class CrossEntropy
     /// arithmetic, set the time; exp is element-wise and the same at every vector width (a test holds the two paths
     /// to the same bits), and the row sums stay one library call each so that their order of addition is unchanged.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // hot kernel: fully optimized at first call, no tier-0 phase
     private static float WithGradient(ReadOnlySpan<float> logits, ReadOnlySpan<int> targets, Span<float> dLogits,
         int rows, int classes, float eps)
     {

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 
 namespace Nabla.Tensors.Kernels;
@@ -26,6 +27,7 @@ public static class Reductions
     /// bias gradient, <c>db += Σ_rows dy</c>. The same additions in the same order as one <c>TensorPrimitives.Add</c>
     /// per row, with the column sums kept in registers instead of a library call and a store per row.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // hot kernel: fully optimized at first call, no tier-0 phase
     public static void AddRows(ReadOnlySpan<float> x, int rows, int cols, Span<float> acc)
     {
         if (x.Length < rows * cols || acc.Length < cols) throw new ArgumentException($"AddRows: {x.Length} floats for {rows}×{cols}, {acc.Length} accumulators.");
@@ -62,6 +64,7 @@ public static class Reductions
     /// per-call set-up costs more than the comparisons, and its first call takes milliseconds to compile (a test holds
     /// the two to the same answers).
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // hot kernel: fully optimized at first call, no tier-0 phase
     public static int ArgMax(ReadOnlySpan<float> x)
     {
         if (x.IsEmpty) return -1;
