@@ -17,8 +17,8 @@ public sealed class WorkerPool : IDisposable
     private static readonly long SpinTicks = Stopwatch.Frequency / 5000; // 0.2 ms
     private static readonly long StallTicks = Stopwatch.Frequency / 2000; // 0.5 ms: far beyond a wake-up or a small part
     // Running jobs on the caller alone after a worker was seen descheduled: about one time slice of the competing
-    // thread. Longer back-offs (50 ms, doubling while contention lasted) gained little more under a busy process and
-    // cost a fifth of the speed with a browser open beside the run (bench/RESULTS.md).
+    // thread, doubling while contention stays (see BackOff). A 50 ms back-off doubling whenever contention came back
+    // within 100 ms cost a fifth of the speed with a browser open beside the run (bench/RESULTS.md).
     private static readonly long BackOffTicks = Stopwatch.Frequency / 200; // 5 ms
 
     /// <summary>The most threads a pool may have (the command line bounds --threads further).</summary>
@@ -126,8 +126,24 @@ public sealed class WorkerPool : IDisposable
     /// </summary>
     public bool Contended => Stopwatch.GetTimestamp() < Volatile.Read(ref _soloUntil);
 
-    /// <summary>Contention was seen (a worker descheduled): run solo for <see cref="BackOffTicks"/>, then try the workers again.</summary>
-    private void BackOff() => Volatile.Write(ref _soloUntil, Stopwatch.GetTimestamp() + BackOffTicks);
+    private int _backOffLevel;
+    private readonly Lock _backOffGate = new();
+
+    /// <summary>
+    /// Contention was seen (a worker descheduled): run solo for <see cref="BackOffTicks"/>, then try the workers again.
+    /// Seen again within 10 ms of the last one's end — a competitor that stays (a busy process, a host taking
+    /// the VM's cores) rather than a burst (a browser redrawing) — the next back-off lasts twice as long, up to 16×.
+    /// </summary>
+    private void BackOff()
+    {
+        lock (_backOffGate)
+        {
+            long now = Stopwatch.GetTimestamp(), until = Volatile.Read(ref _soloUntil);
+            if (now < until) return; // already backing off
+            _backOffLevel = now - until < 2 * BackOffTicks ? Math.Min(_backOffLevel + 1, 4) : 0;
+            Volatile.Write(ref _soloUntil, now + (BackOffTicks << _backOffLevel));
+        }
+    }
 
     /// <summary>Wakes the workers that announced sleep (after the caller's full fence published new work).</summary>
     private void WakeSleepers()
