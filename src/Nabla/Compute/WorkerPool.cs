@@ -127,6 +127,9 @@ public sealed class WorkerPool : IDisposable
     public bool Contended => Stopwatch.GetTimestamp() < Volatile.Read(ref _soloUntil);
 
     private int _backOffLevel;
+
+    /// <summary>How many times the current back-off has doubled (0: 5 ms).</summary>
+    internal int BackOffLevel => _backOffLevel;
     private readonly Lock _backOffGate = new();
 
     /// <summary>
@@ -134,7 +137,7 @@ public sealed class WorkerPool : IDisposable
     /// Seen again within 10 ms of the last one's end — a competitor that stays (a busy process, a host taking
     /// the VM's cores) rather than a burst (a browser redrawing) — the next back-off lasts twice as long, up to 16×.
     /// </summary>
-    private void BackOff()
+    internal void BackOff()
     {
         lock (_backOffGate)
         {

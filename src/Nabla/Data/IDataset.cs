@@ -35,7 +35,7 @@ public interface IDataset
 
     /// <summary>
     /// Whether <see cref="Gather"/> and <see cref="GatherTargets"/> may run on a worker thread while the caller trains
-    /// (never two at once): true for datasets held in memory, so that a loader can gather the next batch in the
+    /// (never two at once): true for datasets held in memory (images, tensors, regression tables, subsets of them), so that a loader can gather the next batch in the
     /// background (<see cref="DataLoader.GatherAhead"/>). False by default.
     /// </summary>
     bool GathersOnAnyThread => false;

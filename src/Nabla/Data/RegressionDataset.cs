@@ -41,6 +41,9 @@ public sealed class RegressionDataset : IDataset
     public int Label(int index) => 0;
 
     /// <inheritdoc/>
+    public bool GathersOnAnyThread => true;
+
+    /// <inheritdoc/>
     public void Gather(ReadOnlySpan<int> indices, Span<float> features, Span<int> labels)
     {
         for (int r = 0; r < indices.Length; r++)

@@ -120,13 +120,7 @@ public sealed class BatchEngine
             if (_layers[i].IsIdentity) continue; // the gradient passes through unchanged
             var x = i == 0 ? _input : _out[i - 1];
             Span<float> dx = i == _firstTrainable ? Span<float>.Empty : _grads[i].AsSpan(0, batch * _features[i]);
-            if (_layers[i] is Linear linear) linear.Backward(x, dy, dx, batch, overwrite, update);
-            else
-            {
-                if (overwrite) foreach (var p in _own[i]) p.Grad?.Data.Clear();
-                _layers[i].BackwardBatch(x, _out[i], dy, dx, batch, _features[i]);
-                if (update is not null) foreach (var p in _own[i]) update.Whole(p);
-            }
+            _layers[i].BackwardStep(x, _out[i], dy, dx, batch, _features[i], _own[i], overwrite, update);
             dy = dx;
         }
     }

@@ -96,14 +96,14 @@ public sealed class Linear : Module
 
     /// <inheritdoc/>
     public override void BackwardBatch(ReadOnlySpan<float> x, ReadOnlySpan<float> y, ReadOnlySpan<float> dy, Span<float> dx,
-        int batch, int inputFeatures) => Backward(x, dy, dx, batch, overwrite: false, update: null);
+        int batch, int inputFeatures) => BackwardStep(x, y, dy, dx, batch, inputFeatures, [], overwrite: false, update: null);
 
     /// <summary>
-    /// The backward pass as <see cref="BatchEngine"/> runs it: gradients written (<paramref name="overwrite"/>) or
-    /// added, and with <paramref name="update"/> the weights updated row block by row block as the gradient GEMM
-    /// finishes them. dℓ/dx comes first, from the weights the forward used.
+    /// The weights are stepped row block by row block as the gradient GEMM finishes them; dℓ/dx comes first, from the
+    /// weights the forward used.
     /// </summary>
-    internal void Backward(ReadOnlySpan<float> x, ReadOnlySpan<float> dy, Span<float> dx, int batch, bool overwrite, FusedUpdate? update)
+    internal override void BackwardStep(ReadOnlySpan<float> x, ReadOnlySpan<float> y, ReadOnlySpan<float> dy, Span<float> dx,
+        int batch, int inputFeatures, Tensor[] own, bool overwrite, FusedUpdate? update)
     {
         int I = InFeatures, O = OutFeatures;
         if (!dx.IsEmpty) Gemm.Run(false, false, batch, I, O, 1f, dy, O, Weight.Data, I, 0f, dx, I); // dx = dy·W

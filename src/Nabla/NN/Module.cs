@@ -138,4 +138,18 @@ public abstract class Module
     public virtual void BackwardBatch(ReadOnlySpan<float> x, ReadOnlySpan<float> y, ReadOnlySpan<float> dy, Span<float> dx,
         int batch, int inputFeatures) =>
         throw new NotSupportedException($"{GetType().Name} has no explicit-layer (batch buffer) form.");
+
+    /// <summary>
+    /// <see cref="BackwardBatch"/> as <see cref="BatchEngine"/> runs it: the gradients of <paramref name="own"/> (this
+    /// module's parameters) written afresh when <paramref name="overwrite"/> (the same bits as clearing them first),
+    /// and with <paramref name="update"/> each of them stepped by its optimizer once its gradient is final. Modules
+    /// that can do better override it (<see cref="Linear"/>: weight rows stepped as the gradient GEMM finishes them).
+    /// </summary>
+    internal virtual void BackwardStep(ReadOnlySpan<float> x, ReadOnlySpan<float> y, ReadOnlySpan<float> dy, Span<float> dx,
+        int batch, int inputFeatures, Tensor[] own, bool overwrite, Optim.FusedUpdate? update)
+    {
+        if (overwrite) foreach (var p in own) p.Grad?.Data.Clear();
+        BackwardBatch(x, y, dy, dx, batch, inputFeatures);
+        if (update is not null) foreach (var p in own) update.Whole(p);
+    }
 }

@@ -170,6 +170,46 @@ public class WorkerPoolTests
         Assert.True(helped, "after the back-off the worker never took a part again");
     }
 
+    [Fact]
+    public void BackOff_DoublesWhileContentionStays_AndStartsOverAfterAQuietStretch()
+    {
+        using var pool = new WorkerPool(2);
+        void WaitOut() { while (pool.Contended) Thread.SpinWait(10); }
+        pool.BackOff();
+        Assert.True(pool.Contended);
+        Assert.Equal(0, pool.BackOffLevel);
+        int level = 0;
+        for (int attempt = 0; attempt < 20 && level < 2; attempt++)
+        {
+            WaitOut();
+            pool.BackOff(); // at once: within 10 ms of the last back-off's end
+            level = pool.BackOffLevel;
+        }
+        Assert.Equal(2, level);
+        WaitOut();
+        Thread.Sleep(30); // a quiet stretch
+        pool.BackOff();
+        Assert.Equal(0, pool.BackOffLevel);
+    }
+
+    private sealed class Nested(WorkerPool pool, int[] inner) : IParallelBody
+    {
+        public void Run(int index) => pool.For(3, new Tally(inner));
+    }
+
+    [Fact]
+    public void For_InsideAPartTheCallerRuns_RunsSerially()
+    {
+        // The pool's gate is re-entrant: a part that the caller runs and that calls For again must not start a second
+        // job over the first. Run on a thread of its own so that a regression shows as a failure, not a hang.
+        using var pool = new WorkerPool(2);
+        var inner = new int[3];
+        var done = new Thread(() => pool.For(8, new Nested(pool, inner)));
+        done.Start();
+        Assert.True(done.Join(TimeSpan.FromSeconds(30)), "nested For did not finish");
+        Assert.All(inner, h => Assert.Equal(8, h));
+    }
+
     private sealed class Fails : IParallelBody
     {
         public void Run(int index) => throw new FormatException("posted");
@@ -181,6 +221,7 @@ public class WorkerPoolTests
         using var pool = new WorkerPool(2);
         pool.Post(new Once());
         Assert.Throws<InvalidOperationException>(() => pool.Post(new Once()));
+        Assert.False(pool.TryPost(new Once()));
         pool.Join();
         pool.Post(new Fails());
         var e = Assert.Throws<FormatException>(() => pool.Join()); // as thrown, not wrapped

@@ -147,6 +147,29 @@ public class DataLoaderTests
     }
 
     [Fact]
+    public void GatherAhead_RegressionTargetsComeWithTheirBatch()
+    {
+        // A regression table's targets are gathered ahead with the features and swapped in with them.
+        using var pool = new WorkerPool(2);
+        var rng = new Rng(5);
+        var data = new RegressionDataset([.. Enumerable.Range(0, 99 * 3).Select(_ => rng.NextSingle())],
+            [.. Enumerable.Range(0, 99 * 2).Select(_ => rng.NextSingle())], 3, ["a", "b"]);
+        var plain = DataLoader.Shuffled(data, 8, new Rng(6));
+        var ahead = DataLoader.Shuffled(data, 8, new Rng(6));
+        plain.BeginPass();
+        ahead.BeginPass();
+        for (int b = 0; b < plain.BatchCount; b++)
+        {
+            var want = plain.LoadBatch(b);
+            var got = ahead.LoadBatch(b);
+            Assert.Equal(want.Features.AsSpan(0, want.Size * 3).ToArray(), got.Features.AsSpan(0, got.Size * 3).ToArray());
+            Assert.Equal(want.Targets!.AsSpan(0, want.Size * 2).ToArray(), got.Targets!.AsSpan(0, got.Size * 2).ToArray());
+            ahead.GatherAhead(b + 1, pool);
+            Assert.Equal(b + 1 < plain.BatchCount, pool.HasPosted);
+        }
+    }
+
+    [Fact]
     public void GatherAhead_TwoThreadsSharingAPool_NeverCollide()
     {
         // A warm-up trains beside the real run on the same pool: each loader's gather-ahead either gets the pool's one

@@ -19,39 +19,33 @@ public static class CrossEntropy
         int rows, int classes, float labelSmoothing = 0f)
     {
         CheckTargets(targets, rows, classes);
-        if (!dLogits.IsEmpty && classes >= BatchedExpMinClasses) return WithGradient(logits, targets, dLogits, rows, classes, labelSmoothing);
+        if (!dLogits.IsEmpty) return WithGradient(logits, targets, dLogits, rows, classes, labelSmoothing);
+        // The loss alone (evaluation): one row at a time through a row of stack space.
         Span<float> scratch = classes <= 1024 ? stackalloc float[classes] : new float[classes];
         double total = 0;
-        float inv = 1f / rows, off = labelSmoothing / classes;
         for (int r = 0; r < rows; r++)
         {
             var t = logits.Slice(r * classes, classes);
-            var p = dLogits.IsEmpty ? scratch : dLogits.Slice(r * classes, classes);
             float max = Reductions.MaxOf(t);
-            for (int j = 0; j < classes; j++) p[j] = t[j] - max;
-            TensorPrimitives.Exp(p, p);
-            float sum = TensorPrimitives.Sum(p);
-            total += RowLoss(t, max, sum, targets[r], classes, labelSmoothing);
-            if (dLogits.IsEmpty) continue;
-            float scale = inv / sum;
-            for (int j = 0; j < classes; j++) p[j] *= scale;
-            if (labelSmoothing != 0) for (int j = 0; j < classes; j++) p[j] -= off * inv;
-            p[targets[r]] -= (1 - labelSmoothing) * inv;
+            for (int j = 0; j < classes; j++) scratch[j] = t[j] - max;
+            TensorPrimitives.Exp(scratch, scratch);
+            total += RowLoss(t, max, TensorPrimitives.Sum(scratch), targets[r], classes, labelSmoothing);
         }
         return (float)(total / rows);
     }
 
     /// <summary>
-    /// Rows at least this wide take <see cref="WithGradient"/>: below it the library computes a row's exponentials
-    /// with scalar code, whose bits differ from its vector code, so narrower rows keep the row-by-row path.
+    /// Rows at least this wide have the batch's exponentials taken in one call: below it the library computes a
+    /// row's exponentials with scalar code, whose bits differ from its vector code, so narrower rows take one call each.
     /// </summary>
     private const int BatchedExpMinClasses = 4;
 
     /// <summary>
-    /// The training path: the same arithmetic as the row-by-row evaluation path, with the exponentials of the whole
+    /// The training path: the evaluation path's arithmetic, with the gradient, and the exponentials of the whole
     /// batch taken in one call. A batch of 32 rows of 10 classes is a few hundred floats, so calls per row, not
-    /// arithmetic, set the time; exp is element-wise and the same at every vector width (a test holds the two paths
-    /// to the same bits), and the row sums stay one library call each so that their order of addition is unchanged.
+    /// arithmetic, set the time; exp is element-wise and the same at every vector width (a test holds the batched and
+    /// the row-by-row arithmetic to the same bits), and the row sums stay one library call each so that their order
+    /// of addition is unchanged.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)] // hot kernel: fully optimized at first call, no tier-0 phase
     private static float WithGradient(ReadOnlySpan<float> logits, ReadOnlySpan<int> targets, Span<float> dLogits,
@@ -65,8 +59,9 @@ public static class CrossEntropy
             float max = maxes[r] = Reductions.MaxOf(t);
             var row = p.Slice(r * classes, classes);
             for (int j = 0; j < classes; j++) row[j] = t[j] - max;
+            if (classes < BatchedExpMinClasses) TensorPrimitives.Exp(row, row);
         }
-        TensorPrimitives.Exp(p, p);
+        if (classes >= BatchedExpMinClasses) TensorPrimitives.Exp(p, p);
         double total = 0;
         float inv = 1f / rows, off = eps / classes;
         for (int r = 0; r < rows; r++)

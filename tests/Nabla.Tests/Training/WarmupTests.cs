@@ -1,0 +1,33 @@
+using Nabla.Compute;
+using Nabla.NN;
+using Nabla.Optim;
+using Nabla.Training;
+
+namespace Nabla.Tests.Training;
+
+[Collection("Serial")]
+public class WarmupTests
+{
+    [Fact]
+    public void Warmup_FinishesAndLeavesThePoolAsItFoundIt()
+    {
+        // The warm-up shares the pool with the real run: it must end with no posted gather left behind (the run's
+        // loader could then never post its own) and without replacing the default pool.
+        var saved = WorkerPool.Default;
+        var pool = WorkerPool.Default = new WorkerPool(2);
+        try
+        {
+            var thread = Warmup.Start(new MlpArchitecture(28 * 28, [32], ActivationKind.Sigmoid, 10), 32,
+                [OptimizerKind.Sgd, OptimizerKind.Adam], 28, 28);
+            Assert.True(thread.Join(TimeSpan.FromSeconds(60)), "the warm-up did not finish");
+            Assert.Same(pool, WorkerPool.Default);
+            Assert.False(pool.HasPosted);
+            Warmup.Run(new MlpArchitecture(5, [4], ActivationKind.Relu, 3), 8, [OptimizerKind.RmsProp]); // feature vectors
+            Assert.False(pool.HasPosted);
+        }
+        finally
+        {
+            WorkerPool.Default = saved;
+        }
+    }
+}
