@@ -12,19 +12,26 @@ internal sealed partial class DashboardServer
     /// reconnecting page resumes there). It follows the file every <see cref="TailInterval"/> until the run's "end"
     /// line, then closes. Batching keeps a fast run (hundreds of lines a second) to a few messages a second for the page.
     /// </summary>
-    private async Task Events(HttpListenerRequest request, HttpListenerResponse response)
+    private async Task Events(HttpListenerRequest request, HttpListenerResponse response, bool head)
     {
-        if (_store.Find(request.QueryString["run"] ?? "") is not { } run)
+        // Only a regular file inside the root (no link, FIFO or device: those would hang or never end).
+        var file = _store.Find(request.QueryString["run"] ?? "") is { } run ? run.Open("events.jsonl") : null;
+        if (file is null)
         {
-            await Status(response, 404, "No such run.").ConfigureAwait(false);
+            await Status(response, 404, "No such run.", head).ConfigureAwait(false);
+            return;
+        }
+        await using var tail = new LineTail(file, MaxLine);
+        if (head)
+        {
+            await StreamHeaders(response).ConfigureAwait(false);
             return;
         }
         // Where to start: the browser's own reconnection sends Last-Event-ID; a page resubscribing says from=.
         long from = long.TryParse(request.Headers["Last-Event-ID"] ?? request.QueryString["from"], out long id) && id >= 0 ? id : 0;
         StartStream(response);
-        var file = new FileStream(Path.Combine(run.Folder, "events.jsonl"), FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
-        file.Position = Math.Min(from, file.Length);
-        await using var tail = new LineTail(file, MaxLine);
+        tail.Seek(Math.Min(from, file.Length));
+        long sent = 0;
         var quiet = DateTime.UtcNow;
         while (true)
         {
@@ -37,8 +44,11 @@ internal sealed partial class DashboardServer
             {
                 await response.OutputStream.FlushAsync().ConfigureAwait(false);
                 quiet = DateTime.UtcNow;
+                sent += lines.Sum(l => (long)l.Length);
             }
-            if (stopping || lines.Exists(l => l.AsSpan().IndexOf("\"type\":\"end\""u8) >= 0)) return;
+            // A stream ends at the run's end, when the server stops, or after MaxServed bytes (a file that never
+            // stops growing must not hold a connection and a reader forever; the page reconnects from its last id).
+            if (stopping || sent > MaxServed || lines.Exists(l => l.AsSpan().IndexOf("\"type\":\"end\""u8) >= 0)) return;
             if (lines.Count == 0 && DateTime.UtcNow - quiet > KeepAlive)
             {
                 await response.OutputStream.WriteAsync(": keep-alive\n\n"u8.ToArray()).ConfigureAwait(false); // a closed page shows here as a write error
@@ -103,5 +113,13 @@ internal sealed partial class DashboardServer
     {
         response.ContentType = "text/event-stream; charset=utf-8";
         response.SendChunked = true;
+    }
+
+    /// <summary>A HEAD request for a stream: its type, and no body (not even an empty chunked one).</summary>
+    private static Task StreamHeaders(HttpListenerResponse response)
+    {
+        response.ContentType = "text/event-stream; charset=utf-8";
+        response.ContentLength64 = 0;
+        return Task.CompletedTask;
     }
 }

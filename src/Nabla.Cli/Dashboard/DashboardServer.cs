@@ -31,12 +31,17 @@ internal sealed partial class DashboardServer : IDisposable
     private readonly CancellationTokenSource _stopping = new();
     private readonly List<Task> _requests = [];
     private readonly Task _accepting;
+    private readonly HostCheck _hosts;
 
-    private DashboardServer(HttpListener listener, RunStore store, string url)
+    /// <summary>The most one response sends of a run file, and one event stream of its events (a long run's events.jsonl is tens of MB).</summary>
+    internal const long MaxServed = 1L << 30;
+
+    private DashboardServer(HttpListener listener, RunStore store, string url, HostCheck hosts)
     {
         _listener = listener;
         _store = store;
         Url = url;
+        _hosts = hosts;
         _accepting = Task.Run(AcceptLoop);
     }
 
@@ -98,7 +103,7 @@ internal sealed partial class DashboardServer : IDisposable
                 ? "is in use by another program" : $"cannot be used ({e.Message})";
             throw new IOException($"dashboard: port {port} on {host} {why}. Choose another with --port, or leave --port out to take a free one.", e);
         }
-        return new DashboardServer(listener, store, $"http://{(any ? "127.0.0.1" : shown)}:{port}/");
+        return new DashboardServer(listener, store, $"http://{(any ? "127.0.0.1" : shown)}:{port}/", new HostCheck(any ? null : shown, port));
     }
 
     private async Task AcceptLoop()
@@ -135,6 +140,13 @@ internal sealed partial class DashboardServer : IDisposable
             response.Headers["X-Content-Type-Options"] = "nosniff";
             response.Headers["Content-Security-Policy"] = "default-src 'self'; img-src 'self' data: blob:; style-src 'self'";
             response.Headers["Cache-Control"] = "no-store";
+            // The listener matches prefixes loosely (a Host with userinfo, "127.0.0.1:P@other", got through): the
+            // header must name exactly the host and port served.
+            if (!_hosts.Allows(context.Request.Headers["Host"]))
+            {
+                await Status(response, 400, "Bad Host header: address this server by the host and port it serves.", head: false).ConfigureAwait(false);
+                return;
+            }
             await Route(context.Request, response).ConfigureAwait(false);
         }
         catch (Exception e) when (e is HttpListenerException or IOException or ObjectDisposedException)
@@ -146,7 +158,7 @@ internal sealed partial class DashboardServer : IDisposable
             // A fault in one request must not end the run it serves: the page gets the error, training goes on.
             try
             {
-                await Status(response, 500, $"internal error ({e.GetType().Name}): {e.Message}").ConfigureAwait(false);
+                await Status(response, 500, $"internal error ({e.GetType().Name}): {e.Message}", head: false).ConfigureAwait(false);
             }
             catch (Exception ignored) when (ignored is HttpListenerException or IOException or ObjectDisposedException or InvalidOperationException)
             {
@@ -164,18 +176,19 @@ internal sealed partial class DashboardServer : IDisposable
         string path = request.Url?.AbsolutePath ?? "/";
         string method = request.HttpMethod;
         if (method == "POST" && path == "/api/explorer") return ExplorerPost(request, response);
-        if (method is not ("GET" or "HEAD")) return Status(response, 405, "Only GET, and POST to /api/explorer.");
+        if (method is not ("GET" or "HEAD")) return Status(response, 405, "Only GET, and POST to /api/explorer.", head: false);
+        bool head = method == "HEAD"; // the headers GET would send, and no body
         return path switch
         {
-            "/" or "/index.html" or "/explorer" => Asset(response, "index.html", "text/html; charset=utf-8"),
-            "/dashboard.js" => Asset(response, "dashboard.js", "text/javascript; charset=utf-8"),
-            "/dashboard.css" => Asset(response, "dashboard.css", "text/css; charset=utf-8"),
-            "/api/runs" => Json(response, RunList()),
-            "/api/watch" => Watch(response),
-            "/api/events" => Events(request, response),
-            "/api/file" => RunFile(request, response),
-            "/api/explorer/example" => Json(response, Explorer.Compute(Explorer.WorkedExample)),
-            _ => Status(response, 404, "Not found."),
+            "/" or "/index.html" or "/explorer" => Asset(response, "index.html", "text/html; charset=utf-8", head),
+            "/dashboard.js" => Asset(response, "dashboard.js", "text/javascript; charset=utf-8", head),
+            "/dashboard.css" => Asset(response, "dashboard.css", "text/css; charset=utf-8", head),
+            "/api/runs" => Json(response, RunList(), head),
+            "/api/watch" => head ? StreamHeaders(response) : Watch(response),
+            "/api/events" => Events(request, response, head),
+            "/api/file" => RunFile(request, response, head),
+            "/api/explorer/example" => Json(response, Explorer.Compute(Explorer.WorkedExample), head),
+            _ => Status(response, 404, "Not found.", head),
         };
     }
 
@@ -186,52 +199,65 @@ internal sealed partial class DashboardServer : IDisposable
         return (JsonNode)meta;
     })];
 
-    private static async Task Asset(HttpListenerResponse response, string name, string type)
+    private static async Task Asset(HttpListenerResponse response, string name, string type, bool head)
     {
         await using var stream = typeof(DashboardServer).Assembly.GetManifestResourceStream("Nabla.Cli.Dashboard.Assets." + name)
             ?? throw new InvalidOperationException($"The dashboard asset {name} is missing from the build.");
         response.ContentType = type;
         response.ContentLength64 = stream.Length;
-        await stream.CopyToAsync(response.OutputStream).ConfigureAwait(false);
+        if (!head) await stream.CopyToAsync(response.OutputStream).ConfigureAwait(false);
     }
 
-    private static async Task Json(HttpListenerResponse response, JsonNode body, int status = 200)
+    private static async Task Json(HttpListenerResponse response, JsonNode body, bool head, int status = 200)
     {
         var bytes = Encoding.UTF8.GetBytes(body.ToJsonString());
         response.StatusCode = status;
         response.ContentType = "application/json; charset=utf-8";
         response.ContentLength64 = bytes.Length;
-        await response.OutputStream.WriteAsync(bytes).ConfigureAwait(false);
+        if (!head) await response.OutputStream.WriteAsync(bytes).ConfigureAwait(false);
     }
 
-    private static Task Status(HttpListenerResponse response, int status, string message) =>
-        Json(response, new JsonObject { ["error"] = message }, status);
+    private static Task Status(HttpListenerResponse response, int status, string message, bool head) =>
+        Json(response, new JsonObject { ["error"] = message }, head, status);
 
-    /// <summary>A run's file, only one of <see cref="RunStore.ServedFiles"/> of a run the store found.</summary>
-    private async Task RunFile(HttpListenerRequest request, HttpListenerResponse response)
+    /// <summary>
+    /// A run's file, only one of <see cref="RunStore.ServedFiles"/> of a run the store found, only if it is a regular
+    /// file inside the root (<see cref="RunEntry.Open"/>), and at most <see cref="MaxServed"/> bytes: the length it had
+    /// when opened, however it grows meanwhile.
+    /// </summary>
+    private async Task RunFile(HttpListenerRequest request, HttpListenerResponse response, bool head)
     {
         string name = request.QueryString["name"] ?? "";
-        if (_store.Find(request.QueryString["run"] ?? "") is not { } run || !RunStore.ServedFiles.Contains(name))
+        await using var stream = _store.Find(request.QueryString["run"] ?? "") is { } run && RunStore.ServedFiles.Contains(name) ? run.Open(name) : null;
+        if (stream is null)
         {
-            await Status(response, 404, "No such run or file.").ConfigureAwait(false);
+            await Status(response, 404, "No such run or file.", head).ConfigureAwait(false);
             return;
         }
-        string file = Path.Combine(run.Folder, name);
-        if (!File.Exists(file))
+        long length = stream.Length;
+        if (length > MaxServed)
         {
-            await Status(response, 404, "No such run or file.").ConfigureAwait(false);
+            await Status(response, 413, $"{name} is larger than {MaxServed >> 20} MiB; it is not served.", head).ConfigureAwait(false);
             return;
         }
         response.ContentType = name.EndsWith(".csv", StringComparison.Ordinal) ? "text/csv; charset=utf-8" : "application/json; charset=utf-8";
-        await using var stream = new FileStream(file, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
-        await stream.CopyToAsync(response.OutputStream).ConfigureAwait(false);
+        response.ContentLength64 = length;
+        if (head) return;
+        var buffer = new byte[64 * 1024];
+        for (long left = length; left > 0;)
+        {
+            int read = await stream.ReadAsync(buffer.AsMemory(0, (int)Math.Min(buffer.Length, left))).ConfigureAwait(false);
+            if (read == 0) throw new IOException($"{name} shrank while it was sent"); // the response cannot be completed: drop it
+            await response.OutputStream.WriteAsync(buffer.AsMemory(0, read)).ConfigureAwait(false);
+            left -= read;
+        }
     }
 
     private static async Task ExplorerPost(HttpListenerRequest request, HttpListenerResponse response)
     {
         if (request.ContentLength64 > MaxBody)
         {
-            await Status(response, 413, $"The body is larger than {MaxBody} bytes.").ConfigureAwait(false);
+            await Status(response, 413, $"The body is larger than {MaxBody} bytes.", head: false).ConfigureAwait(false);
             return;
         }
         var buffer = new byte[MaxBody + 1];
@@ -239,7 +265,7 @@ internal sealed partial class DashboardServer : IDisposable
         while (length <= MaxBody && (read = await request.InputStream.ReadAsync(buffer.AsMemory(length)).ConfigureAwait(false)) > 0) length += read;
         if (length > MaxBody)
         {
-            await Status(response, 413, $"The body is larger than {MaxBody} bytes.").ConfigureAwait(false);
+            await Status(response, 413, $"The body is larger than {MaxBody} bytes.", head: false).ConfigureAwait(false);
             return;
         }
         JsonObject result;
@@ -249,10 +275,10 @@ internal sealed partial class DashboardServer : IDisposable
         }
         catch (Exception e) when (e is FormatException or System.Text.Json.JsonException)
         {
-            await Status(response, 400, e.Message).ConfigureAwait(false);
+            await Status(response, 400, e.Message, head: false).ConfigureAwait(false);
             return;
         }
-        await Json(response, result).ConfigureAwait(false);
+        await Json(response, result, head: false).ConfigureAwait(false);
     }
 
     /// <summary>Stops: open event streams send what their runs wrote last (up to 2 s), then the listener closes.</summary>

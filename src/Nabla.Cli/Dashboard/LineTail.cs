@@ -14,12 +14,26 @@ internal sealed class LineTail(FileStream file, int maxLine) : IAsyncDisposable
     /// <summary>The byte offset just after the last line returned (or skipped).</summary>
     public long Offset { get; private set; } = file.Position;
 
-    /// <summary>The complete, non-empty lines appended since the last call (without their newlines).</summary>
+    /// <summary>How many bytes of lines one read returns at most (the rest comes with the next): a file read from its
+    /// start, or one that grows as fast as it is read, still costs bounded memory per call.</summary>
+    public const int MaxBatch = 4 << 20;
+
+    /// <summary>Moves to <paramref name="offset"/> (a line's start: what <see cref="Offset"/> said earlier).</summary>
+    public void Seek(long offset)
+    {
+        file.Position = offset;
+        Offset = offset;
+        _pending.Clear();
+        _skipping = false;
+    }
+
+    /// <summary>The complete, non-empty lines appended since the last call (without their newlines), up to about <see cref="MaxBatch"/> bytes.</summary>
     public async Task<List<byte[]>> ReadAsync()
     {
         var lines = new List<byte[]>();
+        long batch = 0;
         int read;
-        while ((read = await file.ReadAsync(_chunk).ConfigureAwait(false)) > 0)
+        while (batch < MaxBatch && (read = await file.ReadAsync(_chunk).ConfigureAwait(false)) > 0)
         {
             _pending.AddRange(_chunk.AsSpan(0, read));
             int newline;
@@ -29,7 +43,11 @@ internal sealed class LineTail(FileStream file, int maxLine) : IAsyncDisposable
                 _pending.RemoveRange(0, newline + 1);
                 Offset += newline + 1;
                 if (_skipping) _skipping = false; // the end of an over-long line: what follows is read again
-                else if (line.Length > 0) lines.Add(line);
+                else if (line.Length > 0)
+                {
+                    lines.Add(line);
+                    batch += line.Length;
+                }
             }
             if (_pending.Count > maxLine)
             {

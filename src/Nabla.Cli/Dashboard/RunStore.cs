@@ -39,8 +39,9 @@ internal sealed partial class RunStore(string root)
 
     private void Collect(string dir, string id, int depth, List<RunEntry> runs)
     {
-        if (File.Exists(Path.Combine(dir, "run.json")) && File.Exists(Path.Combine(dir, "events.jsonl")))
-            runs.Add(new RunEntry(id, dir));
+        // Only regular files that are not links: a link could lead out of the root, a FIFO would hang the reader.
+        if (Data.InputFile.IsPlainFile(Path.Combine(dir, "run.json")) && Data.InputFile.IsPlainFile(Path.Combine(dir, "events.jsonl")))
+            runs.Add(new RunEntry(id, dir, Root));
         if (depth >= MaxDepth) return;
         IEnumerable<string> children;
         try
@@ -81,8 +82,16 @@ internal sealed partial class RunStore(string root)
 /// <summary>One run the dashboard found.</summary>
 /// <param name="Id">Its path below the root, '/'-separated.</param>
 /// <param name="Folder">Its folder.</param>
-internal sealed record RunEntry(string Id, string Folder)
+/// <param name="Root">The folder served, which every file read must really lie inside.</param>
+internal sealed record RunEntry(string Id, string Folder, string Root)
 {
+    /// <summary>
+    /// Opens one of the run's files for reading if it is a regular file (not a link, a FIFO or a device) that really lies
+    /// inside <see cref="Root"/>; null otherwise. Checked on the open file itself, so a swap after discovery cannot
+    /// slip another file in.
+    /// </summary>
+    public FileStream? Open(string name) => Data.InputFile.OpenInside(Root, Path.Combine(Folder, name), out _, bufferSize: 1);
+
     /// <summary>The largest run.json read (a recorder's is under 2 KB).</summary>
     public const int MaxInfo = 1 << 20;
 
@@ -108,9 +117,14 @@ internal sealed record RunEntry(string Id, string Folder)
     {
         try
         {
-            string path = Path.Combine(Folder, "run.json");
-            if (new FileInfo(path).Length > MaxInfo) return new JsonObject { ["error"] = $"run.json is larger than {MaxInfo} bytes", ["status"] = "damaged" };
-            var meta = JsonNode.Parse(File.ReadAllText(path)) as JsonObject ?? new JsonObject { ["error"] = "run.json is not an object", ["status"] = "damaged" };
+            using var file = Open("run.json");
+            if (file is null) return new JsonObject { ["error"] = "run.json is not a regular file inside the runs folder", ["status"] = "damaged" };
+            // Read at most one byte past the limit, whatever the file claims or grows to while it is read.
+            var bytes = new byte[Math.Min(file.Length, MaxInfo) + 1];
+            int length = 0, read;
+            while (length < bytes.Length && (read = file.Read(bytes, length, bytes.Length - length)) > 0) length += read;
+            if (length > MaxInfo) return new JsonObject { ["error"] = $"run.json is larger than {MaxInfo} bytes", ["status"] = "damaged" };
+            var meta = JsonNode.Parse(bytes.AsSpan(0, length)) as JsonObject ?? new JsonObject { ["error"] = "run.json is not an object", ["status"] = "damaged" };
             if ((string?)meta["status"] == "running" && (string?)meta["host"] == Environment.MachineName
                 && meta["pid"] is JsonValue pid && pid.TryGetValue(out int id) && !Alive(id))
                 meta["status"] = "stopped";
