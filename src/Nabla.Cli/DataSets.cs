@@ -49,7 +49,7 @@ internal static class DataSets
         };
         string dir = locator.Locate(spec, data);
         var (train, test) = DatasetLocator.Load(spec, dir, rawCache: Path.Combine(locator.CacheRoot, "raw"));
-        return (train, test, dir, InputSpec.Image(train.Height, train.Width));
+        return (train, test, dir, InputSpec.Image(train.Height, train.Width, dataset == "mnist" ? "mnist" : "fashion-mnist"));
     }
 
     private static (IDataset, IDataset, string, InputSpec) LoadCsv(string? data, CsvOptions csv, FeatureScaling scaling)
@@ -70,7 +70,7 @@ internal static class DataSets
         var rawTrain = new float[train.Data.Count * train.Data.Features];
         train.Data.Gather([.. Enumerable.Range(0, train.Data.Count)], rawTrain, new int[train.Data.Count]);
         var scaler = FeatureScaler.Fit(scaling, rawTrain, train.Data.Features);
-        var input = new InputSpec("table", scaler, csv, train.FeatureNames, train.LabelName);
+        var input = new InputSpec("table", scaler, csv, train.FeatureNames, train.LabelName) { Source = "csv" };
         return (InputSpec.Scaled(train.Data, scaler), InputSpec.Scaled(test.Data, scaler), data, input);
     }
 
@@ -87,7 +87,7 @@ internal static class DataSets
         var raw = new float[train.Count * train.Features];
         train.Gather([.. Enumerable.Range(0, train.Count)], raw, new int[train.Count]);
         var scaler = FeatureScaler.Fit(scaling, raw, train.Features);
-        var input = new InputSpec("table", scaler, new CsvOptions(), [.. Enumerable.Range(0, train.Features).Select(i => $"x{i}")]);
+        var input = new InputSpec("table", scaler, new CsvOptions(), [.. Enumerable.Range(0, train.Features).Select(i => $"x{i}")]) { Source = "npy" };
         return (InputSpec.Scaled(train, scaler), InputSpec.Scaled(test, scaler), data, input);
     }
 
@@ -143,7 +143,7 @@ internal static class DataSets
             (trainPixels, trainLabels) = (Pick(trainPixels, train, features), Pick(trainLabels, train, 1));
         }
         return (new ImageDataset(trainPixels, trainLabels, height, width, classes, "folder train set"),
-                new ImageDataset(testPixels, testLabels, height, width, classes, "folder test set"), data, InputSpec.Image(height, width));
+                new ImageDataset(testPixels, testLabels, height, width, classes, "folder test set"), data, InputSpec.Image(height, width, "folder"));
     }
 
     private static (IDataset, IDataset, string, InputSpec) LoadCsvRegression(string? data, CsvOptions csv, FeatureScaling scaling)
@@ -162,7 +162,7 @@ internal static class DataSets
         var raw = new float[train.Count * train.Features];
         train.Gather([.. Enumerable.Range(0, train.Count)], raw, new int[train.Count]);
         var scaler = FeatureScaler.Fit(scaling, raw, train.Features);
-        var input = new InputSpec("table", scaler, csv, features, string.Join(',', targets)) { Regression = true, TargetNames = targets };
+        var input = new InputSpec("table", scaler, csv, features, string.Join(',', targets)) { Regression = true, TargetNames = targets, Source = "csv" };
         return (train.WithFeatures(scaler.Apply), test.WithFeatures(scaler.Apply), data, input);
     }
 
@@ -177,6 +177,17 @@ internal static class DataSets
         if (test.Features != input.FeatureNames!.Count || test.Targets != input.TargetNames!.Count)
             throw new DataFormatException($"{found[0]}: {test.Features} features and {test.Targets} targets; the model takes {input.FeatureNames.Count} and predicts {input.TargetNames!.Count}.");
         return test.WithFeatures(input.Scaler.Apply);
+    }
+
+    /// <summary>The test arrays of a model trained on --dataset npy (x_test.npy, y_test.npy), scaled as the model records.</summary>
+    public static IDataset LoadNpyTest(string? data, InputSpec input, IReadOnlyList<string> classNames)
+    {
+        if (data is null) throw new UsageException("this model was trained on NumPy arrays: give --data, a folder holding x_test.npy and y_test.npy.");
+        if (!Directory.Exists(data)) throw new UsageException($"--data {data}: no such folder.");
+        var test = NpyReader.Dataset(Path.Combine(data, "x_test.npy"), Path.Combine(data, "y_test.npy"), classNames);
+        if (test.Features != input.FeatureNames!.Count)
+            throw new DataFormatException($"{Path.Combine(data, "x_test.npy")}: {test.Features} features per sample; the model takes {input.FeatureNames.Count}.");
+        return InputSpec.Scaled(test, input.Scaler);
     }
 
     /// <summary>The test table of a tabular model, read and scaled as the model records.</summary>

@@ -43,7 +43,9 @@ internal static class Imaging
     /// <summary>Decodes a PNG or JPEG after checking its size from the header; a truncated or corrupt file is refused.</summary>
     private static SKBitmap Decode(string path)
     {
-        using var codec = SKCodec.Create(path, out var opened)
+        // Opened here, not by SkiaSharp from the path: a FIFO or a device is refused instead of blocking the decoder.
+        using var file = Data.InputFile.OpenRead(path);
+        using var codec = SKCodec.Create(file, out var opened)
             ?? throw new Data.DataFormatException($"{path}: not a PNG or JPEG image SkiaSharp can decode ({opened}).");
         var info = codec.Info;
         if (info.Width < 1 || info.Height < 1 || (long)info.Width * info.Height > MaxPixels)

@@ -14,6 +14,12 @@ internal sealed record InputSpec(string Kind, FeatureScaler Scaler, CsvOptions? 
     /// <summary>Whether the model predicts numbers (regression) rather than classes.</summary>
     public bool Regression { get; init; }
 
+    /// <summary>
+    /// The --dataset it was trained on: "csv" or "npy" for a table, "fashion-mnist", "mnist" or "folder" for images
+    /// (null in files written before it was recorded), so that eval reads its test set the same way by default.
+    /// </summary>
+    public string? Source { get; init; }
+
     /// <summary>A regression model's targets, in output order.</summary>
     public IReadOnlyList<string>? TargetNames { get; init; }
 
@@ -21,11 +27,12 @@ internal sealed record InputSpec(string Kind, FeatureScaler Scaler, CsvOptions? 
 
     public bool IsTable => Kind == "table";
 
-    public static InputSpec Image(int height, int width) => new("image", FeatureScaler.Identity, Height: height, Width: width);
+    public static InputSpec Image(int height, int width, string? source = null) => new("image", FeatureScaler.Identity, Height: height, Width: width) { Source = source };
 
     public Dictionary<string, string> ToMetadata()
     {
         var o = new JsonObject { ["kind"] = Kind, ["scaling"] = Scaler.ToJson(), ["task"] = Regression ? "regression" : "classification" };
+        if (Source is not null) o["source"] = Source;
         if (Regression) o["targets"] = new JsonArray([.. TargetNames!.Select(n => (JsonNode)JsonValue.Create(n))]);
         if (IsTable)
         {
@@ -57,7 +64,9 @@ internal sealed record InputSpec(string Kind, FeatureScaler Scaler, CsvOptions? 
             {
                 int h = o["height"]!.GetValue<int>(), w = o["width"]!.GetValue<int>();
                 if (h < 1 || w < 1 || (long)h * w != model.InputFeatures) throw new FormatException($"{h}×{w} images for {model.InputFeatures} inputs");
-                return new InputSpec(kind, scaler, Height: h, Width: w);
+                string? imageSource = o["source"]?.GetValue<string>();
+                if (imageSource is not (null or "fashion-mnist" or "mnist" or "folder")) throw new FormatException($"unknown image dataset '{imageSource}'");
+                return new InputSpec(kind, scaler, Height: h, Width: w) { Source = imageSource };
             }
             if (kind != "table") throw new FormatException($"unknown input kind '{kind}'");
             var names = o["features"]!.AsArray().Select(n => n!.GetValue<string>()).ToArray();
@@ -65,7 +74,9 @@ internal sealed record InputSpec(string Kind, FeatureScaler Scaler, CsvOptions? 
             bool regression = o["task"]?.GetValue<string>() == "regression";
             var targets = regression ? o["targets"]!.AsArray().Select(n => n!.GetValue<string>()).ToArray() : null;
             if (targets is not null && targets.Length != model.Plan.OutputFeatures) throw new FormatException($"{targets.Length} targets for {model.Plan.OutputFeatures} outputs");
-            return new InputSpec(kind, scaler, CsvOptions.FromJson(o["csv"]), names, o["label"]?.GetValue<string>()) { Regression = regression, TargetNames = targets };
+            string source = o["source"]?.GetValue<string>() ?? "csv";
+            if (source is not ("csv" or "npy")) throw new FormatException($"unknown table source '{source}'");
+            return new InputSpec(kind, scaler, CsvOptions.FromJson(o["csv"]), names, o["label"]?.GetValue<string>()) { Regression = regression, TargetNames = targets, Source = source };
         }
         catch (Exception e) when (e is FormatException or InvalidOperationException or NullReferenceException or System.Text.Json.JsonException)
         {

@@ -14,7 +14,10 @@ public static class Program
     public static int Main(string[] args) => Run(args, Console.Out, Console.Error);
 
     /// <summary>Runs the tool with the given arguments and writers (tests call this).</summary>
-    public static int Run(string[] args, TextWriter stdout, TextWriter stderr)
+    public static int Run(string[] args, TextWriter stdout, TextWriter stderr) => Run(args, stdout, stderr, null);
+
+    /// <summary>Runs the tool with the given arguments, writers and standard input (null: the process's).</summary>
+    public static int Run(string[] args, TextWriter stdout, TextWriter stderr, Stream? stdin)
     {
         // A plain command named "nabla" rather than RootCommand, whose name is the executable's file name
         // ("Nabla.Cli" under `dotnet Nabla.Cli.dll`): usage lines name the command users type.
@@ -28,7 +31,7 @@ public static class Program
             EvalCommand.Create(stdout),
             SummaryCommand.Create(stdout),
             ExportCommand.Create(stdout),
-            PredictCommand.Create(stdout),
+            PredictCommand.Create(stdout, stdin ?? Console.OpenStandardInput()),
             CompareCommand.Create(stdout),
             DevicesCommand.Create(stdout),
             DashboardCommand.Create(stdout),

@@ -23,18 +23,27 @@ internal static class EvalCommand
         {
             model, dataset, data, activation, threads, json,
         };
-        cmd.SetAction(r => Run(r.GetValue(model)!, r.GetValue(dataset)!, r.GetValue(data), r.GetValue(activation), r.GetValue(threads), r.GetValue(json), stdout));
+        cmd.SetAction(r => Run(r.GetValue(model)!, r.GetValue(dataset)!, r.GetResult(dataset) is { Implicit: false }, r.GetValue(data), r.GetValue(activation), r.GetValue(threads), r.GetValue(json), stdout));
         return cmd;
     }
 
-    private static int Run(string path, string datasetName, string? dataDir, string? activation, int threads, bool json, TextWriter o)
+    private static int Run(string path, string datasetName, bool datasetExplicit, string? dataDir, string? activation, int threads, bool json, TextWriter o)
     {
         Compute.WorkerPool.Default = new Compute.WorkerPool(threads);
         var loaded = CommonOptions.LoadModel(path, activation);
         var input = InputSpec.Of(loaded, path);
         if (input.Regression) return RunRegression(path, loaded, input, dataDir, json, o);
         // A tabular model reads its test table as it was trained (columns, labels, scaling); an image model its images.
-        var test = input.IsTable ? DataSets.LoadCsvTest(dataDir, input, loaded.ClassNames)
+        // The dataset the model file records is the default; --dataset given on the command line wins (a model
+        // trained on MNIST is not silently evaluated on Fashion-MNIST, nor an npy model on a *test*.csv).
+        if (!datasetExplicit) datasetName = input.Source ?? (input.IsTable ? "csv" : datasetName);
+        if (input.IsTable && datasetName is not ("csv" or "npy"))
+            throw new UsageException($"--dataset {datasetName}: {path} reads table rows; use --dataset csv or npy.");
+        if (input.Kind == "image" && datasetName is "csv" or "npy")
+            throw new UsageException($"--dataset {datasetName}: {path} classifies {input.Height}×{input.Width} images; use fashion-mnist, mnist or folder.");
+        if (input.IsTable) input = input with { Source = datasetName };
+        var test = input.IsTable && input.Source == "npy" ? DataSets.LoadNpyTest(dataDir, input, loaded.ClassNames)
+            : input.IsTable ? DataSets.LoadCsvTest(dataDir, input, loaded.ClassNames)
             : input.Kind == "image" && datasetName == "folder"
                 ? DataSets.Load(datasetName, dataDir, new Data.CsvOptions(), Data.FeatureScaling.Divide255, input.Height, input.Width).Test
                 : DataSets.Load(datasetName, dataDir).Test;

@@ -8,7 +8,7 @@ namespace Nabla.Cli.Commands;
 /// <summary><c>nabla predict MODEL IMAGE…</c>: the top-3 classes, with probabilities, of each PNG or JPEG image.</summary>
 internal static class PredictCommand
 {
-    public static Command Create(TextWriter stdout)
+    public static Command Create(TextWriter stdout, Stream stdin)
     {
         var model = new Argument<string>("MODEL") { Description = "A model saved with --save" };
         var images = new Argument<string[]>("INPUT") { Description = "PNG or JPEG files for an image model; CSV files of rows (or - for standard input) for a table model", Arity = ArgumentArity.OneOrMore };
@@ -17,23 +17,23 @@ internal static class PredictCommand
         var json = CommonOptions.Json();
         var activation = CommonOptions.ModelActivation();
         var cmd = new Command("predict", "Classify images (converted to the model's size in grayscale) or table rows, or predict a regression model's values, as the model was trained") { model, images, invert, activation, json };
-        cmd.SetAction(r => Run(r.GetValue(model)!, r.GetValue(images)!, r.GetValue(invert)!, r.GetValue(activation), r.GetValue(json), stdout));
+        cmd.SetAction(r => Run(r.GetValue(model)!, r.GetValue(images)!, r.GetValue(invert)!, r.GetValue(activation), r.GetValue(json), stdout, stdin));
         return cmd;
     }
 
-    private static int Run(string path, string[] images, string invert, string? activation, bool json, TextWriter o)
+    private static int Run(string path, string[] images, string invert, string? activation, bool json, TextWriter o, Stream stdin)
     {
         var loaded = CommonOptions.LoadModel(path, activation);
         var input = InputSpec.Of(loaded, path);
         if (input.Kind == "unknown")
         {
-            if (!images.All(i => i == "-" || i.EndsWith(".csv", StringComparison.OrdinalIgnoreCase)))
+            if (!images.All(i => i == "-" || i.EndsWith(".csv", StringComparison.OrdinalIgnoreCase) || i.EndsWith(".npy", StringComparison.OrdinalIgnoreCase)))
                 throw new UsageException($"{path} takes {loaded.InputFeatures} features, not a square image.");
             input = new InputSpec("table", Data.FeatureScaler.Identity, new Data.CsvOptions(), [.. Enumerable.Range(0, loaded.InputFeatures).Select(i => $"x{i}")]);
         }
-        if (input.IsTable) return PredictRows(path, loaded, input, images, json, o);
+        if (input.IsTable) return PredictRows(path, loaded, input, images, json, o, stdin);
         foreach (var image in images)
-            if (image == "-" || image.EndsWith(".csv", StringComparison.OrdinalIgnoreCase))
+            if (image == "-" || image.EndsWith(".csv", StringComparison.OrdinalIgnoreCase) || image.EndsWith(".npy", StringComparison.OrdinalIgnoreCase))
                 throw new UsageException($"{image}: {path} classifies {input.Height}×{input.Width} images, not table rows.");
         loaded.Model.Eval();
         var results = new JsonArray();
@@ -65,7 +65,7 @@ internal static class PredictCommand
     private static readonly string[] ImageExtensions = [".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp"];
 
     /// <summary>Rows of CSV files (or standard input) through a table model: columns by name when there is a header.</summary>
-    private static int PredictRows(string path, IO.LoadedModel loaded, InputSpec input, string[] files, bool json, TextWriter o)
+    private static int PredictRows(string path, IO.LoadedModel loaded, InputSpec input, string[] files, bool json, TextWriter o, Stream stdin)
     {
         var names = input.FeatureNames!;
         var results = new JsonArray();
@@ -73,9 +73,7 @@ internal static class PredictCommand
         {
             if (ImageExtensions.Any(e => file.EndsWith(e, StringComparison.OrdinalIgnoreCase)))
                 throw new UsageException($"{file}: {path} {(input.Regression ? "predicts from" : "classifies")} table rows of {names.Count} features ({string.Join(", ", names.Take(6))}{(names.Count > 6 ? ", …" : "")}), not images.");
-            if (file != "-" && !File.Exists(file)) throw new Data.DataFormatException($"{file}: file not found.");
-            var lines = (file == "-" ? ReadAll(Console.In) : File.ReadLines(file)).Where(l => !string.IsNullOrWhiteSpace(l)).ToList();
-            var (x, rows) = Rows(file, lines, input);
+            var (x, rows) = file.EndsWith(".npy", StringComparison.OrdinalIgnoreCase) ? NpyRows(file, names.Count) : Rows(file, ReadLines(file, stdin), input);
             input.Scaler.Apply(x);
             if (input.Regression)
             {
@@ -124,9 +122,33 @@ internal static class PredictCommand
         }
     }
 
-    private static IEnumerable<string> ReadAll(TextReader reader)
+    /// <summary>
+    /// The non-blank lines of a CSV file, or of standard input for "-", decoded alike: UTF-8 unless a byte-order mark
+    /// says UTF-16 or UTF-32 (the mark itself dropped), CRLF or LF, each line bounded (<see cref="Data.TextLines"/>).
+    /// </summary>
+    private static List<string> ReadLines(string file, Stream stdin)
     {
-        while (reader.ReadLine() is { } line) yield return line;
+        if (file == "-") return Lines(stdin, "standard input"); // left open: the process's, not ours to close
+        using var stream = Data.InputFile.OpenRead(file);
+        return Lines(stream, file);
+        static List<string> Lines(Stream s, string name) => [.. Data.TextLines.Read(s, name).Where(l => !string.IsNullOrWhiteSpace(l.Text)).Select(l => l.Text)];
+    }
+
+    /// <summary>The rows of a NumPy array file (n, …): each sample's values flattened, as --dataset npy reads x_*.npy.</summary>
+    private static (float[] X, int Rows) NpyRows(string file, int features)
+    {
+        var a = Data.NpyReader.Read(file);
+        long perRow = a.Shape.Length < 2 ? -1 : a.Shape.Skip(1).Aggregate(1L, (p, d) => p * d);
+        if (perRow != features)
+            throw new Data.DataFormatException($"{file}: shape ({string.Join(", ", a.Shape)}); the model takes rows of {features} features, an array of shape (n, {features}).");
+        if (a.Shape[0] == 0) throw new Data.DataFormatException($"{file}: no rows to predict.");
+        var x = new float[a.Values.Length];
+        for (int i = 0; i < x.Length; i++)
+        {
+            x[i] = (float)a.Values[i];
+            if (!float.IsFinite(x[i])) throw new Data.DataFormatException($"{file}: row {i / features + 1}, column {i % features + 1} is {a.Values[i]}, not a finite number.");
+        }
+        return (x, (int)a.Shape[0]);
     }
 
     /// <summary>The feature values of the rows, in the model's column order.</summary>

@@ -91,7 +91,7 @@ internal static class SeedCommand
         o.WriteLine($"Test accuracy: {CommonOptions.F(100 * adam.Accuracy, 1)} %  (loss {CommonOptions.F(adam.Loss, 4)})");
         if (save is not null)
         {
-            IO.ModelFile.Save(save, model, train.ClassNames, metadata: InputSpec.Image(((Data.ImageDataset)train).Height, ((Data.ImageDataset)train).Width).ToMetadata());
+            IO.ModelFile.Save(save, model, train.ClassNames, metadata: InputSpec.Image(((Data.ImageDataset)train).Height, ((Data.ImageDataset)train).Width, "fashion-mnist").ToMetadata());
             o.WriteLine($"Saved the model to {save}");
         }
 

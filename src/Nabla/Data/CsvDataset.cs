@@ -97,14 +97,15 @@ public static class CsvDataset
 
     /// <summary>
     /// The non-blank lines of <paramref name="path"/>, split into cells, with their 1-based line numbers; every line
-    /// must have as many cells as the first. Streamed: the memory held by a reader is the parsed numbers, never the text.
+    /// must have as many cells as the first. Streamed: the memory held by a reader is the parsed numbers, never the
+    /// text, and one line at most <see cref="TextLines.MaxLineChars"/> characters.
     /// </summary>
     private static IEnumerable<(int Line, string[] Cells)> Rows(string path, char delimiter)
     {
-        int width = -1, lineNo = 0;
-        foreach (var line in File.ReadLines(path))
+        int width = -1;
+        using var file = InputFile.OpenRead(path, bufferSize: 1 << 16);
+        foreach (var (lineNo, line) in TextLines.Read(file, path))
         {
-            lineNo++;
             if (string.IsNullOrWhiteSpace(line)) continue;
             var cells = Split(line, delimiter);
             if (width < 0) width = cells.Length;

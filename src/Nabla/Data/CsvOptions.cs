@@ -67,8 +67,10 @@ public sealed record CsvOptions(string? LabelColumn = null, CsvHeader Header = C
             return at;
         }
         if (names is null) throw new DataFormatException($"{path}: the label column '{LabelColumn}' is a name, but the file has no header line.");
-        int found = names.ToList().FindIndex(n => n == LabelColumn);
-        return found >= 0 ? found
+        var found = names.Select((n, j) => (n, j)).Where(p => p.n == LabelColumn).Select(p => p.j).ToList();
+        if (found.Count > 1)
+            throw new DataFormatException($"{path}: the label column '{LabelColumn}' is ambiguous: the header names {found.Count} columns so ({string.Join(" and ", found.Select(j => $"column {j + 1}"))}). Rename one, or name the label column by its 0-based index ({found[0]}).");
+        return found.Count == 1 ? found[0]
             : throw new DataFormatException($"{path}: no column named '{LabelColumn}' (the header has {string.Join(", ", names.Take(12))}{(names.Count > 12 ? ", …" : "")}).");
     }
 }

@@ -38,6 +38,9 @@ public sealed class Downloader(HttpClient http, IProgress<DownloadProgress>? pro
         }
     }
 
+    /// <summary>The most one download may bring (the largest Fashion-MNIST or MNIST file is under 30 MB).</summary>
+    internal const long MaxBytes = 256L << 20;
+
     private void Fetch(string url, string target, string md5)
     {
         string temp = target + ".part-" + Guid.NewGuid().ToString("N")[..8];
@@ -46,6 +49,7 @@ public sealed class Downloader(HttpClient http, IProgress<DownloadProgress>? pro
             using var response = http.GetAsync(url, HttpCompletionOption.ResponseHeadersRead).GetAwaiter().GetResult();
             response.EnsureSuccessStatusCode();
             long? total = response.Content.Headers.ContentLength;
+            if (total > MaxBytes) throw new IOException($"the server announces {total:N0} bytes; a dataset file is at most {MaxBytes:N0}");
             using var hash = IncrementalHash.CreateHash(HashAlgorithmName.MD5);
             using (var source = response.Content.ReadAsStream())
             using (var dest = new FileStream(temp, FileMode.CreateNew, FileAccess.Write))
@@ -58,6 +62,9 @@ public sealed class Downloader(HttpClient http, IProgress<DownloadProgress>? pro
                     dest.Write(buffer, 0, n);
                     hash.AppendData(buffer, 0, n);
                     received += n;
+                    // A mirror that sends no length, or more than it announced, must not fill the disk.
+                    if (received > MaxBytes || (total is long announced && received > announced))
+                        throw new IOException($"the server sent more than {(total ?? MaxBytes):N0} bytes");
                     progress?.Report(new DownloadProgress(Path.GetFileName(target), received, total));
                 }
                 if (total is long t && received != t)

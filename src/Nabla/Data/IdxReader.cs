@@ -29,7 +29,7 @@ public static class IdxReader
         if (!File.Exists(path)) throw new DataFormatException($"{path}: file not found.");
         try
         {
-            using var file = File.OpenRead(path);
+            using var file = InputFile.OpenRead(path);
             bool gz = IsGzip(file);
             if (gz && file.Length < 18) throw new DataFormatException($"{path}: truncated gzip file ({file.Length} bytes).");
             long limit = gz ? file.Length * MaxGzipRatio : file.Length;
@@ -60,7 +60,7 @@ public static class IdxReader
         if (!File.Exists(path)) throw new DataFormatException($"{path}: file not found.");
         try
         {
-            using var file = File.OpenRead(path);
+            using var file = InputFile.OpenRead(path);
             bool gz = IsGzip(file);
             using Stream stream = gz ? new GZipStream(file, CompressionMode.Decompress) : file;
             return ReadHeader(stream, path, gz ? null : file.Length, gz ? file.Length * MaxGzipRatio : file.Length).Dims;

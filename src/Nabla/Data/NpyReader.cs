@@ -1,7 +1,6 @@
 using System.Buffers.Binary;
 using System.Globalization;
 using System.Text;
-using System.Text.RegularExpressions;
 
 namespace Nabla.Data;
 
@@ -18,14 +17,13 @@ public sealed record NpyArray(long[] Shape, double[] Values, bool IsInteger);
 /// the header before anything is allocated. Written by hand: no maintained .NET package reads .npy without pulling in
 /// a NumPy-like runtime.
 /// </summary>
-public static partial class NpyReader
+public static class NpyReader
 {
     /// <summary>Reads <paramref name="path"/>.</summary>
     /// <exception cref="DataFormatException">Missing, malformed, big-endian, Fortran-ordered, or of an unsupported dtype.</exception>
     public static NpyArray Read(string path)
     {
-        if (!File.Exists(path)) throw new DataFormatException($"{path}: file not found.");
-        using var f = File.OpenRead(path);
+        using var f = InputFile.OpenRead(path);
         Span<byte> magic = stackalloc byte[8];
         if (f.Read(magic) < 8 || magic[0] != 0x93 || !magic[1..6].SequenceEqual("NUMPY"u8))
             throw new DataFormatException($"{path}: not a .npy file (no \\x93NUMPY magic).");
@@ -47,19 +45,24 @@ public static partial class NpyReader
         if (headerLength > 1 << 20 || headerLength > f.Length - f.Position) throw new DataFormatException($"{path}: header length {headerLength} does not fit the file.");
         var headerBytes = new byte[headerLength];
         f.ReadExactly(headerBytes);
-        string header = Encoding.Latin1.GetString(headerBytes);
-        var descr = Descr().Match(header);
-        var shape = ShapeField().Match(header);
-        if (!descr.Success || !shape.Success) throw new DataFormatException($"{path}: the header does not give descr and shape ({header.Trim()}).");
-        if (FortranOrder().IsMatch(header)) throw new DataFormatException($"{path}: Fortran-ordered arrays are not supported; save with np.ascontiguousarray.");
-        string dtype = descr.Groups[1].Value;
+        // Versions 1 and 2 write the header in Latin-1, version 3 in UTF-8 (numpy.lib.format).
+        string text = (major == 3 ? Encoding.UTF8 : Encoding.Latin1).GetString(headerBytes);
+        NpyHeader header;
+        try
+        {
+            header = NpyHeader.Parse(text, major);
+        }
+        catch (FormatException e)
+        {
+            throw new DataFormatException($"{path}: {e.Message}.", e);
+        }
+        if (header.FortranOrder) throw new DataFormatException($"{path}: Fortran-ordered arrays are not supported; save with np.ascontiguousarray.");
+        string dtype = header.Descr;
         if (dtype.Length < 3 || dtype[0] == '>') throw new DataFormatException($"{path}: dtype '{dtype}' is not little-endian; save with .astype('<f4').");
         char kind = dtype[1];
-        if (!int.TryParse(dtype.AsSpan(2), NumberStyles.None, CultureInfo.InvariantCulture, out int size) || !Supported(kind, size))
+        if (dtype[0] is not ('<' or '|' or '=') || !int.TryParse(dtype.AsSpan(2), NumberStyles.None, CultureInfo.InvariantCulture, out int size) || !Supported(kind, size))
             throw new DataFormatException($"{path}: dtype '{dtype}' is not supported (float16/32/64, integers, bool).");
-        var dims = shape.Groups[1].Value.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
-            .Select(d => long.TryParse(d, NumberStyles.None, CultureInfo.InvariantCulture, out long v) ? v : -1).ToArray();
-        if (dims.Any(d => d < 0)) throw new DataFormatException($"{path}: bad shape ({shape.Groups[1].Value}).");
+        var dims = header.Shape;
         long count = 1;
         foreach (long d in dims) count = d == 0 ? 0 : count > int.MaxValue / d ? int.MaxValue + 1L : count * d;
         if (count > int.MaxValue / 8) throw new DataFormatException($"{path}: shape ({string.Join(", ", dims)}) is too large.");
@@ -105,6 +108,8 @@ public static partial class NpyReader
         if (y.Shape.Length != 1) throw new DataFormatException($"{yPath}: labels must be one-dimensional; shape ({string.Join(", ", y.Shape)}).");
         if (x.Shape[0] != y.Shape[0]) throw new DataFormatException($"{xPath} holds {x.Shape[0]} samples but {yPath} {y.Shape[0]} labels.");
         if (x.Shape[0] == 0) throw new DataFormatException($"{xPath}: no samples.");
+        if (x.Shape.Skip(1).Any(d => d == 0))
+            throw new DataFormatException($"{xPath}: shape ({string.Join(", ", x.Shape)}) has zero features per sample; a model needs at least one input.");
         var labels = new int[y.Values.Length];
         for (int i = 0; i < labels.Length; i++)
         {
@@ -126,13 +131,4 @@ public static partial class NpyReader
         }
         return new TensorDataset(features, labels, (int)(features.Length / x.Shape[0]), names);
     }
-
-    [GeneratedRegex(@"'descr'\s*:\s*'([^']*)'")]
-    private static partial Regex Descr();
-
-    [GeneratedRegex(@"'shape'\s*:\s*\(([^)]*)\)")]
-    private static partial Regex ShapeField();
-
-    [GeneratedRegex(@"'fortran_order'\s*:\s*True")]
-    private static partial Regex FortranOrder();
 }

@@ -83,7 +83,7 @@ public static class SafeTensors
     public static (IReadOnlyDictionary<string, string> Metadata, IReadOnlyList<SafeTensorsEntry> Tensors) Read(string path)
     {
         if (!File.Exists(path)) throw new DataFormatException($"{path}: file not found.");
-        using var f = File.OpenRead(path);
+        using var f = InputFile.OpenRead(path);
         long fileLength = f.Length;
         if (fileLength < 8) throw new DataFormatException($"{path}: not a safetensors file ({fileLength} bytes, shorter than the 8-byte header length).");
         Span<byte> lenBytes = stackalloc byte[8];

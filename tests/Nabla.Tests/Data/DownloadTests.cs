@@ -14,6 +14,7 @@ public sealed class DownloadTests : IDisposable
     private readonly TempDir _source = new();
     private readonly TempDir _cache = new();
     private int _truncateTo = -1;
+    private bool _endless; // a hostile mirror: no length, and bytes for ever
 
     public DownloadTests()
     {
@@ -47,7 +48,14 @@ public sealed class DownloadTests : IDisposable
             HttpListenerContext ctx;
             try { ctx = await _listener.GetContextAsync(); } catch (Exception) { return; }
             string name = ctx.Request.Url!.AbsolutePath.TrimStart('/');
-            if (_served.TryGetValue(name, out var bytes))
+            if (_endless)
+            {
+                ctx.Response.SendChunked = true;
+                var zeros = new byte[1 << 20];
+                try { while (true) await ctx.Response.OutputStream.WriteAsync(zeros); }
+                catch (Exception) { } // the client hung up
+            }
+            else if (_served.TryGetValue(name, out var bytes))
             {
                 var body = _truncateTo >= 0 ? bytes[..Math.Min(_truncateTo, bytes.Length)] : bytes;
                 ctx.Response.ContentLength64 = body.Length;
@@ -98,6 +106,17 @@ public sealed class DownloadTests : IDisposable
         _truncateTo = 10;
         using var http = new HttpClient();
         Assert.Throws<DataFormatException>(() => Locator(http).Locate(Spec()));
+        string dir = Path.Combine(_cache.Path, "fashion-mnist");
+        Assert.Empty(Directory.GetFiles(dir));
+    }
+
+    [Fact]
+    public void Download_AnEndlessBody_IsCutOffAtTheBound_NothingLeft()
+    {
+        _endless = true;
+        using var http = new HttpClient();
+        var e = Assert.Throws<DataFormatException>(() => Locator(http).Locate(Spec()));
+        Assert.Contains("more than", e.Message);
         string dir = Path.Combine(_cache.Path, "fashion-mnist");
         Assert.Empty(Directory.GetFiles(dir));
     }
