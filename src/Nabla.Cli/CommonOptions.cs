@@ -15,10 +15,9 @@ internal static class CommonOptions
     /// </summary>
     internal static bool Simulating => Simulate.Value || Environment.GetEnvironmentVariable("NABLA_CUDA_SIMULATOR") == "1";
 
-    public static Option<string> Dataset() => new Option<string>("--dataset")
+    public static Option<string?> Dataset() => new Option<string?>("--dataset")
     {
-        Description = "fashion-mnist, mnist, csv (a *train*.csv and a *test*.csv in --data), npy (x_train.npy, y_train.npy, x_test.npy, y_test.npy in --data) or folder (a sub-folder of images per class in --data)",
-        DefaultValueFactory = _ => "fashion-mnist",
+        Description = "fashion-mnist (the default), mnist, csv (one CSV file, or a *train*.csv and a *test*.csv in --data), npy (x_train.npy, y_train.npy, x_test.npy, y_test.npy in --data) or folder (a sub-folder of images per class in --data); recognized from --data when not given",
     }.AcceptOnlyFromAmong("fashion-mnist", "mnist", "csv", "npy", "folder");
 
     /// <summary>--hidden: comma-separated positive widths, validated at parse time.</summary>
@@ -238,8 +237,10 @@ internal static class CommonOptions
         try
         {
             // The CUDA step fuses softmax and cross-entropy (ŷ − y); other losses train on the CPU.
-            if (trainer.Loss is not Losses.CrossEntropyLoss)
+            if (trainer.Loss is not Losses.CrossEntropyLoss ce)
                 throw new NotSupportedException($"it trains with cross-entropy only; {trainer.Loss.GetType().Name} (regression) runs on the CPU");
+            if (ce.Weight is not null || ce.LabelSmoothing != 0)
+                throw new NotSupportedException("its fused loss has no class weights or label smoothing; --class-weight runs on the CPU");
             trainer.Accelerator = new Cuda.Training.CudaAccelerator(gpu, trainer.Model as NN.Sequential
                 ?? throw new NotSupportedException($"{trainer.Model.GetType().Name} is not a Sequential of built-in layers."), trainer.Optimizer, features, batch);
             output.WriteLine($"Using device: {gpu.Description}");
@@ -271,6 +272,11 @@ internal static class CommonOptions
         nameof(Training.TrainConfig.EarlyStopping) => "--early-stopping",
         nameof(Training.TrainConfig.Seed) => "--seed",
         nameof(Training.TrainConfig.Task) => "--task",
+        nameof(Training.TrainConfig.StandardizeTargets) => "--target-scale",
+        nameof(Training.TrainConfig.ClipGradNorm) => "--clip-grad-norm",
+        nameof(Training.TrainConfig.ClassWeight) => "--class-weight",
+        nameof(Training.TrainConfig.Schedule) => "--lr-schedule",
+        nameof(Training.TrainConfig.SchedulePatience) => "--lr-patience",
         _ => setting,
     };
 

@@ -18,28 +18,46 @@ internal static class DataSets
 
     public static (IDataset Train, IDataset Test, string Source) Load(string dataset, string? data)
     {
-        var (train, test, source, _) = Load(dataset, data, new CsvOptions(), FeatureScaling.None);
+        var (train, test, source, _, _) = Load(dataset, data, new CsvOptions(), FeatureScaling.Divide255);
         return (train, test, source);
     }
 
-    /// <summary>The data sets, and how their inputs were read and scaled (what a saved model records).</summary>
-    public static (IDataset Train, IDataset Test, string Source, InputSpec Input) Load(string dataset, string? data, CsvOptions csv, FeatureScaling scaling,
-        int imageHeight = 28, int imageWidth = 28, bool regression = false)
+    /// <summary>
+    /// The dataset --dataset names, or the one --data holds when --dataset is not given: a CSV file or a folder of CSV
+    /// tables is csv, a folder of x_train.npy and its kin is npy, anything else the default Fashion-MNIST. A
+    /// recognized kind is said once on <paramref name="info"/>.
+    /// </summary>
+    public static string Resolve(string? dataset, string? data, bool regression, TextWriter info)
     {
-        if (regression)
+        if (dataset is not null) return dataset;
+        string? found = data switch
         {
-            if (dataset != "csv") throw new UsageException("--task regression reads tables: use --dataset csv (the targets are --label-column, one or more).");
-            return LoadCsvRegression(data, csv, scaling);
-        }
-        if (dataset == "csv") return LoadCsv(data, csv, scaling);
+            null => null,
+            _ when File.Exists(data) && data.EndsWith(".csv", StringComparison.OrdinalIgnoreCase) => "csv",
+            _ when Directory.Exists(data) && File.Exists(Path.Combine(data, "x_train.npy")) => "npy",
+            _ when Directory.Exists(data) && Directory.GetFiles(data, "*.csv").Length > 0
+                && !Directory.EnumerateFiles(data, "*-ubyte*").Any() => "csv",
+            _ => null,
+        };
+        if (found is null && regression) throw new UsageException("--task regression reads tables: give --data a CSV file or a folder of CSV tables (or --dataset csv).");
+        if (found is not null) info.WriteLine($"nabla: --data {data} holds {(found == "csv" ? "CSV tables" : "NumPy arrays")}: reading it as --dataset {found}.");
+        return found ?? "fashion-mnist";
+    }
+
+    /// <summary>
+    /// The data sets of an image dataset or of NumPy arrays, how their inputs were read (what a saved model records),
+    /// and for arrays scaled by --scale the preprocessing that becomes the model's first layer. (Tables: <see cref="TableData"/>.)
+    /// </summary>
+    public static (IDataset Train, IDataset Test, string Source, InputSpec Input, TablePreprocessor? Preprocessor) Load(string dataset, string? data, CsvOptions csv,
+        FeatureScaling scaling, int imageHeight = 28, int imageWidth = 28)
+    {
+        if (dataset == "csv") throw new InvalidOperationException("Tables are read by TableData.");
         if (dataset == "npy") return LoadNpy(data, scaling);
         if (dataset == "folder")
         {
-            if (scaling == FeatureScaling.Standardize) throw new UsageException("--scale standardize is for tables (--dataset csv); images are scaled by 255.");
-            return LoadFolder(data, imageHeight, imageWidth);
+            var (tr, te, src, input) = LoadFolder(data, imageHeight, imageWidth);
+            return (tr, te, src, input, null);
         }
-        if (scaling == FeatureScaling.Standardize)
-            throw new UsageException("--scale standardize is for tables (--dataset csv); images are scaled by 255.");
         var spec = dataset == "mnist" ? Mnist.Spec : FashionMnist.Spec;
         using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(60) };
         var locator = new DatasetLocator
@@ -49,33 +67,14 @@ internal static class DataSets
         };
         string dir = locator.Locate(spec, data);
         var (train, test) = DatasetLocator.Load(spec, dir, rawCache: Path.Combine(locator.CacheRoot, "raw"));
-        return (train, test, dir, InputSpec.Image(train.Height, train.Width, dataset == "mnist" ? "mnist" : "fashion-mnist"));
+        return (train, test, dir, InputSpec.Image(train.Height, train.Width, dataset == "mnist" ? "mnist" : "fashion-mnist"), null);
     }
 
-    private static (IDataset, IDataset, string, InputSpec) LoadCsv(string? data, CsvOptions csv, FeatureScaling scaling)
-    {
-        if (data is null) throw new UsageException("--dataset csv needs --data: a folder holding a *train*.csv and a *test*.csv (label first, then features).");
-        if (!Directory.Exists(data)) throw new UsageException($"--data {data}: no such folder.");
-        string Pick(string kind)
-        {
-            var found = Directory.GetFiles(data, $"*{kind}*.csv");
-            return found.Length == 1 ? found[0]
-                : throw new DataFormatException($"{data}: expected exactly one *{kind}*.csv file; found {found.Length}.");
-        }
-        var train = CsvDataset.Read(Pick("train"), csv);
-        var test = CsvDataset.Read(Pick("test"), csv, train.Data.ClassNames);
-        if (test.Data.Features != train.Data.Features)
-            throw new DataFormatException($"{data}: the test CSV has {test.Data.Features} features per row; the train CSV has {train.Data.Features}.");
-        // The scaling's statistics come from the training file only.
-        var rawTrain = new float[train.Data.Count * train.Data.Features];
-        train.Data.Gather([.. Enumerable.Range(0, train.Data.Count)], rawTrain, new int[train.Data.Count]);
-        var scaler = FeatureScaler.Fit(scaling, rawTrain, train.Data.Features);
-        var input = new InputSpec("table", scaler, csv, train.FeatureNames, train.LabelName) { Source = "csv" };
-        return (InputSpec.Scaled(train.Data, scaler), InputSpec.Scaled(test.Data, scaler), data, input);
-    }
-
-    /// <summary>NumPy arrays, Keras's names: x_train.npy, y_train.npy, x_test.npy, y_test.npy; scaled as --scale says.</summary>
-    private static (IDataset, IDataset, string, InputSpec) LoadNpy(string? data, FeatureScaling scaling)
+    /// <summary>
+    /// NumPy arrays, Keras's names: x_train.npy, y_train.npy, x_test.npy, y_test.npy. Scaled as --scale says, by a
+    /// preprocessing layer of numeric columns fitted on x_train (none by default: the arrays as they are).
+    /// </summary>
+    private static (IDataset, IDataset, string, InputSpec, TablePreprocessor?) LoadNpy(string? data, FeatureScaling scaling)
     {
         if (data is null) throw new UsageException("--dataset npy needs --data DIR: a folder holding x_train.npy, y_train.npy, x_test.npy and y_test.npy.");
         if (!Directory.Exists(data)) throw new UsageException($"--data {data}: no such folder.");
@@ -84,11 +83,13 @@ internal static class DataSets
         var test = NpyReader.Dataset(F("x_test.npy"), F("y_test.npy"), train.ClassNames);
         if (test.Features != train.Features)
             throw new DataFormatException($"{data}: x_test.npy has {test.Features} features per sample; x_train.npy has {train.Features}.");
+        string[] names = [.. Enumerable.Range(0, train.Features).Select(i => $"x{i}")];
+        var input = new InputSpec("table", FeatureScaler.Identity, new CsvOptions(), names) { Source = "npy" };
+        if (scaling == FeatureScaling.None) return (train, test, data, input, null);
         var raw = new float[train.Count * train.Features];
         train.Gather([.. Enumerable.Range(0, train.Count)], raw, new int[train.Count]);
-        var scaler = FeatureScaler.Fit(scaling, raw, train.Features);
-        var input = new InputSpec("table", scaler, new CsvOptions(), [.. Enumerable.Range(0, train.Features).Select(i => $"x{i}")]) { Source = "npy" };
-        return (InputSpec.Scaled(train, scaler), InputSpec.Scaled(test, scaler), data, input);
+        var pre = TablePreprocessor.Fit([.. names.Select(n => new TableColumn(n, ColumnKind.Numeric))], raw, scaling, impute: false);
+        return (train, test, data, input, pre);
     }
 
     private static readonly string[] ImageExtensions = [".png", ".jpg", ".jpeg"];
@@ -146,61 +147,15 @@ internal static class DataSets
                 new ImageDataset(testPixels, testLabels, height, width, classes, "folder test set"), data, InputSpec.Image(height, width, "folder"));
     }
 
-    private static (IDataset, IDataset, string, InputSpec) LoadCsvRegression(string? data, CsvOptions csv, FeatureScaling scaling)
-    {
-        if (data is null) throw new UsageException("--dataset csv needs --data: a folder holding a *train*.csv and a *test*.csv.");
-        if (!Directory.Exists(data)) throw new UsageException($"--data {data}: no such folder.");
-        string Pick(string kind)
-        {
-            var found = Directory.GetFiles(data, $"*{kind}*.csv");
-            return found.Length == 1 ? found[0] : throw new DataFormatException($"{data}: expected exactly one *{kind}*.csv file; found {found.Length}.");
-        }
-        var (train, features, targets) = CsvDataset.ReadRegression(Pick("train"), csv);
-        var (test, _, _) = CsvDataset.ReadRegression(Pick("test"), csv);
-        if (test.Features != train.Features || test.Targets != train.Targets)
-            throw new DataFormatException($"{data}: the test CSV has {test.Features} features and {test.Targets} targets; the train CSV {train.Features} and {train.Targets}.");
-        var raw = new float[train.Count * train.Features];
-        train.Gather([.. Enumerable.Range(0, train.Count)], raw, new int[train.Count]);
-        var scaler = FeatureScaler.Fit(scaling, raw, train.Features);
-        var input = new InputSpec("table", scaler, csv, features, string.Join(',', targets)) { Regression = true, TargetNames = targets, Source = "csv" };
-        return (train.WithFeatures(scaler.Apply), test.WithFeatures(scaler.Apply), data, input);
-    }
-
-    /// <summary>The test table of a regression model, read and scaled as the model records.</summary>
-    public static Data.RegressionDataset LoadCsvRegressionTest(string? data, InputSpec input)
-    {
-        if (data is null) throw new UsageException("this model reads tables: give --data, a folder holding a *test*.csv.");
-        if (!Directory.Exists(data)) throw new UsageException($"--data {data}: no such folder.");
-        var found = Directory.GetFiles(data, "*test*.csv");
-        if (found.Length != 1) throw new DataFormatException($"{data}: expected exactly one *test*.csv file; found {found.Length}.");
-        var (test, _, _) = CsvDataset.ReadRegression(found[0], input.Csv!);
-        if (test.Features != input.FeatureNames!.Count || test.Targets != input.TargetNames!.Count)
-            throw new DataFormatException($"{found[0]}: {test.Features} features and {test.Targets} targets; the model takes {input.FeatureNames.Count} and predicts {input.TargetNames!.Count}.");
-        return test.WithFeatures(input.Scaler.Apply);
-    }
-
-    /// <summary>The test arrays of a model trained on --dataset npy (x_test.npy, y_test.npy), scaled as the model records.</summary>
-    public static IDataset LoadNpyTest(string? data, InputSpec input, IReadOnlyList<string> classNames)
+    /// <summary>The test arrays of a model trained on --dataset npy (x_test.npy, y_test.npy); its first layer, if any, scales them.</summary>
+    public static IDataset LoadNpyTest(string? data, IO.LoadedModel model)
     {
         if (data is null) throw new UsageException("this model was trained on NumPy arrays: give --data, a folder holding x_test.npy and y_test.npy.");
         if (!Directory.Exists(data)) throw new UsageException($"--data {data}: no such folder.");
-        var test = NpyReader.Dataset(Path.Combine(data, "x_test.npy"), Path.Combine(data, "y_test.npy"), classNames);
-        if (test.Features != input.FeatureNames!.Count)
-            throw new DataFormatException($"{Path.Combine(data, "x_test.npy")}: {test.Features} features per sample; the model takes {input.FeatureNames.Count}.");
-        return InputSpec.Scaled(test, input.Scaler);
-    }
-
-    /// <summary>The test table of a tabular model, read and scaled as the model records.</summary>
-    public static IDataset LoadCsvTest(string? data, InputSpec input, IReadOnlyList<string> classNames)
-    {
-        if (data is null) throw new UsageException("this model reads tables: give --data, a folder holding a *test*.csv.");
-        if (!Directory.Exists(data)) throw new UsageException($"--data {data}: no such folder.");
-        var found = Directory.GetFiles(data, "*test*.csv");
-        if (found.Length != 1) throw new DataFormatException($"{data}: expected exactly one *test*.csv file; found {found.Length}.");
-        var table = CsvDataset.Read(found[0], input.Csv!, classNames);
-        if (table.Data.Features != input.FeatureNames!.Count)
-            throw new DataFormatException($"{found[0]}: {table.Data.Features} features per row; the model takes {input.FeatureNames.Count}.");
-        return InputSpec.Scaled(table.Data, input.Scaler);
+        var test = NpyReader.Dataset(Path.Combine(data, "x_test.npy"), Path.Combine(data, "y_test.npy"), model.ClassNames);
+        if (test.Features != model.InputFeatures)
+            throw new DataFormatException($"{Path.Combine(data, "x_test.npy")}: {test.Features} features per sample; the model takes {model.InputFeatures}.");
+        return test;
     }
 
     /// <summary>A one-line text progress bar on stderr for downloads.</summary>

@@ -23,6 +23,12 @@ internal sealed record InputSpec(string Kind, FeatureScaler Scaler, CsvOptions? 
     /// <summary>A regression model's targets, in output order.</summary>
     public IReadOnlyList<string>? TargetNames { get; init; }
 
+    /// <summary>Table columns left out (<c>--drop-columns</c>): a file without a header is read by position, so they must be known.</summary>
+    public IReadOnlyList<string> Drop { get; init; } = [];
+
+    /// <summary>When one file was split into training and test rows: how, so that eval can redraw the same test rows.</summary>
+    public TableSplit? Split { get; init; }
+
     public const string Key = "nabla.input";
 
     public bool IsTable => Kind == "table";
@@ -36,6 +42,8 @@ internal sealed record InputSpec(string Kind, FeatureScaler Scaler, CsvOptions? 
         if (Regression) o["targets"] = new JsonArray([.. TargetNames!.Select(n => (JsonNode)JsonValue.Create(n))]);
         if (IsTable)
         {
+            if (Drop.Count > 0) o["drop"] = new JsonArray([.. Drop.Select(n => (JsonNode)JsonValue.Create(n))]);
+            if (Split is not null) o["split"] = Split.ToJson();
             o["csv"] = Csv!.ToJson();
             o["features"] = new JsonArray([.. FeatureNames!.Select(n => (JsonNode)JsonValue.Create(n))]);
             o["label"] = LabelName;
@@ -59,7 +67,9 @@ internal sealed record InputSpec(string Kind, FeatureScaler Scaler, CsvOptions? 
         {
             var o = JsonNode.Parse(json)!.AsObject();
             string kind = o["kind"]!.GetValue<string>();
-            var scaler = FeatureScaler.FromJson(o["scaling"], model.InputFeatures);
+            // A model whose first layer is its preprocessing (or that took a file's recorded scaling in as one) needs
+            // no scaling applied beside it.
+            var scaler = model.Model.Layers[0] is NN.ColumnTransformer ? FeatureScaler.Identity : FeatureScaler.FromJson(o["scaling"], model.InputFeatures);
             if (kind == "image")
             {
                 int h = o["height"]!.GetValue<int>(), w = o["width"]!.GetValue<int>();
@@ -76,7 +86,12 @@ internal sealed record InputSpec(string Kind, FeatureScaler Scaler, CsvOptions? 
             if (targets is not null && targets.Length != model.Plan.OutputFeatures) throw new FormatException($"{targets.Length} targets for {model.Plan.OutputFeatures} outputs");
             string source = o["source"]?.GetValue<string>() ?? "csv";
             if (source is not ("csv" or "npy")) throw new FormatException($"unknown table source '{source}'");
-            return new InputSpec(kind, scaler, CsvOptions.FromJson(o["csv"]), names, o["label"]?.GetValue<string>()) { Regression = regression, TargetNames = targets, Source = source };
+            return new InputSpec(kind, scaler, CsvOptions.FromJson(o["csv"]), names, o["label"]?.GetValue<string>())
+            {
+                Regression = regression, TargetNames = targets, Source = source,
+                Drop = o["drop"]?.AsArray().Select(n => n!.GetValue<string>()).ToArray() ?? [],
+                Split = o["split"] is { } split ? TableSplit.FromJson(split) : null,
+            };
         }
         catch (Exception e) when (e is FormatException or InvalidOperationException or NullReferenceException or System.Text.Json.JsonException)
         {
@@ -93,4 +108,36 @@ internal sealed record InputSpec(string Kind, FeatureScaler Scaler, CsvOptions? 
         scaler.Apply(x);
         return new TensorDataset(x, y, data.Features, data.ClassNames);
     }
+}
+
+/// <summary>How one table file was split into training and test rows (<see cref="HoldOut"/>), recorded in the model.</summary>
+/// <param name="File">The file's name (not its folder: the model may move).</param>
+/// <param name="Rows">Its data rows.</param>
+/// <param name="Fraction">The held-out fraction.</param>
+/// <param name="Seed">The run's seed (the split draws from <see cref="Training.RunSeeds.TestSplit"/>).</param>
+/// <param name="Stratified">Whether classes were split one by one.</param>
+/// <param name="TestRows">Rows held out.</param>
+/// <param name="Hash">The held-out rows' fingerprint (<see cref="HoldOut.Hash"/>).</param>
+internal sealed record TableSplit(string File, int Rows, float Fraction, ulong Seed, bool Stratified, int TestRows, string Hash)
+{
+    public JsonObject ToJson() => new()
+    {
+        ["file"] = File, ["rows"] = Rows, ["test_fraction"] = Fraction, ["seed"] = Seed.ToString(System.Globalization.CultureInfo.InvariantCulture),
+        ["stratified"] = Stratified, ["test_rows"] = TestRows, ["test_rows_hash"] = Hash,
+    };
+
+    /// <exception cref="FormatException">Malformed.</exception>
+    public static TableSplit FromJson(JsonNode node)
+    {
+        var o = node.AsObject();
+        float fraction = o["test_fraction"]!.GetValue<float>();
+        if (!(fraction > 0 && fraction < 1)) throw new FormatException($"test fraction {fraction}");
+        return new TableSplit(o["file"]!.GetValue<string>(), o["rows"]!.GetValue<int>(), fraction,
+            ulong.Parse(o["seed"]!.GetValue<string>(), System.Globalization.CultureInfo.InvariantCulture), o["stratified"]!.GetValue<bool>(),
+            o["test_rows"]!.GetValue<int>(), o["test_rows_hash"]!.GetValue<string>());
+    }
+
+    /// <summary>"the 20 % of table.csv held out at training (seed 42, stratified)".</summary>
+    public override string ToString() =>
+        $"the {(100 * Fraction).ToString("0.#", System.Globalization.CultureInfo.InvariantCulture)} % of {File} held out at training ({TestRows:N0} rows; seed {Seed}{(Stratified ? ", stratified" : "")})";
 }

@@ -47,19 +47,21 @@ internal static class CompareCommand
         cmd.SetAction(r =>
         {
             var kinds = r.GetValue(optimizers)!.Split(',', StringSplitOptions.TrimEntries).Select(n => CommonOptions.ParseName<OptimizerKind>(n, "--optimizers")).ToArray();
-            return Run(kinds, r.GetValue(dataset)!, r.GetValue(data), CommonOptions.ParseWidths(r.GetValue(hidden)!, "--hidden"),
+            return Run(kinds, r.GetValue(dataset) ?? "fashion-mnist", r.GetValue(data), CommonOptions.ParseWidths(r.GetValue(hidden)!, "--hidden"),
                 CommonOptions.ParseName<ActivationKind>(r.GetValue(activation)!, "--activation"), r.GetValue(lr), r.GetValue(epochs), r.GetValue(batchSize),
                 r.GetValue(seed), r.GetValue(threads), r.GetValue(json), OutputPaths.Folder(r.GetValue(plot), "--plot"), dashboard.Read(r), stdout);
         });
         return cmd;
     }
 
+    private static (Data.IDataset, Data.IDataset) Pair((Data.IDataset Train, Data.IDataset Test, string) d) => (d.Train, d.Test);
+
     private static int Run(OptimizerKind[] kinds, string datasetName, string? dataDir, int[] hidden, ActivationKind activation, float? lr,
         int epochs, int batch, ulong seed, int threads, bool json, string? plotDir, DashboardSettings dashboard, TextWriter o)
     {
         CommonOptions.SetUp(threads, new DeviceChoice(Devices.Device.Cpu), "managed", o);
         using var session = DashboardSession.Start(dashboard, "compare", o);
-        var (train, test, _) = DataSets.Load(datasetName, dataDir);
+        var (train, test) = datasetName == "csv" ? TableData.Encoded(dataDir, seed, o) : Pair(DataSets.Load(datasetName, dataDir));
         var architecture = new MlpArchitecture(train.Features, hidden, activation, train.Classes);
         var runs = new List<(OptimizerKind Kind, float Lr, List<EpochMetrics> History, EvalResult Test)>();
         foreach (var kind in kinds)

@@ -11,7 +11,7 @@ namespace Nabla.Cli.Commands;
 /// </summary>
 internal static class EvalCommand
 {
-    public static Command Create(TextWriter stdout)
+    public static Command Create(TextWriter stdout, TextWriter stderr)
     {
         var model = new Argument<string>("MODEL") { Description = "A model saved with --save" };
         var dataset = CommonOptions.Dataset();
@@ -23,16 +23,16 @@ internal static class EvalCommand
         {
             model, dataset, data, activation, threads, json,
         };
-        cmd.SetAction(r => Run(r.GetValue(model)!, r.GetValue(dataset)!, r.GetResult(dataset) is { Implicit: false }, r.GetValue(data), r.GetValue(activation), r.GetValue(threads), r.GetValue(json), stdout));
+        cmd.SetAction(r => Run(r.GetValue(model)!, r.GetValue(dataset) ?? "fashion-mnist", r.GetValue(dataset) is not null, r.GetValue(data), r.GetValue(activation), r.GetValue(threads), r.GetValue(json), stdout, stderr));
         return cmd;
     }
 
-    private static int Run(string path, string datasetName, bool datasetExplicit, string? dataDir, string? activation, int threads, bool json, TextWriter o)
+    private static int Run(string path, string datasetName, bool datasetExplicit, string? dataDir, string? activation, int threads, bool json, TextWriter o, TextWriter warn)
     {
         Compute.WorkerPool.Default = new Compute.WorkerPool(threads);
         var loaded = CommonOptions.LoadModel(path, activation);
         var input = InputSpec.Of(loaded, path);
-        if (input.Regression) return RunRegression(path, loaded, input, dataDir, json, o);
+        if (input.Regression) return RunRegression(path, loaded, input, dataDir, json, o, warn);
         // A tabular model reads its test table as it was trained (columns, labels, scaling); an image model its images.
         // The dataset the model file records is the default; --dataset given on the command line wins (a model
         // trained on MNIST is not silently evaluated on Fashion-MNIST, nor an npy model on a *test*.csv).
@@ -42,8 +42,8 @@ internal static class EvalCommand
         if (input.Kind == "image" && datasetName is "csv" or "npy")
             throw new UsageException($"--dataset {datasetName}: {path} classifies {input.Height}×{input.Width} images; use fashion-mnist, mnist or folder.");
         if (input.IsTable) input = input with { Source = datasetName };
-        var test = input.IsTable && input.Source == "npy" ? DataSets.LoadNpyTest(dataDir, input, loaded.ClassNames)
-            : input.IsTable ? DataSets.LoadCsvTest(dataDir, input, loaded.ClassNames)
+        var test = input.IsTable && input.Source == "npy" ? DataSets.LoadNpyTest(dataDir, loaded)
+            : input.IsTable ? TableData.LoadTest(dataDir, loaded, input, warn, json ? TextWriter.Null : o)
             : input.Kind == "image" && datasetName == "folder"
                 ? DataSets.Load(datasetName, dataDir, new Data.CsvOptions(), Data.FeatureScaling.Divide255, input.Height, input.Width).Test
                 : DataSets.Load(datasetName, dataDir).Test;
@@ -83,9 +83,9 @@ internal static class EvalCommand
     }
 
     /// <summary>A regression model: RMSE, MAE and R² per target on the test table.</summary>
-    private static int RunRegression(string path, LoadedModel loaded, InputSpec input, string? dataDir, bool json, TextWriter o)
+    private static int RunRegression(string path, LoadedModel loaded, InputSpec input, string? dataDir, bool json, TextWriter o, TextWriter warn)
     {
-        var test = DataSets.LoadCsvRegressionTest(dataDir, input);
+        var test = TableData.LoadTest(dataDir, loaded, input, warn, json ? TextWriter.Null : o);
         var fit = RegressionReport.Evaluate(loaded.Model, test, input.TargetNames!);
         if (json)
         {

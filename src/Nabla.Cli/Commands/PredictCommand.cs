@@ -8,7 +8,7 @@ namespace Nabla.Cli.Commands;
 /// <summary><c>nabla predict MODEL IMAGE…</c>: the top-3 classes, with probabilities, of each PNG or JPEG image.</summary>
 internal static class PredictCommand
 {
-    public static Command Create(TextWriter stdout, Stream stdin)
+    public static Command Create(TextWriter stdout, TextWriter stderr, Stream stdin)
     {
         var model = new Argument<string>("MODEL") { Description = "A model saved with --save" };
         var images = new Argument<string[]>("INPUT") { Description = "PNG or JPEG files for an image model; CSV files of rows (or - for standard input) for a table model", Arity = ArgumentArity.OneOrMore };
@@ -17,11 +17,11 @@ internal static class PredictCommand
         var json = CommonOptions.Json();
         var activation = CommonOptions.ModelActivation();
         var cmd = new Command("predict", "Classify images (converted to the model's size in grayscale) or table rows, or predict a regression model's values, as the model was trained") { model, images, invert, activation, json };
-        cmd.SetAction(r => Run(r.GetValue(model)!, r.GetValue(images)!, r.GetValue(invert)!, r.GetValue(activation), r.GetValue(json), stdout, stdin));
+        cmd.SetAction(r => Run(r.GetValue(model)!, r.GetValue(images)!, r.GetValue(invert)!, r.GetValue(activation), r.GetValue(json), stdout, stderr, stdin));
         return cmd;
     }
 
-    private static int Run(string path, string[] images, string invert, string? activation, bool json, TextWriter o, Stream stdin)
+    private static int Run(string path, string[] images, string invert, string? activation, bool json, TextWriter o, TextWriter warn, Stream stdin)
     {
         var loaded = CommonOptions.LoadModel(path, activation);
         var input = InputSpec.Of(loaded, path);
@@ -31,7 +31,7 @@ internal static class PredictCommand
                 throw new UsageException($"{path} takes {loaded.InputFeatures} features, not a square image.");
             input = new InputSpec("table", Data.FeatureScaler.Identity, new Data.CsvOptions(), [.. Enumerable.Range(0, loaded.InputFeatures).Select(i => $"x{i}")]);
         }
-        if (input.IsTable) return PredictRows(path, loaded, input, images, json, o, stdin);
+        if (input.IsTable) return PredictRows(path, loaded, input, images, json, o, warn, stdin);
         foreach (var image in images)
             if (image == "-" || image.EndsWith(".csv", StringComparison.OrdinalIgnoreCase) || image.EndsWith(".npy", StringComparison.OrdinalIgnoreCase))
                 throw new UsageException($"{image}: {path} classifies {input.Height}×{input.Width} images, not table rows.");
@@ -65,7 +65,7 @@ internal static class PredictCommand
     private static readonly string[] ImageExtensions = [".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp"];
 
     /// <summary>Rows of CSV files (or standard input) through a table model: columns by name when there is a header.</summary>
-    private static int PredictRows(string path, IO.LoadedModel loaded, InputSpec input, string[] files, bool json, TextWriter o, Stream stdin)
+    private static int PredictRows(string path, IO.LoadedModel loaded, InputSpec input, string[] files, bool json, TextWriter o, TextWriter warn, Stream stdin)
     {
         var names = input.FeatureNames!;
         var results = new JsonArray();
@@ -73,8 +73,7 @@ internal static class PredictCommand
         {
             if (ImageExtensions.Any(e => file.EndsWith(e, StringComparison.OrdinalIgnoreCase)))
                 throw new UsageException($"{file}: {path} {(input.Regression ? "predicts from" : "classifies")} table rows of {names.Count} features ({string.Join(", ", names.Take(6))}{(names.Count > 6 ? ", …" : "")}), not images.");
-            var (x, rows) = file.EndsWith(".npy", StringComparison.OrdinalIgnoreCase) ? NpyRows(file, names.Count) : Rows(file, ReadLines(file, stdin), input);
-            input.Scaler.Apply(x);
+            var (x, rows) = file.EndsWith(".npy", StringComparison.OrdinalIgnoreCase) ? NpyRows(file, names.Count) : Rows(file, loaded, input, stdin, warn);
             if (input.Regression)
             {
                 Values(file, loaded.Model.PredictValues(Tensor.FromArray(x, rows, names.Count)), input.TargetNames!, results, json, o);
@@ -123,15 +122,19 @@ internal static class PredictCommand
     }
 
     /// <summary>
-    /// The non-blank lines of a CSV file, or of standard input for "-", decoded alike: UTF-8 unless a byte-order mark
-    /// says UTF-16 or UTF-32 (the mark itself dropped), CRLF or LF, each line bounded (<see cref="Data.TextLines"/>).
+    /// The raw rows of a CSV file, or of standard input for "-" (decoded alike: UTF-8 unless a byte-order mark says
+    /// otherwise, CRLF or LF), read against the model's columns: by name when there is a header, with or without the
+    /// label; the model's first layer does the rest (gaps, scaling, categories).
     /// </summary>
-    private static List<string> ReadLines(string file, Stream stdin)
+    private static (float[] X, int Rows) Rows(string file, IO.LoadedModel loaded, InputSpec input, Stream stdin, TextWriter warn)
     {
-        if (file == "-") return Lines(stdin, "standard input"); // left open: the process's, not ours to close
-        using var stream = Data.InputFile.OpenRead(file);
-        return Lines(stream, file);
-        static List<string> Lines(Stream s, string name) => [.. Data.TextLines.Read(s, name).Where(l => !string.IsNullOrWhiteSpace(l.Text)).Select(l => l.Text)];
+        var schema = TableData.SchemaOf(loaded, input);
+        var options = TableData.OptionsOf(input);
+        Data.RawTable table;
+        if (file == "-") table = Data.TableReader.Read(stdin, "-", options, schema, requireLabels: false); // stdin is the process's: left open
+        else table = Data.TableReader.Read(file, options, schema, requireLabels: false);
+        TableData.Warn(table, warn);
+        return (table.Values, table.Rows);
     }
 
     /// <summary>The rows of a NumPy array file (n, …): each sample's values flattened, as --dataset npy reads x_*.npy.</summary>
@@ -149,48 +152,5 @@ internal static class PredictCommand
             if (!float.IsFinite(x[i])) throw new Data.DataFormatException($"{file}: row {i / features + 1}, column {i % features + 1} is {a.Values[i]}, not a finite number.");
         }
         return (x, (int)a.Shape[0]);
-    }
-
-    /// <summary>The feature values of the rows, in the model's column order.</summary>
-    private static (float[] X, int Rows) Rows(string file, List<string> lines, InputSpec input)
-    {
-        var names = input.FeatureNames!;
-        char d = input.Csv!.Delimiter;
-        string[] Cells(string line) => [.. line.Split(d).Select(c => c.Trim().Trim('"'))];
-        int[] columns = [.. Enumerable.Range(0, names.Count)];
-        int start = 0;
-        if (lines.Count > 0)
-        {
-            var first = Cells(lines[0]);
-            bool header = first.Any(c => !float.TryParse(c, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out _));
-            if (header)
-            {
-                columns = [.. names.Select(n => Array.IndexOf(first, n) is var at && at >= 0 ? at
-                    : throw new Data.DataFormatException($"{file}: no column '{n}' (the model's features are {string.Join(", ", names.Take(8))}{(names.Count > 8 ? ", …" : "")}).")) ];
-                start = 1;
-            }
-            else if (first.Length == names.Count + 1 && input.LabelName is null)
-            {
-                // Rows with the label still in them, where training found it (the first column unless said otherwise).
-                int label = input.Csv.LabelIndex(file, first.Length, null);
-                columns = [.. Enumerable.Range(0, first.Length).Where(j => j != label)];
-            }
-            else if (first.Length != names.Count)
-                throw new Data.DataFormatException($"{file}: rows have {first.Length} values; the model takes {names.Count} features ({string.Join(", ", names.Take(8))}{(names.Count > 8 ? ", …" : "")}).");
-        }
-        int rows = lines.Count - start;
-        if (rows <= 0) throw new Data.DataFormatException($"{file}: no rows to classify.");
-        var x = new float[rows * names.Count];
-        for (int r = 0; r < rows; r++)
-        {
-            var cells = Cells(lines[start + r]);
-            for (int j = 0; j < columns.Length; j++)
-            {
-                if (columns[j] >= cells.Length || !float.TryParse(cells[columns[j]], System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out float v) || !float.IsFinite(v))
-                    throw new Data.DataFormatException($"{file}: row {r + 1}: column {columns[j] + 1} is not a number.");
-                x[r * names.Count + j] = v;
-            }
-        }
-        return (x, rows);
     }
 }

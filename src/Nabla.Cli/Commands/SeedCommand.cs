@@ -86,7 +86,7 @@ internal static class SeedCommand
         trainer.TrainingLoop(trainLoader, 3, m => Report("adam", m with { Epoch = m.Epoch - before }, 3), [.. adamRun is null ? [] : new ITrainingCallback[] { adamRun }]);
         var adam = trainer.Test(testLoader);
         adamRun?.Finish("finished", adam.Loss, adam.Accuracy);
-        if (!double.IsFinite(adam.Loss) || adam.Loss > trainer.DivergenceThreshold)
+        if (trainer.HasDiverged(adam.Loss))
             throw new TrainingDivergedException($"The test loss is {adam.Loss}: training diverged.");
         o.WriteLine($"Test accuracy: {CommonOptions.F(100 * adam.Accuracy, 1)} %  (loss {CommonOptions.F(adam.Loss, 4)})");
         if (save is not null)

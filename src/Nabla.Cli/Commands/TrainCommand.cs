@@ -18,37 +18,14 @@ internal static class TrainCommand
     public static Command Create(TextWriter stdout, TextWriter stderr)
     {
         var dataset = CommonOptions.Dataset();
-        var labelColumn = new Option<string?>("--label-column") { Description = "CSV: the label's column, by header name or 0-based index (-1: the last); default: the first" };
-        var header = new Option<string>("--header") { Description = "CSV: whether the first line names the columns: auto, yes or no", DefaultValueFactory = _ => "auto" }
-            .AcceptOnlyFromAmong("auto", "yes", "no");
-        var delimiter = new Option<string>("--delimiter") { Description = "CSV: the cell separator (one character; \t for tab)", DefaultValueFactory = _ => "," };
-        delimiter.Validators.Add(r =>
-        {
-            if (r.Tokens.Count > 0 && r.Tokens[^1].Value is var d && d != "\\t" && d.Length != 1) r.AddError($"--delimiter must be one character (or \\t); got '{d}'.");
-        });
+        var table = new TableFlags();
         var imageSize = new Option<string>("--image-size") { Description = "--dataset folder: the size images are converted to, WxH", DefaultValueFactory = _ => "28x28" };
         imageSize.Validators.Add(r =>
         {
             if (r.Tokens.Count > 0 && ParseSize(r.Tokens[^1].Value) is null) r.AddError($"--image-size must be WxH with sides in [1, 1024]; got '{r.Tokens[^1].Value}'.");
         });
-        var scale = new Option<string?>("--scale") { Description = "Input scaling: none (the default for CSV), 255 (the default for images) or standardize (CSV; statistics from the training file)" }
-            .AcceptOnlyFromAmong("none", "255", "standardize");
         var data = CommonOptions.Data();
-        var hidden = CommonOptions.Hidden();
-        var activation = CommonOptions.Activation();
-        var optimizer = new Option<string>("--optimizer") { Description = "sgd, adam, adamw, rmsprop or adagrad", DefaultValueFactory = _ => "adam" }
-            .AcceptOnlyFromAmong("sgd", "adam", "adamw", "rmsprop", "adagrad");
-        var lr = CommonOptions.Range("--lr", "Learning rate (default: PyTorch's for the optimizer)", 0, 1e6f, minExclusive: true);
-        var momentum = CommonOptions.Range("--momentum", "Momentum for sgd and rmsprop", 0, 0.999999f);
-        var weightDecay = CommonOptions.Range("--weight-decay", "L2 penalty (decoupled for adamw)", 0, 1e6f);
-        var l1 = CommonOptions.Range("--l1", "L1 penalty λ: adds λ·sign(w) to each gradient", 0, 1e6f);
-        var dropout = CommonOptions.Range("--dropout", "Dropout probability after each hidden activation", 0, 0.999f);
-        var epochs = CommonOptions.Positive(new Option<int>("--epochs") { Description = "Epochs (the maximum, with early stopping)", DefaultValueFactory = _ => 10 });
-        var batchSize = CommonOptions.Bounded(new Option<int>("--batch-size") { Description = "Samples per batch", DefaultValueFactory = _ => 32 }, CommonOptions.MaxBatchSize);
-        var valSplit = CommonOptions.Range("--val-split", "Fraction of the training set held out for validation", 0, 0.9f);
-        var early = new Option<int>("--early-stopping") { Description = "Stop after N epochs without validation-loss improvement, restoring the best weights" };
-        early.Validators.Add(r => { if (r.Tokens.Count > 0 && r.GetValueOrDefault<int>() < 0) r.AddError("--early-stopping must be ≥ 0."); });
-        var seed = CommonOptions.Seed();
+        var model = new ModelFlags();
         var device = CommonOptions.Device();
         var threads = CommonOptions.Threads();
         var json = CommonOptions.Json();
@@ -61,84 +38,37 @@ internal static class TrainCommand
         var plot = new Option<string?>("--plot") { Description = "Write PNG charts here: loss, accuracy, confusion matrix, misclassified images" };
         var quiet = new Option<bool>("--quiet", "-q") { Description = "Print only the result (and the JSON line with --json)" };
         var resume = new Option<string?>("--resume") { Description = "Continue the run of this checkpoint (its configuration is used; --epochs may extend it)" };
-        var task = new Option<string>("--task") { Description = "classification (softmax + cross-entropy) or regression (linear outputs + mean squared error; CSV, targets = --label-column)", DefaultValueFactory = _ => "classification" }
-            .AcceptOnlyFromAmong("classification", "regression");
         var dashboard = new DashboardOptions();
         var overwrite = new Option<bool>("--overwrite") { Description = "Replace a checkpoint already in --checkpoint DIR (another run's) instead of refusing" };
         var cmd = new Command("train", "Train a multilayer perceptron and report test accuracy (RMSE, MAE and R² with --task regression)")
         {
-            dataset, data, hidden, activation, optimizer, lr, momentum, weightDecay, l1, dropout, epochs, batchSize,
-            valSplit, early, seed, device, threads, gemm, json, save, checkpoint, checkpointEvery, resume, overwrite, log, quiet, plot,
-            labelColumn, header, delimiter, scale, imageSize, task,
+            dataset, data, device, threads, gemm, json, save, checkpoint, checkpointEvery, resume, overwrite, log, quiet, plot, imageSize,
         };
-        foreach (var option in dashboard.All) cmd.Options.Add(option);
-        // The options that set a TrainConfig property, for --resume's conflict check.
-        var settings = new (Option Option, string Setting)[]
-        {
-            (hidden, nameof(TrainConfig.Hidden)), (activation, nameof(TrainConfig.Activation)), (optimizer, nameof(TrainConfig.Optimizer)),
-            (lr, nameof(TrainConfig.LearningRate)), (momentum, nameof(TrainConfig.Momentum)), (weightDecay, nameof(TrainConfig.WeightDecay)),
-            (l1, nameof(TrainConfig.L1)), (dropout, nameof(TrainConfig.Dropout)), (epochs, nameof(TrainConfig.Epochs)),
-            (batchSize, nameof(TrainConfig.BatchSize)), (valSplit, nameof(TrainConfig.ValidationSplit)), (early, nameof(TrainConfig.EarlyStopping)),
-            (seed, nameof(TrainConfig.Seed)), (task, nameof(TrainConfig.Task)),
-        };
+        foreach (var option in model.All.Concat(table.All).Concat(dashboard.All)) cmd.Options.Add(option);
         cmd.SetAction(r =>
         {
-            var config = new TrainConfig
-            {
-                Hidden = CommonOptions.ParseWidths(r.GetValue(hidden)!, "--hidden"),
-                Activation = CommonOptions.ParseName<ActivationKind>(r.GetValue(activation)!, "--activation"),
-                Optimizer = CommonOptions.ParseName<OptimizerKind>(r.GetValue(optimizer)!, "--optimizer"),
-                LearningRate = r.GetValue(lr),
-                Momentum = r.GetValue(momentum) ?? 0,
-                WeightDecay = r.GetValue(weightDecay),
-                L1 = r.GetValue(l1) ?? 0,
-                Dropout = r.GetValue(dropout) ?? 0,
-                Epochs = r.GetValue(epochs),
-                BatchSize = r.GetValue(batchSize),
-                ValidationSplit = r.GetValue(valSplit) ?? 0,
-                EarlyStopping = r.GetValue(early),
-                Seed = r.GetValue(seed),
-                Task = CommonOptions.ParseName<TrainTask>(r.GetValue(task)!, "--task"),
-            };
-            if (config.Check() is { } problem)
-                throw new UsageException($"{problem.Message} ({string.Join(", ", problem.Settings.Select(CommonOptions.FlagOf))}).");
             // Every output is checked before any work: a bad path must not cost a trained model.
             var persistence = new Persistence(OutputPaths.File(r.GetValue(save), "--save"), OutputPaths.Folder(r.GetValue(checkpoint), "--checkpoint"),
                 r.GetValue(checkpointEvery), r.GetValue(resume), OutputPaths.File(r.GetValue(log), "--log"), r.GetValue(quiet),
                 OutputPaths.Folder(r.GetValue(plot), "--plot"));
-            if (persistence.Resume is not null)
-            {
-                var resumed = Checkpoint.ReadState(persistence.Resume);
-                TrainConfig stored;
-                try
-                {
-                    stored = TrainConfig.FromJson(resumed.Config);
-                }
-                catch (FormatException e)
-                {
-                    throw new Data.DataFormatException($"{persistence.Resume}: {e.Message}.", e);
-                }
-                // The checkpoint's configuration is the run's; a flag given now must agree with it, except --epochs,
-                // which may extend a finished run.
-                var given = settings.Where(s => r.GetResult(s.Option) is { Implicit: false }).Select(s => s.Setting).ToHashSet();
-                var conflicts = stored.Differences(config).Where(given.Contains).Where(n => n != nameof(TrainConfig.Epochs)).ToList();
-                if (conflicts.Count > 0)
-                    throw new UsageException($"--resume: {string.Join(", ", conflicts.Select(CommonOptions.FlagOf))} differ from the checkpoint's configuration; drop them (the checkpoint's is used) or start a new run.");
-                config = given.Contains(nameof(TrainConfig.Epochs)) ? stored with { Epochs = config.Epochs } : stored;
-            }
+            var config = model.Config(r, persistence.Resume);
             if (persistence.CheckpointDir is { } dir && File.Exists(Path.Combine(dir, "last.safetensors")) && !r.GetValue(overwrite)
                 && (persistence.Resume is null || Path.GetFullPath(persistence.Resume) != Path.GetFullPath(Path.Combine(dir, "last.safetensors"))))
                 throw new UsageException($"--checkpoint {dir}: it already holds a checkpoint (last.safetensors). Continue that run with --resume {Path.Combine(dir, "last.safetensors")}, choose another folder, or pass --overwrite to replace it.");
-            string datasetName = r.GetValue(dataset)!;
-            var csv = new Data.CsvOptions(r.GetValue(labelColumn), r.GetValue(header) switch { "yes" => Data.CsvHeader.Yes, "no" => Data.CsvHeader.No, _ => Data.CsvHeader.Auto },
-                r.GetValue(delimiter) is "\\t" ? '\t' : r.GetValue(delimiter)![0]);
-            bool table = datasetName is "csv" or "npy";
-            var scaling = Data.FeatureScaler.Parse(r.GetValue(scale) ?? (table ? "none" : "255"))!.Value;
-            if (!table && scaling == Data.FeatureScaling.None)
-                throw new UsageException("--scale none: image datasets are always scaled by 255 (as torchvision's ToTensor).");
+            string datasetName = DataSets.Resolve(r.GetValue(dataset), r.GetValue(data), config.Task == TrainTask.Regression, stderr);
+            if (config.Task == TrainTask.Regression && datasetName != "csv")
+                throw new UsageException($"--task regression reads tables: use --dataset csv (the targets are --label-column, one or more); the data here is {datasetName}.");
+            bool isTable = datasetName is "csv" or "npy";
+            var scaling = table.Scaling(r) ?? (datasetName == "csv" ? Data.FeatureScaling.Standardize : isTable ? Data.FeatureScaling.None : Data.FeatureScaling.Divide255);
+            if (!isTable && scaling != Data.FeatureScaling.Divide255)
+                throw new UsageException($"--scale {Data.FeatureScaler.Name(scaling)}: image datasets are always scaled by 255 (as torchvision's ToTensor).");
+            if (datasetName != "csv" && table.TableOnlyGiven(r) is { } flag)
+                throw new UsageException($"{flag}: is for CSV tables (--dataset csv); the data here is {datasetName}.");
+            if (datasetName == "csv" && table.Scaling(r) is null && !r.GetValue(quiet) && !r.GetValue(json))
+                stdout.WriteLine("Scaling: standardize (the default for tables; --scale none keeps the raw values)");
             var (w, h) = ParseSize(r.GetValue(imageSize)!)!.Value;
-            var source = new DataSource(datasetName, r.GetValue(data), csv, scaling, h, w);
-            return Run(config, source, r.GetValue(device)!, r.GetValue(threads), r.GetValue(gemm)!, r.GetValue(json), persistence, dashboard.Read(r), stdout);
+            var source = new DataSource(datasetName, r.GetValue(data), table.Read(r, config.Task == TrainTask.Regression, scaling, config.Seed), h, w);
+            return Run(config, source, r.GetValue(device)!, r.GetValue(threads), r.GetValue(gemm)!, r.GetValue(json), persistence, dashboard.Read(r), stdout, stderr);
         });
         return cmd;
     }
@@ -147,7 +77,7 @@ internal static class TrainCommand
     private sealed record Persistence(string? Save, string? CheckpointDir, int CheckpointEvery, string? Resume, string? Log, bool Quiet, string? PlotDir);
 
     /// <summary>--dataset, --data and how to read and scale it.</summary>
-    private sealed record DataSource(string Name, string? Dir, Data.CsvOptions Csv, Data.FeatureScaling Scaling, int ImageHeight, int ImageWidth);
+    private sealed record DataSource(string Name, string? Dir, TableSettings Table, int ImageHeight, int ImageWidth);
 
     private static (int W, int H)? ParseSize(string text)
     {
@@ -158,7 +88,7 @@ internal static class TrainCommand
     }
 
     private static int Run(TrainConfig c, DataSource from, DeviceChoice device, int threads, string gemm, bool json,
-        Persistence files, DashboardSettings dashboard, TextWriter o)
+        Persistence files, DashboardSettings dashboard, TextWriter o, TextWriter warn)
     {
         string? save = files.Save;
         var console = o;
@@ -167,10 +97,12 @@ internal static class TrainCommand
         using var session = DashboardSession.Start(dashboard, "train", console);
         bool regression = c.Task == TrainTask.Regression;
         if (gpu is null && !regression) DataSets.WarmUp(from.Name, c.Hidden, c.Activation, c.Dropout, c.BatchSize, [c.Optimizer]);
-        var (train, test, source, input) = DataSets.Load(from.Name, from.Dir, from.Csv, from.Scaling, from.ImageHeight, from.ImageWidth, regression);
+        var (train, test, source, input, preprocessor) = from.Name == "csv"
+            ? TableData.Load(from.Dir, from.Table, warn)
+            : DataSets.Load(from.Name, from.Dir, from.Table.Options.Csv, from.Table.Scaling, from.ImageHeight, from.ImageWidth);
         string datasetName = from.Name;
-        o.WriteLine($"{datasetName}: {train.Count:N0} training and {test.Count:N0} test samples from {source}");
-        var run = TrainingRun.Create(c, train);
+        o.WriteLine($"{datasetName}: {train.Count:N0} training and {test.Count:N0} test samples from {source}{(input.Split is { } split ? $" ({TableFlags.F(split.Fraction)} held out as the test set, seed {split.Seed})" : "")}");
+        var run = TrainingRun.Create(c, train, preprocessor);
         var (model, trainer, stopper) = (run.Model, run.Trainer, run.Stopper);
         CommonOptions.Accelerate(trainer, gpu, device, train.Features, c.BatchSize, o);
         if (trainer.Accelerator is not null && files.CheckpointDir is not null && files.CheckpointEvery > 0)
@@ -208,7 +140,7 @@ internal static class TrainCommand
         if (stopper is { StoppedEpoch: > 0 })
             o.WriteLine($"Early stopping at epoch {stopper.StoppedEpoch}; restored the weights of epoch {stopper.BestEpoch} (val loss {CommonOptions.F(stopper.BestLoss, 4)}).");
         var result = trainer.Test(new DataLoader(test, Math.Min(c.BatchSize, Math.Max(test.Count, 1))));
-        if (!double.IsFinite(result.Loss) || result.Loss > trainer.DivergenceThreshold)
+        if (trainer.HasDiverged(result.Loss))
             throw new TrainingDivergedException($"The test loss is {result.Loss}: training diverged.");
         var fit = regression ? RegressionReport.Evaluate(model, test, input.TargetNames!) : null;
         recorder?.Finish("finished", result.Loss, regression ? null : result.Accuracy);

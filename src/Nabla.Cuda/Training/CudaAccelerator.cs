@@ -20,12 +20,17 @@ public sealed class CudaAccelerator : ITrainingEngine, IDisposable
     private readonly ConditionalWeakTable<IDataset, DeviceDataset> _resident = [];
     private readonly List<DeviceDataset> _owned = [];
     private DeviceDataset? _data; // the running pass's dataset
+    private readonly TablePreprocessor? _preprocessor; // a table model's first layer, applied on the host as data becomes resident
 
     /// <summary>Prepares the device side of <paramref name="model"/> and <paramref name="optimizer"/>.</summary>
     /// <exception cref="NotSupportedException">The model has a layer the CUDA trainer cannot run; the message names it.</exception>
     public CudaAccelerator(CudaBackend gpu, Sequential model, Optimizer optimizer, int inputFeatures, int batchSize, int evalBatch = 1_000)
     {
         _gpu = gpu;
+        // A table model's preprocessing (gaps, scaling, one-hot) is data preparation: it is applied once, on the host,
+        // as each dataset is copied to the device, and the device runs the rest of the model (the same parameters).
+        (_preprocessor, model) = model.SplitPreprocessing();
+        if (_preprocessor is not null) inputFeatures = _preprocessor.OutputWidth;
         _trainer = new CudaTrainer(gpu, model, optimizer, inputFeatures, Math.Max(batchSize, evalBatch));
     }
 
@@ -95,7 +100,7 @@ public sealed class CudaAccelerator : ITrainingEngine, IDisposable
     {
         if (_resident.TryGetValue(dataset, out var d)) return d;
         long start = Stopwatch.GetTimestamp();
-        d = new DeviceDataset(_gpu, dataset);
+        d = new DeviceDataset(_gpu, _preprocessor is null ? dataset : new EncodedDataset(dataset, _preprocessor));
         DataUploadSeconds += Stopwatch.GetElapsedTime(start).TotalSeconds;
         _resident.Add(dataset, d);
         _owned.Add(d);

@@ -144,7 +144,8 @@ public static class CsvDataset
         return cells.Where((_, j) => j != labelAt).Any(c => !float.TryParse(c, NumberStyles.Float, CultureInfo.InvariantCulture, out _));
     }
 
-    private static (int[] Labels, IReadOnlyList<string> Names) Labels(string path, List<string> raw, IReadOnlyList<string>? classNames)
+    /// <summary>Class indices of raw label cells: given classes, integer indices, or sorted distinct strings.</summary>
+    internal static (int[] Labels, IReadOnlyList<string> Names) Labels(string path, List<string> raw, IReadOnlyList<string>? classNames)
     {
         if (classNames is not null)
         {

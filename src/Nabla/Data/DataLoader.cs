@@ -46,6 +46,7 @@ public sealed class DataLoader
     private int[] _aheadLabels = [];
     private float[]? _aheadTargets;
     private int _ahead = -1; // the batch being gathered into them, or −1
+    private bool _passStarted; // the order of a pass has been drawn: LoadBatch may gather
     private WorkerPool? _aheadPool;
     private AheadTask? _aheadTask;
 
@@ -88,6 +89,7 @@ public sealed class DataLoader
     {
         DropAhead();
         Sampler.FillOrder(_order);
+        _passStarted = true;
         return new Enumerator(this);
     }
 
@@ -99,6 +101,7 @@ public sealed class DataLoader
     {
         DropAhead();
         Sampler.FillOrder(_order);
+        _passStarted = true;
         return _order;
     }
 
@@ -106,8 +109,11 @@ public sealed class DataLoader
     public int BatchSizeAt(int index) => Math.Min(BatchSize, Dataset.Count - index * BatchSize);
 
     /// <summary>Gathers batch <paramref name="index"/> of the pass <see cref="BeginPass"/> started into the loader's buffers.</summary>
+    /// <exception cref="InvalidOperationException">No pass was started: the order is not drawn yet.</exception>
     public Batch LoadBatch(int index)
     {
+        if (!_passStarted)
+            throw new InvalidOperationException("LoadBatch before BeginPass: call loader.BeginPass() first (it draws the pass's order), or iterate with foreach.");
         if (index < 0 || index >= BatchCount) throw new ArgumentOutOfRangeException(nameof(index), $"Batch {index} is outside [0, {BatchCount}).");
         if (_ahead >= 0)
         {
@@ -134,7 +140,7 @@ public sealed class DataLoader
     /// </summary>
     public void GatherAhead(int index, WorkerPool pool)
     {
-        if (index < 0 || index >= BatchCount || !Dataset.GathersOnAnyThread || _ahead >= 0) return;
+        if (!_passStarted || index < 0 || index >= BatchCount || !Dataset.GathersOnAnyThread || _ahead >= 0) return;
         if (_aheadFeatures.Length == 0)
         {
             _aheadFeatures = new float[_features.Length];

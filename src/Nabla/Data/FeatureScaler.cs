@@ -48,6 +48,13 @@ public sealed class FeatureScaler
         return new(kind, [.. mean.Select(m => (float)m)], scale);
     }
 
+    /// <summary>Each feature's mean and factor (<c>x' = (x − mean)·scale</c>) for <paramref name="width"/> features.</summary>
+    public (float[] Mean, float[] Scale) Statistics(int width) => Kind switch
+    {
+        FeatureScaling.None => (new float[width], [.. Enumerable.Repeat(1f, width)]),
+        _ => ((float[])_mean.Clone(), (float[])_scale.Clone()),
+    };
+
     /// <summary>Scales <paramref name="features"/> (rows × width) in place.</summary>
     public void Apply(Span<float> features)
     {

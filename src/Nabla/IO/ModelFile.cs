@@ -119,8 +119,37 @@ public static class ModelFile
                 throw new DataFormatException($"{path}: parameter '{t.Name}' holds NaN or infinite values; the model cannot predict anything.");
         var model = plan.Create(new Rng(0));
         LoadInto(path, model, tensors);
+        (model, plan) = WithRecordedScaling(path, model, plan, meta);
         model.Eval();
         return new LoadedModel(model, plan, classNames) { Metadata = meta };
+    }
+
+    /// <summary>
+    /// Files written before table models carried their preprocessing recorded a table's scaling beside the model
+    /// (<c>nabla.input</c>: standardization statistics, or division by 255) for the command line to apply. The
+    /// loaded model takes it in as its first layer (a <see cref="ColumnTransformer"/> of numeric columns, in the
+    /// Flatten's place), so that <c>Predict</c> on raw rows is right for those files too.
+    /// </summary>
+    private static (Sequential, LayerPlan) WithRecordedScaling(string path, Sequential model, LayerPlan plan, IReadOnlyDictionary<string, string> meta)
+    {
+        if (!meta.TryGetValue("nabla.input", out var json) || model.Layers[0] is not Flatten) return (model, plan);
+        try
+        {
+            var input = System.Text.Json.Nodes.JsonNode.Parse(json)!.AsObject();
+            if (input["kind"]?.GetValue<string>() != "table" || input["scaling"] is not { } scaling) return (model, plan);
+            var scaler = FeatureScaler.FromJson(scaling, plan.InputFeatures);
+            if (scaler.Kind == FeatureScaling.None) return (model, plan);
+            var names = input["features"]!.AsArray().Select(n => n!.GetValue<string>()).ToArray();
+            if (names.Length != plan.InputFeatures) throw new FormatException($"{names.Length} feature names for {plan.InputFeatures} inputs");
+            var (mean, scale) = scaler.Statistics(plan.InputFeatures);
+            var columns = names.Select((n, j) => new TableColumn(n, ColumnKind.Numeric) { Mean = mean[j], Scale = scale[j] }).ToArray();
+            var upgraded = new Sequential([new ColumnTransformer(new TablePreprocessor(columns)), .. model.Layers.Skip(1)]);
+            return (upgraded, LayerPlan.Of(upgraded));
+        }
+        catch (Exception e) when (e is FormatException or InvalidOperationException or NullReferenceException or ArgumentException or JsonException)
+        {
+            throw new DataFormatException($"{path}: bad 'nabla.input' scaling ({e.Message}).", e);
+        }
     }
 
     private static void CheckActivations(string path, LayerPlan plan, IReadOnlyList<ActivationKind> asked)

@@ -41,12 +41,16 @@ public sealed class LayerPlan
             if (l.InFeatures != features)
                 throw new ArgumentException($"layer {i} ({l.TypeName}) takes {l.InFeatures} features per sample but receives {features}.");
             CheckWidth(l.OutFeatures, $"layer {i} ({l.TypeName})");
-            if (l.Kind != LayerKind.Linear && l.OutFeatures != l.InFeatures)
+            if (l.Kind is not (LayerKind.Linear or LayerKind.ColumnTransformer) && l.OutFeatures != l.InFeatures)
                 throw new ArgumentException($"layer {i} ({l.TypeName}) cannot change the width ({l.InFeatures} → {l.OutFeatures}).");
             if (l.Kind == LayerKind.Dropout && !(l.P >= 0 && l.P < 1))
                 throw new ArgumentException($"layer {i}: dropout probability {l.P} is outside [0, 1).");
             if (l.Kind == LayerKind.Activation && !Enum.IsDefined(l.Activation))
                 throw new ArgumentException($"layer {i}: unknown activation {(int)l.Activation}.");
+            if (l.Kind == LayerKind.ColumnTransformer && (i != 0 || l.Preprocessor is null))
+                throw new ArgumentException($"layer {i}: a ColumnTransformer takes the raw table, so it must be the first layer.");
+            if (l.Kind == LayerKind.Rescaling && (l.Scale?.Length != l.InFeatures || l.Offset?.Length != l.InFeatures))
+                throw new ArgumentException($"layer {i}: Rescaling needs a scale and an offset per feature.");
             parameters += l.ParameterCount;
             if (parameters > MaxParameters) throw new ArgumentException($"the model has over {MaxParameters:N0} parameters.");
             features = l.OutFeatures;
@@ -94,7 +98,7 @@ public sealed class LayerPlan
             reason = $"{model.GetType().Name} is not a Sequential of built-in layers (Flatten, Linear, Sigmoid, ReLU, Tanh, Dropout, Softmax).";
             return false;
         }
-        int? width = inputFeatures ?? seq.Layers.OfType<Linear>().FirstOrDefault()?.InFeatures;
+        int? width = inputFeatures ?? (seq.Layers[0] is ColumnTransformer ct0 ? ct0.Preprocessor.InputWidth : seq.Layers.OfType<Linear>().FirstOrDefault()?.InFeatures);
         if (width is not int features)
         {
             reason = "The model has no Linear layer to take its input width from; give the input width.";
@@ -110,11 +114,13 @@ public sealed class LayerPlan
                 Activation a => LayerSpec.ActivationLayer(a.Kind, features),
                 Dropout d => LayerSpec.DropoutLayer(d.P, features) with { Seed = d.Seed },
                 Softmax => LayerSpec.SoftmaxLayer(features),
+                ColumnTransformer ct => LayerSpec.ColumnTransformerLayer(ct.Preprocessor),
+                Rescaling rs => LayerSpec.RescalingLayer([.. rs.Scale], [.. rs.Offset]),
                 _ => null,
             };
             if (spec is null)
             {
-                reason = $"layer {i} ({seq.Layers[i].GetType().Name}) is not a built-in layer (Flatten, Linear, Sigmoid, ReLU, Tanh, Dropout, Softmax).";
+                reason = $"layer {i} ({seq.Layers[i].GetType().Name}) is not a built-in layer (Flatten, Linear, Sigmoid, ReLU, Tanh, Dropout, Softmax, ColumnTransformer, Rescaling).";
                 return false;
             }
             specs.Add(spec);
@@ -137,7 +143,10 @@ public sealed class LayerPlan
             LayerKind.Linear => new Linear(l.InFeatures, l.OutFeatures, rng, l.Bias),
             LayerKind.Activation => Activation.Create(l.Activation),
             LayerKind.Dropout => new Dropout(l.P, dropoutRng ?? rng),
-            _ => new Softmax(),
+            LayerKind.Softmax => new Softmax(),
+            LayerKind.ColumnTransformer => new ColumnTransformer(l.Preprocessor!),
+            LayerKind.Rescaling => new Rescaling(l.Scale!, l.Offset!),
+            _ => throw new InvalidOperationException($"layer kind {l.Kind} has no module"),
         }))]);
     }
 
@@ -161,14 +170,23 @@ public sealed class LayerPlan
             var o = new JsonObject { ["kind"] = KindName(l) };
             if (l.Kind == LayerKind.Linear) { o["in"] = l.InFeatures; o["out"] = l.OutFeatures; o["bias"] = l.Bias; }
             if (l.Kind == LayerKind.Dropout) o["p"] = l.P;
+            if (l.Kind == LayerKind.ColumnTransformer) o["columns"] = l.Preprocessor!.ToJson()["columns"]!.DeepClone();
+            if (l.Kind == LayerKind.Rescaling)
+            {
+                o["scale"] = new JsonArray([.. l.Scale!.Select(v => (JsonNode)JsonValue.Create(v))]);
+                o["offset"] = new JsonArray([.. l.Offset!.Select(v => (JsonNode)JsonValue.Create(v))]);
+            }
             layers.Add(o);
         }
         return new JsonObject { ["inputs"] = InputFeatures, ["layers"] = layers }.ToJsonString();
     }
 
-    private static string KindName(LayerSpec l) => l.Kind == LayerKind.Activation
-        ? l.Activation.ToString().ToLowerInvariant()
-        : l.Kind.ToString().ToLowerInvariant();
+    private static string KindName(LayerSpec l) => l.Kind switch
+    {
+        LayerKind.Activation => l.Activation.ToString().ToLowerInvariant(),
+        LayerKind.ColumnTransformer => "column_transformer",
+        _ => l.Kind.ToString().ToLowerInvariant(),
+    };
 
     /// <summary>Parses <see cref="ToJson"/>'s output, checking every field before anything is built.</summary>
     /// <exception cref="FormatException">Malformed, an unknown layer kind, or widths that do not chain.</exception>
@@ -178,8 +196,8 @@ public sealed class LayerPlan
         {
             using var doc = JsonDocument.Parse(json);
             var root = doc.RootElement;
-            int features = root.GetProperty("inputs").GetInt32();
-            int inputs = features;
+            int inputs = root.GetProperty("inputs").GetInt32();
+            int features = inputs;
             var specs = new List<LayerSpec>();
             foreach (var e in root.GetProperty("layers").EnumerateArray())
             {
@@ -194,6 +212,8 @@ public sealed class LayerPlan
                     "tanh" => LayerSpec.ActivationLayer(ActivationKind.Tanh, features),
                     "dropout" => LayerSpec.DropoutLayer(e.GetProperty("p").GetSingle(), features),
                     "softmax" => LayerSpec.SoftmaxLayer(features),
+                    "column_transformer" => LayerSpec.ColumnTransformerLayer(Data.TablePreprocessor.FromJson(JsonNode.Parse(e.GetRawText()))),
+                    "rescaling" => LayerSpec.RescalingLayer(Floats(e.GetProperty("scale")), Floats(e.GetProperty("offset"))),
                     _ => throw new FormatException($"unknown layer kind '{kind}'"),
                 };
                 specs.Add(spec);
@@ -207,13 +227,20 @@ public sealed class LayerPlan
         }
     }
 
+    private static float[] Floats(JsonElement e)
+    {
+        if (e.GetArrayLength() > MaxFeatures) throw new FormatException("too many values");
+        return [.. e.EnumerateArray().Select(v => v.GetSingle())];
+    }
+
     /// <summary>
     /// E.g. <c>784-32-10 sigmoid</c> (the widths of the Linear layers, then the activations: one name when all
     /// agree, else one per layer), with <c>, dropout 0.2</c> when there is dropout.
     /// </summary>
     public override string ToString()
     {
-        var widths = new List<int> { InputFeatures };
+        bool table = _layers.Length > 0 && _layers[0].Kind == LayerKind.ColumnTransformer;
+        var widths = new List<int> { table ? _layers[0].OutFeatures : InputFeatures };
         widths.AddRange(_layers.Where(l => l.Kind == LayerKind.Linear).Select(l => l.OutFeatures));
         var acts = Activations.Select(a => a.ToString().ToLowerInvariant()).ToList();
         string text = string.Join('-', widths.Select(w => w.ToString(CultureInfo.InvariantCulture)));
@@ -221,6 +248,8 @@ public sealed class LayerPlan
         var ps = _layers.Where(l => l.Kind == LayerKind.Dropout).Select(l => l.P.ToString(CultureInfo.InvariantCulture)).Distinct().ToList();
         if (ps.Count > 0) text += ", dropout " + string.Join(',', ps);
         if (_layers.Length > 0 && _layers[^1].Kind == LayerKind.Softmax) text += ", softmax";
+        if (table) text = $"{InputFeatures} columns → {text}";
+        if (_layers.Length > 0 && _layers[^1].Kind == LayerKind.Rescaling) text += ", rescaled";
         return text;
     }
 }

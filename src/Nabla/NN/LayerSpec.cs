@@ -15,6 +15,10 @@ public enum LayerKind
     Dropout,
     /// <summary><see cref="NN.Softmax"/> over the features.</summary>
     Softmax,
+    /// <summary><see cref="NN.ColumnTransformer"/>: a table's raw columns → features (gaps filled, scaled, one-hot).</summary>
+    ColumnTransformer,
+    /// <summary><see cref="NN.Rescaling"/>: <c>y = x·scale + offset</c> per feature.</summary>
+    Rescaling,
 }
 
 /// <summary>
@@ -46,6 +50,23 @@ public sealed record LayerSpec(LayerKind Kind, int InFeatures, int OutFeatures, 
     /// <summary>A softmax layer.</summary>
     public static LayerSpec SoftmaxLayer(int features) => new(LayerKind.Softmax, features, features);
 
+    /// <summary>ColumnTransformer: its fitted preprocessing.</summary>
+    public Data.TablePreprocessor? Preprocessor { get; init; }
+
+    /// <summary>Rescaling: each feature's factor.</summary>
+    public float[]? Scale { get; init; }
+
+    /// <summary>Rescaling: each feature's offset.</summary>
+    public float[]? Offset { get; init; }
+
+    /// <summary>A table's preprocessing layer.</summary>
+    public static LayerSpec ColumnTransformerLayer(Data.TablePreprocessor preprocessor) =>
+        new(LayerKind.ColumnTransformer, preprocessor.InputWidth, preprocessor.OutputWidth) { Preprocessor = preprocessor };
+
+    /// <summary>A rescaling layer.</summary>
+    public static LayerSpec RescalingLayer(float[] scale, float[] offset) =>
+        new(LayerKind.Rescaling, scale.Length, scale.Length) { Scale = scale, Offset = offset };
+
     /// <summary>The layer's class name as PyTorch prints it: <c>Linear</c>, <c>Sigmoid</c>, <c>ReLU</c>, <c>Dropout</c>…</summary>
     public string TypeName => Kind switch
     {
@@ -61,6 +82,8 @@ public sealed record LayerSpec(LayerKind Kind, int InFeatures, int OutFeatures, 
     {
         LayerKind.Linear => $"Linear(in_features={InFeatures}, out_features={OutFeatures}, bias={(Bias ? "True" : "False")})",
         LayerKind.Dropout => $"Dropout(p={P.ToString(CultureInfo.InvariantCulture)})",
+        LayerKind.ColumnTransformer => $"ColumnTransformer({Preprocessor})",
+        LayerKind.Rescaling => $"Rescaling(features={OutFeatures})",
         _ => TypeName + "()",
     };
 }

@@ -27,6 +27,13 @@ public sealed class Sequential : Module
         return copy;
     }
 
+    /// <summary>
+    /// A table model taken apart: its first layer's preprocessing, and the network after it (a Flatten in that
+    /// layer's place, so layer indices and parameters are the same objects). (null, this) for any other model.
+    /// </summary>
+    public (Data.TablePreprocessor? Preprocessing, Sequential Network) SplitPreprocessing() =>
+        _layers[0] is ColumnTransformer table ? (table.Preprocessor, new Sequential([new Flatten(), .. _layers.Skip(1)])) : (null, this);
+
     /// <summary>The modules, in order.</summary>
     public IReadOnlyList<Module> Layers => _layers;
 

@@ -24,13 +24,13 @@ public sealed record CheckpointState(int Epoch, int Batch, ulong[] EpochShuffleR
 /// </summary>
 public static class Checkpoint
 {
-    private const string StateKey = "nabla.checkpoint";
+    private const string StateKey = "nabla.checkpoint", SchedulerKey = "nabla.scheduler";
 
     /// <summary>
     /// Writes a checkpoint of <paramref name="model"/> and <paramref name="optimizer"/> at <paramref name="state"/>,
     /// with the early-stopping state (counters and best-weights snapshot) when there is one.
     /// </summary>
-    public static void Save(string path, Module model, Optimizer optimizer, CheckpointState state, EarlyStopping? stopper = null)
+    public static void Save(string path, Module model, Optimizer optimizer, CheckpointState state, EarlyStopping? stopper = null, LRScheduler? scheduler = null)
     {
         var tensors = new List<(string, float[], long[])>();
         var named = model.NamedParameters();
@@ -59,6 +59,9 @@ public static class Checkpoint
                 },
             }),
         };
+        // Infinity (a plateau schedule's best before its first epoch) is written as JSON can hold it.
+        if (scheduler is not null)
+            meta[SchedulerKey] = JsonSerializer.Serialize(scheduler.SaveState().ToDictionary(p => p.Key, p => p.Value.ToString("R", CultureInfo.InvariantCulture)));
         SafeTensors.Save(path, tensors, meta);
     }
 
@@ -71,7 +74,7 @@ public static class Checkpoint
     /// <paramref name="optimizer"/>, and the early-stopping state into <paramref name="stopper"/> if given.
     /// </summary>
     /// <exception cref="DataFormatException">The checkpoint does not fit the model, the optimizer or the stopper.</exception>
-    public static CheckpointState Restore(string path, Module model, Optimizer optimizer, EarlyStopping? stopper = null)
+    public static CheckpointState Restore(string path, Module model, Optimizer optimizer, EarlyStopping? stopper = null, LRScheduler? scheduler = null)
     {
         var (meta, tensors) = SafeTensors.Read(path);
         var (state, kind, steps, lr) = Parse(path, meta);
@@ -93,7 +96,23 @@ public static class Checkpoint
         steps.CopyTo(optimizer.Steps, 0);
         optimizer.LearningRate = lr;
         if (stopper is not null) RestoreStopper(path, meta, byName, named, stopper);
+        if (scheduler is not null) RestoreScheduler(path, meta, scheduler);
         return state;
+    }
+
+    private static void RestoreScheduler(string path, IReadOnlyDictionary<string, string> meta, LRScheduler scheduler)
+    {
+        if (!meta.TryGetValue(SchedulerKey, out var json))
+            throw new DataFormatException($"{path}: the run has a learning-rate schedule, but the checkpoint holds no schedule state.");
+        try
+        {
+            var values = JsonSerializer.Deserialize<Dictionary<string, string>>(json) ?? throw new FormatException("no scheduler state");
+            scheduler.RestoreState(values.ToDictionary(p => p.Key, p => double.Parse(p.Value, NumberStyles.Float, CultureInfo.InvariantCulture)));
+        }
+        catch (Exception e) when (e is JsonException or FormatException or OverflowException)
+        {
+            throw new DataFormatException($"{path}: bad learning-rate schedule state ({e.Message}).", e);
+        }
     }
 
     private static (CheckpointState State, string Optimizer, long[] Steps, float LearningRate) Parse(string path, IReadOnlyDictionary<string, string> meta)

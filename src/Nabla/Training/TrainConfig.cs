@@ -14,6 +14,26 @@ public enum TrainTask
     Regression,
 }
 
+/// <summary>How classes are weighted in the loss.</summary>
+public enum ClassWeighting
+{
+    /// <summary>Every sample counts the same.</summary>
+    None,
+    /// <summary>Each class weighs <c>n / (C · n_c)</c> (scikit-learn's "balanced"): rare classes count as much as common ones.</summary>
+    Balanced,
+}
+
+/// <summary>How the learning rate changes over the epochs.</summary>
+public enum LearningRateSchedule
+{
+    /// <summary>Constant.</summary>
+    None,
+    /// <summary>Cosine annealing to 0 over the run's epochs (CosineAnnealingLR, T_max = epochs).</summary>
+    Cosine,
+    /// <summary>Divided by 10 when the monitored loss (validation, else training) stops improving (ReduceLROnPlateau).</summary>
+    Plateau,
+}
+
 /// <summary>
 /// Everything that defines a training run, typed and validated once; defaults are the textbook's model and
 /// batch size with Adam for 10 epochs.
@@ -62,6 +82,25 @@ public sealed record TrainConfig
     /// <summary>Seed of every random choice.</summary>
     public ulong Seed { get; init; } = 42;
 
+    /// <summary>
+    /// Regression: train on standardized targets (each target's mean and standard deviation from the training data),
+    /// the model ending in a <see cref="NN.Rescaling"/> that turns its outputs back into the targets' units, so that
+    /// targets of any scale train with the default learning rate. False trains on the raw targets.
+    /// </summary>
+    public bool StandardizeTargets { get; init; } = true;
+
+    /// <summary>If positive, gradients are clipped to this global 2-norm before each step (clip_grad_norm_).</summary>
+    public float ClipGradNorm { get; init; }
+
+    /// <summary>Classification: how classes are weighted in the loss.</summary>
+    public ClassWeighting ClassWeight { get; init; } = ClassWeighting.None;
+
+    /// <summary>The learning-rate schedule.</summary>
+    public LearningRateSchedule Schedule { get; init; } = LearningRateSchedule.None;
+
+    /// <summary>With <see cref="LearningRateSchedule.Plateau"/>: epochs without improvement before the rate drops (PyTorch's default, 10).</summary>
+    public int SchedulePatience { get; init; } = 10;
+
     private static readonly JsonSerializerOptions JsonOptions = new() { Converters = { new JsonStringEnumConverter(allowIntegerValues: false) } };
 
     /// <summary>As JSON (what checkpoints record): enumerations by name.</summary>
@@ -103,6 +142,11 @@ public sealed record TrainConfig
         if (ValidationSplit != other.ValidationSplit) names.Add(nameof(ValidationSplit));
         if (EarlyStopping != other.EarlyStopping) names.Add(nameof(EarlyStopping));
         if (Seed != other.Seed) names.Add(nameof(Seed));
+        if (StandardizeTargets != other.StandardizeTargets) names.Add(nameof(StandardizeTargets));
+        if (ClipGradNorm != other.ClipGradNorm) names.Add(nameof(ClipGradNorm));
+        if (ClassWeight != other.ClassWeight) names.Add(nameof(ClassWeight));
+        if (Schedule != other.Schedule) names.Add(nameof(Schedule));
+        if (SchedulePatience != other.SchedulePatience) names.Add(nameof(SchedulePatience));
         return names;
     }
 
@@ -122,6 +166,9 @@ public sealed record TrainConfig
         if (!(ValidationSplit >= 0 && ValidationSplit < 1)) return ("validation split must be in [0, 1)", [nameof(ValidationSplit)]);
         if (EarlyStopping > 0 && ValidationSplit == 0) return ("early stopping needs a validation split", [nameof(EarlyStopping), nameof(ValidationSplit)]);
         if (!(Dropout >= 0 && Dropout < 1)) return ("dropout must be in [0, 1)", [nameof(Dropout)]);
+        if (!(ClipGradNorm >= 0) || !float.IsFinite(ClipGradNorm)) return ("the gradient clipping norm must be ≥ 0", [nameof(ClipGradNorm)]);
+        if (SchedulePatience < 0) return ("the schedule's patience must be ≥ 0", [nameof(SchedulePatience)]);
+        if (ClassWeight != ClassWeighting.None && Task == TrainTask.Regression) return ("class weights are for classification", [nameof(ClassWeight), nameof(Task)]);
         return null;
     }
 }

@@ -28,6 +28,9 @@ public sealed class Trainer
         : this(model, loss, optimizer)
     {
         if (maxBatch < 1) throw new ArgumentOutOfRangeException(nameof(maxBatch), "The batch size must be at least 1.");
+        if (inputFeatures < 1) throw new ArgumentOutOfRangeException(nameof(inputFeatures), $"A sample has at least one feature; got {inputFeatures}.");
+        if (_inputFeatures != 0 && _inputFeatures != inputFeatures)
+            throw new ArgumentException($"The model takes {_inputFeatures} features per sample, but the trainer was created for {inputFeatures}.", nameof(inputFeatures));
         _inputFeatures = inputFeatures;
         _engine = CreateEngine(maxBatch);
     }
@@ -49,9 +52,37 @@ public sealed class Trainer
     /// <summary>The engine for training batches of <paramref name="batch"/> samples of <paramref name="width"/> features.</summary>
     private IStepEngine TrainingEngine(int batch, int width)
     {
+        CheckWidth(width);
         if (_inputFeatures == 0) _inputFeatures = width;
         if (_engine is null || _engine.MaxBatch < batch) _engine = CreateEngine(Math.Max(batch, _engine?.MaxBatch ?? 0));
         return _engine;
+    }
+
+    /// <summary>
+    /// Refuses samples of another width than the model takes, before anything runs: an engine reading rows of the
+    /// wrong width would train on garbage without an error.
+    /// </summary>
+    /// <exception cref="ArgumentException">The widths differ; the message names both.</exception>
+    private void CheckWidth(int width)
+    {
+        if (_inputFeatures != 0 && width != _inputFeatures)
+            throw new ArgumentException($"The data has {width} features per sample, but the model takes {_inputFeatures}. Build the model for {width} inputs (or give it data of {_inputFeatures}).");
+    }
+
+    /// <summary>
+    /// Refuses, before the first step, data the model cannot learn from: samples of another width, labels beyond the
+    /// model's outputs, numeric targets of another count.
+    /// </summary>
+    /// <exception cref="ArgumentException">The message names the model's and the data's numbers.</exception>
+    private void CheckData(IDataset data)
+    {
+        CheckWidth(data.Features);
+        if (!NN.LayerPlan.TryOf(Model, out var plan, out _, _inputFeatures != 0 ? _inputFeatures : data.Features)) return;
+        int outputs = plan!.OutputFeatures;
+        if (data.Targets > 0 && data.Targets != outputs)
+            throw new ArgumentException($"The data has {data.Targets} numeric targets per sample, but the model gives {outputs} outputs.");
+        if (data.Targets == 0 && data.Classes > outputs)
+            throw new ArgumentException($"The data has {data.Classes} classes, but the model gives {outputs} outputs (one per class is needed).");
     }
 
     private IStepEngine CreateEngine(int maxBatch) => Model is Sequential seq && ExplicitEngine.Supports(seq)
@@ -71,11 +102,42 @@ public sealed class Trainer
     public Optimizer Optimizer { get; set; }
 
     /// <summary>
-    /// An epoch whose mean training loss exceeds this has diverged (as one whose loss is NaN or infinite has): the
-    /// epoch ends with <see cref="TrainingDivergedException"/>, before any callback (a checkpoint) sees its weights.
-    /// The default, 10⁴, is far above any cross-entropy a learning classifier shows (ln 10 ≈ 2.3 at chance).
+    /// An absolute bound on an epoch's mean training loss, or null (the default) for the relative one: an epoch whose
+    /// mean loss exceeds <see cref="DivergenceFactor"/> × max(1, <see cref="ReferenceLoss"/>) has diverged (as one whose
+    /// loss is NaN or infinite has), and ends with <see cref="TrainingDivergedException"/> before any callback (a
+    /// checkpoint) sees its weights. Relative, because losses differ by kind and scale: a classifier starts near
+    /// ln C, a regression on raw targets in the hundreds near 10⁴ or more.
     /// </summary>
-    public double DivergenceThreshold { get; set; } = 1e4;
+    public double? DivergenceThreshold { get; set; }
+
+    /// <summary>How many times the reference loss an epoch's mean loss may reach before the run counts as diverged (10³).</summary>
+    public double DivergenceFactor { get; set; } = 1e3;
+
+    /// <summary>
+    /// The loss of the first batch this trainer trained on (the first epoch's mean, where a device reports only totals):
+    /// what "diverged" is measured against. Null before any training.
+    /// </summary>
+    public double? ReferenceLoss { get; private set; }
+
+    /// <summary>
+    /// Batches whose losses make <see cref="ReferenceLoss"/>: the first only — its loss is the initial model's, taken
+    /// before any update (later ones are already moved by the learning rate, the thing being judged).
+    /// </summary>
+    public const int ReferenceBatches = 1;
+
+    private double _referenceSum;
+    private int _referenceCount;
+
+    /// <summary>Whether a mean loss (an epoch's, or a test pass's) means the run has diverged: not finite, or over the bound.</summary>
+    public bool HasDiverged(double loss) =>
+        !double.IsFinite(loss) || loss > (DivergenceThreshold ?? (ReferenceLoss is { } r ? DivergenceFactor * Math.Max(1, r) : double.PositiveInfinity));
+
+    private void Observe(float loss)
+    {
+        if (_referenceCount >= ReferenceBatches || !float.IsFinite(loss)) return;
+        _referenceSum += loss;
+        ReferenceLoss = _referenceSum / ++_referenceCount;
+    }
 
     /// <summary>If positive, gradients are clipped to this 2-norm before each step.</summary>
     public float MaxGradNorm { get; set; }
@@ -109,6 +171,7 @@ public sealed class Trainer
     public EpochMetrics TrainEpoch(DataLoader loader, int skipBatches = 0, IReadOnlyList<ITrainingCallback>? callbacks = null)
     {
         callbacks ??= [];
+        CheckData(loader.Dataset);
         Model.Train();
         var device = Device;
         device.Prepare(loader);
@@ -125,6 +188,7 @@ public sealed class Trainer
             if (r.Known)
             {
                 if (!float.IsFinite(r.Loss)) throw Diverged(r.Loss, $"epoch {epoch + 1}, batch {b + 1}");
+                Observe(r.Loss);
                 lossSum += (double)r.Loss * loader.BatchSizeAt(b);
                 correct += r.Correct;
             }
@@ -138,14 +202,17 @@ public sealed class Trainer
         double seconds = _clock.Elapsed.TotalSeconds;
         EpochCount++;
         double loss = lossSum / Math.Max(seen, 1);
-        if (!double.IsFinite(loss) || loss > DivergenceThreshold) throw Diverged(loss, $"epoch {EpochCount}");
+        if (ReferenceLoss is null && double.IsFinite(loss)) (ReferenceLoss, _referenceCount) = (loss, ReferenceBatches); // a device's totals
+        if (HasDiverged(loss)) throw Diverged(loss, $"epoch {EpochCount}");
         LastLoss = (float)loss;
         return new EpochMetrics(EpochCount, loss, (double)correct / Math.Max(seen, 1),
             seconds, seen / Math.Max(seconds, 1e-9), Optimizer.LearningRate, null);
     }
 
-    private static TrainingDivergedException Diverged(double loss, string where) =>
-        new($"The loss became {loss} at {where}: training diverged. Try a smaller learning rate, or gradient clipping.");
+    private TrainingDivergedException Diverged(double loss, string where) =>
+        new(double.IsFinite(loss) && ReferenceLoss is { } r
+            ? $"The mean loss became {loss:G4} at {where}, over {DivergenceFactor:G3} times the first batch's {r:G4}: training diverged. Try a smaller learning rate, or gradient clipping."
+            : $"The loss became {loss} at {where}: training diverged. Try a smaller learning rate, or gradient clipping.");
 
     /// <summary>
     /// One training step on the CPU on a batch: forward, fused loss and dℓ/dlogits, zero the gradients, backward,
@@ -153,9 +220,15 @@ public sealed class Trainer
     /// </summary>
     public (float Loss, int Correct) Step(float[] features, int[] labels, int size)
     {
+        if (size < 1 || size > labels.Length) throw new ArgumentOutOfRangeException(nameof(size), $"A batch of {size} samples with {labels.Length} labels.");
         int width = _inputFeatures != 0 ? _inputFeatures
-            : size > 0 && features.Length % size == 0 ? features.Length / size
+            : features.Length % labels.Length == 0 ? features.Length / labels.Length
             : throw new ArgumentException("The input width cannot be told from the model or the batch: create the trainer with inputFeatures.");
+        // The arrays hold as many rows as labels (a loader's buffers do, and so do a user's): their ratio is the width.
+        if (features.Length != labels.Length * width)
+            throw new ArgumentException(features.Length % labels.Length == 0
+                ? $"The batch has {features.Length / labels.Length} features per sample, but the model takes {width}."
+                : $"The batch holds {features.Length} feature values for {labels.Length} labels; the model takes {width} features per sample.");
         var r = HostStep(features, labels, size, width, Optimizer, MaxGradNorm);
         if (float.IsFinite(r.Loss)) StepCount++;
         return r;
@@ -224,6 +297,7 @@ public sealed class Trainer
     /// <summary>The textbook's <c>test</c>: loss and accuracy in evaluation mode, without updating (the one test loop).</summary>
     public EvalResult Test(DataLoader loader)
     {
+        CheckData(loader.Dataset);
         var device = Device;
         device.Prepare(loader);
         Model.Eval();
@@ -265,7 +339,7 @@ public sealed class Trainer
             var m = TrainEpoch(train, e == startEpoch ? skipBatches : 0, callbacks);
             if (validation is not null) m = m with { Validation = Test(validation) };
             history.Add(m);
-            scheduler?.Step();
+            scheduler?.Step(m.Validation?.Loss ?? m.TrainLoss);
             bool stop = false;
             foreach (var cb in callbacks) cb.OnEpochEnd(this, m, ref stop);
             if (stop) break;

@@ -23,6 +23,9 @@ public readonly record struct RunSeeds(ulong Seed)
     /// <summary>The generator that picks the validation split.</summary>
     public Rng Split() => new(Seed ^ 0xA5A5A5A5UL);
 
+    /// <summary>The generator that holds out a single table's test rows (<see cref="HoldOut"/>).</summary>
+    public Rng TestSplit() => new(Seed ^ 0x7E57UL);
+
     /// <summary>The generator that seeds the dropout layers.</summary>
     public Rng Dropout() => new(Seed ^ 0xD00DUL);
 }
@@ -38,35 +41,102 @@ public sealed class TrainingRun
     private ulong[] _epochShuffle;
     private readonly string _configJson;
 
-    private TrainingRun(TrainConfig config, IDataset train, Subset? validation, IDataset fitSet)
+    private TrainingRun(TrainConfig config, IDataset train, Subset? validation, IDataset fitSet, TablePreprocessor? preprocessor)
     {
         Config = config;
         Fingerprint = FingerprintOf(train);
         var seeds = new RunSeeds(config.Seed);
-        Model = new MlpArchitecture(train.Features, config.Hidden, config.Activation, Outputs(config, train), config.Dropout).Create(seeds.Weights(), seeds.Dropout());
+        Model = BuildModel(config, train, preprocessor, seeds);
         var optimizer = OptimizerFactory.Create(config.Optimizer, Model.Parameters(), config.LearningRate, config.Momentum, config.WeightDecay, config.L1);
         // A batch larger than the data is one batch of all of it: the buffers need not be larger than that.
         int batch = Math.Min(config.BatchSize, fitSet.Count);
-        Loss loss = config.Task == TrainTask.Regression ? new MseLoss() : new CrossEntropyLoss();
-        Trainer = new Trainer(Model, loss, optimizer, train.Features, batch);
+        Trainer = new Trainer(Model, LossOf(config, train, Model), optimizer, train.Features, batch) { MaxGradNorm = config.ClipGradNorm };
         _sampler = new RandomSampler(seeds.Shuffle());
         Loader = new DataLoader(fitSet, batch, _sampler);
         ValidationLoader = validation is null ? null : new DataLoader(validation, Math.Min(config.BatchSize, validation.Count));
         Stopper = config.EarlyStopping > 0 ? new EarlyStopping(config.EarlyStopping) : null;
+        Scheduler = config.Schedule switch
+        {
+            LearningRateSchedule.Cosine => new CosineAnnealingLR(optimizer, config.Epochs),
+            LearningRateSchedule.Plateau => new ReduceLROnPlateau(optimizer, patience: config.SchedulePatience),
+            _ => null,
+        };
         _epochShuffle = _sampler.Rng.GetState();
         _configJson = config.ToJson();
     }
 
+    /// <summary>
+    /// The MLP of the configuration; on a table, its first layer is the table's <see cref="ColumnTransformer"/> (in
+    /// Flatten's place, so the Linear layers keep PyTorch's indices); for a regression on standardized targets, its last
+    /// is the <see cref="Rescaling"/> back to the targets' units.
+    /// </summary>
+    private static Sequential BuildModel(TrainConfig config, IDataset train, TablePreprocessor? preprocessor, RunSeeds seeds)
+    {
+        int inputs = preprocessor?.OutputWidth ?? train.Features;
+        var mlp = new MlpArchitecture(inputs, config.Hidden, config.Activation, Outputs(config, train), config.Dropout).Create(seeds.Weights(), seeds.Dropout());
+        var layers = mlp.Layers.ToList();
+        if (preprocessor is not null) layers[0] = new ColumnTransformer(preprocessor);
+        if (TargetStatistics(config, train) is var (mean, std)) layers.Add(new Rescaling(std, mean));
+        return layers.Count == mlp.Layers.Count && preprocessor is null ? mlp : new Sequential([.. layers]);
+    }
+
+    /// <summary>The targets' means and standard deviations (population; 1 for a constant target), when the run standardizes them.</summary>
+    private static (float[] Mean, float[] Std)? TargetStatistics(TrainConfig config, IDataset train)
+    {
+        if (config.Task != TrainTask.Regression || !config.StandardizeTargets) return null;
+        int t = train.Targets, n = train.Count;
+        var sum = new double[t];
+        var sq = new double[t];
+        var row = new float[t];
+        for (int i = 0; i < n; i++)
+        {
+            train.GatherTargets([i], row);
+            for (int j = 0; j < t; j++) sum[j] += row[j];
+        }
+        var mean = sum.Select(v => v / n).ToArray();
+        for (int i = 0; i < n; i++)
+        {
+            train.GatherTargets([i], row);
+            for (int j = 0; j < t; j++) sq[j] += (row[j] - mean[j]) * (row[j] - mean[j]);
+        }
+        return ([.. mean.Select(m => (float)m)], [.. sq.Select(v => Math.Sqrt(v / n) is var sd && sd > 0 ? (float)sd : 1f)]);
+    }
+
+    /// <summary>
+    /// The loss: cross-entropy (class-weighted if asked), or the mean squared error — in standard deviations of each
+    /// target when the model ends in a Rescaling (weights 1/σ²), which is the error on standardized targets.
+    /// </summary>
+    private static Loss LossOf(TrainConfig config, IDataset train, Sequential model)
+    {
+        if (config.Task == TrainTask.Regression)
+            return model.Layers[^1] is Rescaling r ? new MseLoss([.. r.Scale.Select(s => 1f / (s * s))]) : new MseLoss();
+        if (config.ClassWeight == ClassWeighting.Balanced)
+        {
+            var labels = new int[train.Count];
+            for (int i = 0; i < labels.Length; i++) labels[i] = train.Label(i);
+            return new CrossEntropyLoss(weight: CrossEntropyLoss.BalancedWeights(labels, train.Classes));
+        }
+        return new CrossEntropyLoss();
+    }
+
+    /// <summary>The learning-rate schedule the configuration asks for, or null; stepped after every epoch by <see cref="Fit"/>.</summary>
+    public LRScheduler? Scheduler { get; }
+
     /// <summary>Builds the run of <paramref name="config"/> on <paramref name="train"/> (split off a validation set if asked).</summary>
     /// <exception cref="ArgumentException">The configuration is invalid; the message says which setting.</exception>
     /// <exception cref="InsufficientMemoryException">The model and its buffers would not fit in the memory this process may use.</exception>
-    public static TrainingRun Create(TrainConfig config, IDataset train)
+    /// <param name="config">The configuration.</param>
+    /// <param name="train">The training data; raw table rows when <paramref name="preprocessor"/> is given.</param>
+    /// <param name="preprocessor">A table's fitted preprocessing: the model's first layer (<see cref="ColumnTransformer"/>).</param>
+    public static TrainingRun Create(TrainConfig config, IDataset train, TablePreprocessor? preprocessor = null)
     {
+        if (preprocessor is not null && preprocessor.InputWidth != train.Features)
+            throw new ArgumentException($"The table's preprocessing takes {preprocessor.InputWidth} columns; the data has {train.Features}.");
         if (config.Check() is { } problem) throw new ArgumentException($"{problem.Message} ({string.Join(", ", problem.Settings)}).");
         if (train.Count == 0) throw new DataFormatException("The training set is empty.");
         if (config.Task == TrainTask.Regression && train.Targets == 0) throw new DataFormatException("Regression needs numeric targets; the data has class labels.");
         if (config.Task == TrainTask.Classification && train.Targets > 0) throw new DataFormatException("The data has numeric targets: train it as a regression.");
-        CheckMemory(config, train);
+        CheckMemory(config, train, preprocessor?.OutputWidth ?? train.Features);
         IDataset fitSet = train;
         Subset? validation = null;
         if (config.ValidationSplit > 0)
@@ -77,7 +147,7 @@ public sealed class TrainingRun
             (var rest, validation) = Subset.RandomSplit(train, n, new RunSeeds(config.Seed).Split());
             fitSet = rest;
         }
-        return new TrainingRun(config, train, validation, fitSet);
+        return new TrainingRun(config, train, validation, fitSet, preprocessor);
     }
 
     /// <summary>The configuration.</summary>
@@ -112,9 +182,9 @@ public sealed class TrainingRun
     /// Refuses, before anything is allocated, a configuration whose model, optimizer state and batch buffers would
     /// not fit in the memory this process may use (a mistyped --hidden 99999999 must not start allocating).
     /// </summary>
-    private static void CheckMemory(TrainConfig config, IDataset train)
+    private static void CheckMemory(TrainConfig config, IDataset train, int inputs)
     {
-        long[] widths = [train.Features, .. config.Hidden, Math.Max(Outputs(config, train), 1)];
+        long[] widths = [inputs, .. config.Hidden, Math.Max(Outputs(config, train), 1)];
         long parameters = 0;
         for (int i = 1; i < widths.Length; i++) parameters += widths[i - 1] * widths[i] + widths[i];
         string shape = string.Join('-', widths);
@@ -170,7 +240,7 @@ public sealed class TrainingRun
             throw new DataFormatException($"{path} has done {peek.Epoch} epochs; this run asks for {Config.Epochs}. Ask for at least {peek.Epoch}.");
         if (peek.Batch > Loader.BatchCount) // == BatchCount: every step of the epoch done, its end not yet
             throw new DataFormatException($"{path} stands at batch {peek.Batch} of an epoch of {Loader.BatchCount} batches: it does not belong to this run.");
-        var state = Checkpoint.Restore(path, Model, Trainer.Optimizer, Stopper);
+        var state = Checkpoint.Restore(path, Model, Trainer.Optimizer, Stopper, Scheduler);
         _sampler.Rng.SetState(state.EpochShuffleRng);
         _epochShuffle = state.EpochShuffleRng;
         (StartEpoch, SkipBatches) = (state.Epoch, state.Batch);
@@ -188,11 +258,11 @@ public sealed class TrainingRun
         var all = new List<ITrainingCallback>(callbacks ?? []);
         if (Stopper is not null) all.Add(Stopper);
         if (CheckpointPath is not null) all.Add(new Checkpointing(this));
-        return Trainer.Fit(Loader, Config.Epochs, ValidationLoader, all, startEpoch: StartEpoch, skipBatches: SkipBatches);
+        return Trainer.Fit(Loader, Config.Epochs, ValidationLoader, all, Scheduler, startEpoch: StartEpoch, skipBatches: SkipBatches);
     }
 
     private void SaveCheckpoint(int epoch, int batch) =>
-        Checkpoint.Save(CheckpointPath!, Model, Trainer.Optimizer, new CheckpointState(epoch, batch, _epochShuffle, null, _configJson, Fingerprint), Stopper);
+        Checkpoint.Save(CheckpointPath!, Model, Trainer.Optimizer, new CheckpointState(epoch, batch, _epochShuffle, null, _configJson, Fingerprint), Stopper, Scheduler);
 
     /// <summary>Writes the run's checkpoint at epoch ends and every <see cref="CheckpointEvery"/> steps.</summary>
     private sealed class Checkpointing(TrainingRun run) : ITrainingCallback

@@ -10,12 +10,14 @@ public static partial class Ops
     /// loss fused (<see cref="Tensors.Kernels.CrossEntropy"/>), so the gradient is <c>(γ(t) − q)/B</c>.
     /// </summary>
     /// <exception cref="ArgumentException">Shapes disagree, or a target is outside [0, C).</exception>
-    public static Tensor CrossEntropy(Tensor logits, ReadOnlySpan<int> targets, float labelSmoothing = 0f)
+    public static Tensor CrossEntropy(Tensor logits, ReadOnlySpan<int> targets, float labelSmoothing = 0f, float[]? weight = null)
     {
         if (OnDevice(logits)) throw NotOnDevice("cross_entropy", logits);
         var (rows, classes) = CheckLogits(logits, targets.Length, "cross_entropy");
         var grad = new float[logits.Size];
-        float loss = Tensors.Kernels.CrossEntropy.ForwardBackward(logits.Data, targets, grad, rows, classes, labelSmoothing);
+        float loss = weight is null
+            ? Tensors.Kernels.CrossEntropy.ForwardBackward(logits.Data, targets, grad, rows, classes, labelSmoothing)
+            : Tensors.Kernels.CrossEntropy.ForwardBackwardWeighted(logits.Data, targets, weight, grad, rows, classes, labelSmoothing);
         return Graph.Record(Tensor.Scalar(loss), new ScaledGradNode(logits, grad, "CrossEntropyLossBackward"));
     }
 

@@ -88,6 +88,47 @@ public static class CrossEntropy
         return lse - qt;
     }
 
+    /// <summary>
+    /// Class-weighted cross-entropy, PyTorch's <c>weight</c> with mean reduction: row r's loss is
+    /// <c>(1−ε)·w_y·(lse − t_y) + ε/C·Σ_c w_c·(lse − t_c)</c> and the mean divides by <c>Σ_r w_{y_r}</c>, so the gradient
+    /// of a row is <c>[(1−ε)·w_y·(γ(t) − e_y) + ε/C·(Σ_c w_c·γ(t) − w)] / Σ_r w_{y_r}</c>. A separate, plain path: the
+    /// unweighted one above keeps its bits.
+    /// </summary>
+    /// <exception cref="ArgumentException">A target is outside [0, classes), or the weights are not one per class.</exception>
+    public static float ForwardBackwardWeighted(ReadOnlySpan<float> logits, ReadOnlySpan<int> targets, ReadOnlySpan<float> weights,
+        Span<float> dLogits, int rows, int classes, float eps = 0f)
+    {
+        CheckTargets(targets, rows, classes);
+        if (weights.Length != classes) throw new ArgumentException($"{weights.Length} class weights for {classes} classes.");
+        Span<float> p = classes <= 1024 ? stackalloc float[classes] : new float[classes];
+        double total = 0, norm = 0;
+        float weightSum = TensorPrimitives.Sum(weights);
+        for (int r = 0; r < rows; r++)
+        {
+            var t = logits.Slice(r * classes, classes);
+            float max = Reductions.MaxOf(t);
+            for (int j = 0; j < classes; j++) p[j] = t[j] - max;
+            TensorPrimitives.Exp(p, p);
+            float sum = TensorPrimitives.Sum(p), lse = max + MathF.Log(sum);
+            int y = targets[r];
+            float wy = weights[y];
+            norm += wy;
+            double row = (1 - eps) * wy * (lse - t[y]);
+            if (eps != 0) for (int c = 0; c < classes; c++) row += eps / classes * weights[c] * (lse - t[c]);
+            total += row;
+            if (dLogits.IsEmpty) continue;
+            var d = dLogits.Slice(r * classes, classes);
+            for (int j = 0; j < classes; j++)
+            {
+                float pj = p[j] / sum;
+                d[j] = (1 - eps) * wy * (pj - (j == y ? 1f : 0f)) + (eps == 0 ? 0f : eps / classes * (weightSum * pj - weights[j]));
+            }
+        }
+        if (!(norm > 0)) return float.NaN; // no weight on this batch's classes: PyTorch gives NaN too
+        if (!dLogits.IsEmpty) TensorPrimitives.Multiply(dLogits[..(rows * classes)], (float)(1 / norm), dLogits[..(rows * classes)]);
+        return (float)(total / norm);
+    }
+
     internal static void CheckTargets(ReadOnlySpan<int> targets, int rows, int classes)
     {
         if (targets.Length < rows) throw new ArgumentException($"{targets.Length} targets for {rows} rows of logits.");

@@ -1,0 +1,390 @@
+using System.Globalization;
+
+namespace Nabla.Data;
+
+/// <summary>
+/// Reads CSV tables as a user's own data arrives: numeric and text columns, gaps, a header or none, the label (or the
+/// regression targets) in any column. A training file is read twice, streaming (a first pass learns each column's
+/// kind and vocabulary and whether the first line is a header, a second parses the values); a file for a trained model
+/// is read once against the model's <see cref="TableSchema"/>, its columns matched by name when it has a header.
+/// </summary>
+/// <remarks>
+/// A column is numeric when every cell that is not a gap is a number; categorical when it is declared so, or when
+/// most of its cells are text. A column of numbers with a few words among them is refused, naming the first word,
+/// rather than silently turned into categories. Gaps are what pandas reads as NaN by default: an empty cell,
+/// <c>NA</c>, <c>NaN</c>, <c>N/A</c>, <c>null</c>, <c>None</c> and their spellings.
+/// </remarks>
+public static class TableReader
+{
+    // pandas' default na_values (pandas.read_csv), so a table prepared there reads the same here.
+    private static readonly HashSet<string> MissingTokens = new(StringComparer.Ordinal)
+    {
+        "", "#N/A", "#N/A N/A", "#NA", "-1.#IND", "-1.#QNAN", "-NaN", "-nan", "1.#IND", "1.#QNAN", "<NA>", "N/A", "NA",
+        "NULL", "NaN", "None", "n/a", "nan", "null",
+    };
+
+    /// <summary>Whether <paramref name="cell"/> is a gap (trimmed: empty, <c>NA</c>, <c>NaN</c>, …).</summary>
+    public static bool IsMissing(string cell) => MissingTokens.Contains(cell.Trim());
+
+    /// <summary>The most categories a declared categorical column may have.</summary>
+    public const int MaxDeclaredCategories = 65_536;
+
+    /// <summary>Reads a training table: learns the columns' kinds and vocabularies, and the classes.</summary>
+    /// <exception cref="DataFormatException">The file is missing or not such a table; the message names the line and column.</exception>
+    public static RawTable Read(string path, TableOptions options)
+    {
+        var scan = Scan(path, options);
+        return Parse(path, options, scan);
+    }
+
+    /// <summary>Reads a table for a trained model (test rows, rows to predict), with its columns and classes.</summary>
+    /// <param name="path">The file.</param>
+    /// <param name="options">Its dialect (the model's).</param>
+    /// <param name="schema">The model's columns, and its classes or targets.</param>
+    /// <param name="requireLabels">Whether rows must carry the label (test) or may lack it (prediction).</param>
+    public static RawTable Read(string path, TableOptions options, TableSchema schema, bool requireLabels)
+    {
+        using var file = InputFile.OpenRead(path, bufferSize: 1 << 16);
+        return Read(file, path, options, schema, requireLabels);
+    }
+
+    /// <summary>As <see cref="Read(string, TableOptions, TableSchema, bool)"/> from a stream (standard input); <paramref name="name"/> names it in errors.</summary>
+    public static RawTable Read(Stream stream, string name, TableOptions options, TableSchema schema, bool requireLabels) =>
+        new SchemaReader(name, options, schema, requireLabels).Read(stream);
+
+    /// <summary>The non-blank lines of a file as cells (trimmed, quotes removed), ragged rows refused.</summary>
+    internal static IEnumerable<(int Line, string[] Cells)> Rows(Stream stream, string name, char delimiter)
+    {
+        int width = -1;
+        foreach (var (line, text) in TextLines.Read(stream, name))
+        {
+            if (string.IsNullOrWhiteSpace(text)) continue;
+            var cells = Split(text, delimiter);
+            if (width < 0) width = cells.Length;
+            else if (cells.Length != width)
+                throw new DataFormatException($"{name}: line {line} has {cells.Length} values; earlier lines have {width}.");
+            yield return (line, cells);
+        }
+    }
+
+    private static string[] Split(string line, char delimiter)
+    {
+        var cells = line.Split(delimiter);
+        for (int i = 0; i < cells.Length; i++)
+        {
+            string t = cells[i].Trim();
+            cells[i] = t.Length >= 2 && t[0] == '"' && t[^1] == '"' ? t[1..^1] : t;
+        }
+        return cells;
+    }
+
+    private static bool IsNumber(string cell, out float v) =>
+        float.TryParse(cell, NumberStyles.Float, CultureInfo.InvariantCulture, out v) && float.IsFinite(v);
+
+    /// <summary>What the first pass learns of each column.</summary>
+    private sealed class ColumnScan
+    {
+        public int Cells, Numbers;
+        public (int Line, string Text)? FirstText;
+        public readonly HashSet<string> Distinct = new(StringComparer.Ordinal);
+        public bool Overflow;          // more distinct values than kept
+        public bool FirstCellRepeats;  // the first line's cell appears again below it (a data value, not a name)
+    }
+
+    private sealed record Scanned(string[] First, int FirstLine, ColumnScan[] Columns, int Rows);
+
+    /// <summary>The first pass: per column, how many cells are numbers, the distinct texts, and the first line kept apart.</summary>
+    private static Scanned Scan(string path, TableOptions options)
+    {
+        using var file = InputFile.OpenRead(path, bufferSize: 1 << 16);
+        string[]? first = null;
+        int firstLine = 0, rows = 0;
+        ColumnScan[] columns = [];
+        int keep = Math.Max(options.MaxCategories, MaxDeclaredCategories);
+        foreach (var (line, cells) in Rows(file, path, options.Csv.Delimiter))
+        {
+            if (first is null)
+            {
+                (first, firstLine) = (cells, line);
+                columns = [.. cells.Select(_ => new ColumnScan())];
+                continue;
+            }
+            rows++;
+            for (int j = 0; j < cells.Length; j++)
+            {
+                var c = columns[j];
+                string cell = cells[j];
+                if (cell == first[j]) c.FirstCellRepeats = true;
+                if (IsMissing(cell)) continue;
+                c.Cells++;
+                if (IsNumber(cell, out _)) c.Numbers++;
+                else c.FirstText ??= (line, cell);
+                // The raw texts, bounded; canonical forms ("4.0" = "4") are taken once, of the distinct ones only.
+                if (c.Distinct.Count < keep) c.Distinct.Add(cell);
+                else if (!c.Distinct.Contains(cell)) c.Overflow = true;
+            }
+        }
+        if (first is null) throw new DataFormatException($"{path}: no data rows.");
+        return new Scanned(first, firstLine, columns, rows);
+    }
+
+    /// <summary>Whether the first line names the columns: as declared, or (auto) when a numeric column's first cell is not a number.</summary>
+    private static bool HasHeader(TableOptions options, Scanned scan)
+    {
+        if (options.Csv.Header != CsvHeader.Auto) return options.Csv.Header == CsvHeader.Yes;
+        bool named = options.Csv.LabelColumn is { } spec && spec.Split(',').Any(s => !int.TryParse(s.Trim(), NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out _));
+        if (named || scan.Rows == 0) return named;
+        bool anyNumeric = false;
+        for (int j = 0; j < scan.First.Length; j++)
+        {
+            var c = scan.Columns[j];
+            if (c.Cells == 0 || c.Numbers != c.Cells) continue;
+            anyNumeric = true;
+            if (!IsMissing(scan.First[j]) && !IsNumber(scan.First[j], out _)) return true;
+        }
+        // Text everywhere: a header's names are distinct, present, and not values of their columns.
+        return !anyNumeric && scan.First.All(f => !IsMissing(f)) && scan.First.Distinct().Count() == scan.First.Length
+            && scan.Columns.All(c => !c.FirstCellRepeats);
+    }
+
+    /// <summary>The second pass: column kinds and vocabularies decided, every cell parsed.</summary>
+    private static RawTable Parse(string path, TableOptions options, Scanned scan)
+    {
+        bool header = HasHeader(options, scan);
+        int width = scan.First.Length;
+        string[]? names = header ? scan.First : null;
+        var labelAt = LabelColumns(path, options, width, names);
+        if (labelAt.Length >= width) throw new DataFormatException($"{path}: every column is a label; no features are left.");
+        var drop = Resolve(path, options.Drop, width, names, "drop");
+        var declared = Resolve(path, options.Categorical, width, names, "categorical");
+        foreach (int j in declared.Intersect(labelAt))
+            throw new DataFormatException($"{path}: column {Name(names, j)} is the label; it cannot also be an input category.");
+        var inputs = Enumerable.Range(0, width).Where(j => !labelAt.Contains(j) && !drop.Contains(j)).ToArray();
+        if (inputs.Length == 0) throw new DataFormatException($"{path}: no input columns are left (every column is a label or dropped).");
+
+        // The first line is data when it is not a header: count its cells into the scans.
+        if (!header) AddFirstLine(scan);
+        var columns = inputs.Select(j => Column(path, options, scan.Columns[j], names?[j] ?? $"x{Array.IndexOf(inputs, j)}", declared.Contains(j), j)).ToArray();
+
+        var values = new List<float>();
+        var rawLabels = new List<string>();
+        var targets = new List<float>();
+        var index = columns.Select(c => c.Kind == ColumnKind.Categorical ? c.CategoryIndex() : null).ToArray();
+        using var file = InputFile.OpenRead(path, bufferSize: 1 << 16);
+        bool skip = header;
+        foreach (var (line, cells) in Rows(file, path, options.Csv.Delimiter))
+        {
+            if (skip) { skip = false; continue; }
+            for (int k = 0; k < inputs.Length; k++)
+                values.Add(Cell(path, line, cells[inputs[k]], columns[k], index[k], options.Impute, inputs[k], names));
+            if (options.Regression)
+                foreach (int j in labelAt) targets.Add(Target(path, line, cells[j], j, names));
+            else rawLabels.Add(cells[labelAt[0]]);
+        }
+        int rows = options.Regression ? targets.Count / labelAt.Length : rawLabels.Count;
+        if (rows == 0) throw new DataFormatException($"{path}: no data rows.");
+        string? labelName = names is null ? null : string.Join(',', labelAt.Select(j => names[j]));
+        if (options.Regression)
+            return new RawTable
+            {
+                Source = path, Columns = columns, Values = [.. values], Targets = [.. targets], HasHeader = header, LabelName = labelName,
+                TargetNames = [.. labelAt.Select((j, k) => names?[j] ?? $"y{k}")],
+            };
+        var (labels, classes) = CsvDataset.Labels(path, rawLabels, null);
+        return new RawTable { Source = path, Columns = columns, Values = [.. values], Labels = labels, ClassNames = classes, HasHeader = header, LabelName = labelName };
+    }
+
+    private static void AddFirstLine(Scanned scan)
+    {
+        for (int j = 0; j < scan.First.Length; j++)
+        {
+            string cell = scan.First[j];
+            if (IsMissing(cell)) continue;
+            var c = scan.Columns[j];
+            c.Cells++;
+            if (IsNumber(cell, out _)) c.Numbers++;
+            else if (c.FirstText is null || c.FirstText.Value.Line > scan.FirstLine) c.FirstText = (scan.FirstLine, cell);
+            c.Distinct.Add(cell);
+        }
+    }
+
+    /// <summary>A column's kind and vocabulary from its scan; a numeric column with stray words is refused.</summary>
+    private static TableColumn Column(string path, TableOptions options, ColumnScan scan, string name, bool declared, int at)
+    {
+        bool numeric = scan.Numbers == scan.Cells;
+        if (!declared && numeric) return new TableColumn(name, ColumnKind.Numeric);
+        if (!declared && scan.Numbers * 2 > scan.Cells)
+            throw new DataFormatException(
+                $"{path}: line {scan.FirstText!.Value.Line}, column {at + 1} ('{name}'): '{scan.FirstText.Value.Text}' is not a number, though most of the column's values are. Fix the cell, mark it as a gap (empty or NA), or declare the column categorical.");
+        int limit = declared ? MaxDeclaredCategories : options.MaxCategories;
+        var distinct = scan.Distinct.Select(TableColumn.Canonical).ToHashSet(StringComparer.Ordinal);
+        if (scan.Overflow || distinct.Count > limit)
+            throw new DataFormatException(
+                $"{path}: column {at + 1} ('{name}') has more than {limit:N0} distinct values{(declared ? "" : " of text: an identifier or free text? Drop the column, or declare it categorical to encode it anyway")}.");
+        if (distinct.Count == 0)
+            throw new DataFormatException($"{path}: column {at + 1} ('{name}') holds only gaps; drop it.");
+        // Numbers in numeric order, text in ordinal order (what a sorted vocabulary means to a reader of summary).
+        bool codes = distinct.All(d => IsNumber(d, out _));
+        var categories = codes
+            ? distinct.OrderBy(d => double.Parse(d, CultureInfo.InvariantCulture)).ToArray()
+            : distinct.Order(StringComparer.Ordinal).ToArray();
+        return new TableColumn(name, ColumnKind.Categorical) { Categories = categories };
+    }
+
+    private static float Cell(string path, int line, string cell, TableColumn column, Dictionary<string, int>? index, bool impute, int at, string[]? names)
+    {
+        if (IsMissing(cell))
+        {
+            if (!impute)
+                throw new DataFormatException($"{path}: line {line}, column {at + 1} ({Name(names, at)}) is a gap ('{cell}'); fill it in the file, or let gaps be imputed.");
+            return float.NaN;
+        }
+        if (index is not null) return index.TryGetValue(TableColumn.Canonical(cell), out int code) ? code : -1;
+        return IsNumber(cell, out float v) ? v
+            : throw new DataFormatException($"{path}: line {line}, column {at + 1} ({Name(names, at)}): '{cell}' is not a number.");
+    }
+
+    private static float Target(string path, int line, string cell, int at, string[]? names)
+    {
+        if (IsMissing(cell)) throw new DataFormatException($"{path}: line {line}: the target {Name(names, at)} is missing; a row to learn from needs its target.");
+        return IsNumber(cell, out float v) ? v
+            : throw new DataFormatException($"{path}: line {line}, column {at + 1} ({Name(names, at)}): the target '{cell}' is not a number.");
+    }
+
+    private static string Name(string[]? names, int at) => names is null ? $"x{at}" : $"'{names[at]}'";
+
+    /// <summary>The label column, or the target columns (<c>price,rooms</c>); the first column by default.</summary>
+    private static int[] LabelColumns(string path, TableOptions options, int width, string[]? names)
+    {
+        var specs = (options.Csv.LabelColumn ?? "0").Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
+        if (!options.Regression && specs.Length != 1) throw new DataFormatException($"{path}: a classifier has one label column; '{options.Csv.LabelColumn}' names {specs.Length}.");
+        int[] at = [.. specs.Select(spec => (options.Csv with { LabelColumn = spec }).LabelIndex(path, width, names))];
+        if (at.Distinct().Count() != at.Length) throw new DataFormatException($"{path}: a target column is named twice.");
+        return at;
+    }
+
+    /// <summary>Columns named (or numbered) in a list of <paramref name="what"/> columns; an unknown one is refused.</summary>
+    private static HashSet<int> Resolve(string path, IReadOnlyList<string> specs, int width, string[]? names, string what)
+    {
+        var set = new HashSet<int>();
+        foreach (var spec in specs)
+        {
+            if (int.TryParse(spec, NumberStyles.None, CultureInfo.InvariantCulture, out int i))
+            {
+                if (i >= width) throw new DataFormatException($"{path}: {what} column {i} is outside the {width} columns.");
+                set.Add(i);
+                continue;
+            }
+            int found = names is null ? -1 : Array.IndexOf(names, spec);
+            if (found < 0)
+                throw new DataFormatException(names is null
+                    ? $"{path}: the {what} column '{spec}' is a name, but the file has no header line; give its 0-based index."
+                    : $"{path}: no column named '{spec}' to make {what} (the header has {string.Join(", ", names.Take(12))}{(names.Length > 12 ? ", …" : "")}).");
+            set.Add(found);
+        }
+        return set;
+    }
+
+    /// <summary>Reads rows against a trained model's schema, in one pass.</summary>
+    private sealed class SchemaReader(string name, TableOptions options, TableSchema schema, bool requireLabels)
+    {
+        private readonly Dictionary<string, int>?[] _index = [.. schema.Columns.Select(c => c.Kind == ColumnKind.Categorical ? c.CategoryIndex() : null)];
+
+        public RawTable Read(Stream stream)
+        {
+            int[]? inputAt = null;
+            int[] labelAt = [];
+            bool header = false;
+            string[]? names = null;
+            var values = new List<float>();
+            var rawLabels = new List<string>();
+            var targets = new List<float>();
+            int unseen = 0;
+            string? firstUnseen = null;
+            foreach (var (line, cells) in Rows(stream, name, options.Csv.Delimiter))
+            {
+                if (inputAt is null)
+                {
+                    header = IsHeader(cells);
+                    names = header ? cells : null;
+                    (inputAt, labelAt) = Map(cells.Length, names);
+                    if (header) continue;
+                }
+                for (int k = 0; k < inputAt.Length; k++)
+                {
+                    var column = schema.Columns[k];
+                    string cell = cells[inputAt[k]];
+                    float v;
+                    if (IsMissing(cell))
+                    {
+                        if (!column.Imputes)
+                            throw new DataFormatException($"{name}: line {line}, column '{column.Name}' is a gap ('{cell}'), and the model was trained without filling gaps.");
+                        v = float.NaN;
+                    }
+                    else if (_index[k] is { } index)
+                    {
+                        if (!index.TryGetValue(TableColumn.Canonical(cell), out int code))
+                        {
+                            code = -1;
+                            unseen++;
+                            firstUnseen ??= $"line {line}, column '{column.Name}': '{cell}'";
+                        }
+                        v = code;
+                    }
+                    else if (!IsNumber(cell, out v))
+                        throw new DataFormatException($"{name}: line {line}, column '{column.Name}': '{cell}' is not a number.");
+                    values.Add(v);
+                }
+                if (labelAt.Length == 0 || !requireLabels) continue; // rows to predict: a label, if there, is not read
+                if (schema.Regression) foreach (int j in labelAt) targets.Add(Target(name, line, cells[j], j, names));
+                else rawLabels.Add(cells[labelAt[0]]);
+            }
+            if (inputAt is null || values.Count == 0) throw new DataFormatException($"{name}: no data rows.");
+            var table = new RawTable
+            {
+                Source = name, Columns = schema.Columns, Values = [.. values], HasHeader = header, Unseen = unseen, FirstUnseen = firstUnseen,
+                ClassNames = schema.ClassNames, TargetNames = schema.TargetNames, Targets = [.. targets],
+                LabelName = names is null || labelAt.Length == 0 ? null : string.Join(',', labelAt.Select(j => names[j])),
+            };
+            if (schema.Regression || rawLabels.Count == 0) return table;
+            var (labels, _) = CsvDataset.Labels(name, rawLabels, schema.ClassNames);
+            return new RawTable
+            {
+                Source = table.Source, Columns = table.Columns, Values = table.Values, HasHeader = header, Unseen = unseen, FirstUnseen = firstUnseen,
+                ClassNames = schema.ClassNames, Labels = labels, LabelName = table.LabelName,
+            };
+        }
+
+        /// <summary>A first line that names at least half of the model's columns is a header (or as declared).</summary>
+        private bool IsHeader(string[] cells)
+        {
+            if (options.Csv.Header != CsvHeader.Auto) return options.Csv.Header == CsvHeader.Yes;
+            var known = new HashSet<string>(schema.Columns.Select(c => c.Name), StringComparer.Ordinal);
+            return cells.Count(known.Contains) * 2 >= schema.Columns.Count && schema.Columns.Count > 0;
+        }
+
+        /// <summary>Where each model column, and the label, are in this file.</summary>
+        private (int[] Inputs, int[] Labels) Map(int width, string[]? names)
+        {
+            int labels = schema.Regression ? schema.TargetNames.Count : 1;
+            if (names is not null)
+            {
+                var inputs = schema.Columns.Select(c => Array.IndexOf(names, c.Name) is var at && at >= 0 ? at
+                    : throw new DataFormatException($"{name}: no column '{c.Name}' (the model's columns are {string.Join(", ", schema.Columns.Take(8).Select(x => x.Name))}{(schema.Columns.Count > 8 ? ", …" : "")}).")).ToArray();
+                foreach (var c in schema.Columns)
+                    if (names.Count(n => n == c.Name) > 1) throw new DataFormatException($"{name}: the header names the column '{c.Name}' twice.");
+                // Rows to predict need no label (columns are found by name; a label column there is left alone).
+                return (inputs, requireLabels ? LabelColumns(name, options, width, names) : []);
+            }
+            if (width == schema.Columns.Count && !requireLabels) return ([.. Enumerable.Range(0, width)], []);
+            if (width == schema.Columns.Count + labels + options.Drop.Count)
+            {
+                var labelAt = LabelColumns(name, options, width, null);
+                var drop = Resolve(name, options.Drop, width, null, "drop");
+                return ([.. Enumerable.Range(0, width).Where(j => !labelAt.Contains(j) && !drop.Contains(j))], labelAt);
+            }
+            throw new DataFormatException(
+                $"{name}: rows have {width} values; the model takes {schema.Columns.Count} columns ({string.Join(", ", schema.Columns.Take(8).Select(c => c.Name))}{(schema.Columns.Count > 8 ? ", …" : "")}){(requireLabels ? $" and {labels} label column(s)" : ", with or without the label")}.");
+        }
+    }
+}
