@@ -277,6 +277,7 @@ internal static class CommonOptions
         nameof(Training.TrainConfig.ClassWeight) => "--class-weight",
         nameof(Training.TrainConfig.Schedule) => "--lr-schedule",
         nameof(Training.TrainConfig.SchedulePatience) => "--lr-patience",
+        nameof(Training.TrainConfig.ConvergenceTolerance) => "--tol",
         _ => setting,
     };
 

@@ -35,11 +35,12 @@ internal sealed class ModelFlags
     private readonly Option<string> _schedule = new Option<string>("--lr-schedule") { Description = "none, cosine (annealed to 0 over --epochs) or plateau (÷10 when the validation loss, else the training loss, stops improving)", DefaultValueFactory = _ => "none" }
         .AcceptOnlyFromAmong("none", "cosine", "plateau");
     private readonly Option<int> _patience = NonNegative(new Option<int>("--lr-patience") { Description = "--lr-schedule plateau: epochs without improvement before the rate drops", DefaultValueFactory = _ => 10 });
+    private readonly Option<float?> _tol = CommonOptions.Range("--tol", "Stop once the training loss improves by less than this for more than 10 epochs (scikit-learn's tol; default 1e-4 for tables, off otherwise; 0: off)", 0, 1e6f);
 
     /// <summary>Every option, to add to a command.</summary>
     public IEnumerable<Option> All =>
         [_hidden, _activation, _optimizer, _lr, _momentum, _weightDecay, _l1, _dropout, _epochs, _batchSize, _valSplit, _early, _seed, _task,
-         _targetScale, _clip, _classWeight, _schedule, _patience];
+         _targetScale, _clip, _classWeight, _schedule, _patience, _tol];
 
     private static Option<int> NonNegative(Option<int> o)
     {
@@ -56,15 +57,44 @@ internal sealed class ModelFlags
         (_batchSize, nameof(TrainConfig.BatchSize)), (_valSplit, nameof(TrainConfig.ValidationSplit)), (_early, nameof(TrainConfig.EarlyStopping)),
         (_seed, nameof(TrainConfig.Seed)), (_task, nameof(TrainConfig.Task)), (_targetScale, nameof(TrainConfig.StandardizeTargets)),
         (_clip, nameof(TrainConfig.ClipGradNorm)), (_classWeight, nameof(TrainConfig.ClassWeight)), (_schedule, nameof(TrainConfig.Schedule)),
-        (_patience, nameof(TrainConfig.SchedulePatience)),
+        (_patience, nameof(TrainConfig.SchedulePatience)), (_tol, nameof(TrainConfig.ConvergenceTolerance)),
     ];
+
+    /// <summary>Whether --task regression was given.</summary>
+    public bool IsRegression(ParseResult r) => r.GetValue(_task) == "regression";
+
+    /// <summary>
+    /// The defaults for tables, scikit-learn's MLP's (ReLU, 100 hidden units, batches of 200, up to 200 epochs, stopping
+    /// once the training loss stops improving), for every one of these settings the command line leaves out; the
+    /// textbook's (sigmoid, 32, batches of 32, 10 epochs) stay those of the image sets. Null when every one was given.
+    /// </summary>
+    private string? TableDefaults(ParseResult r, ref TrainConfig c)
+    {
+        var used = new List<string>();
+        bool Default(Option o, string text)
+        {
+            if (r.GetResult(o) is { Implicit: false }) return false;
+            used.Add(text);
+            return true;
+        }
+        if (Default(_activation, "relu")) c = c with { Activation = ActivationKind.Relu };
+        if (Default(_hidden, "--hidden 100")) c = c with { Hidden = [100] };
+        if (Default(_batchSize, "--batch-size 200")) c = c with { BatchSize = 200 };
+        if (Default(_epochs, "up to 200 epochs")) c = c with { Epochs = 200 };
+        if (Default(_tol, "--tol 1e-4")) c = c with { ConvergenceTolerance = 1e-4 };
+        return used.Count == 0 ? null : string.Join(", ", used);
+    }
 
     /// <summary>Whether <paramref name="setting"/> (a TrainConfig property) was given on the command line.</summary>
     public bool Given(ParseResult r, string setting) => Settings.Any(s => s.Setting == setting && r.GetResult(s.Option) is { Implicit: false });
 
     /// <summary>The configuration the flags give; with <paramref name="resume"/>, the checkpoint's (flags may only agree, or extend --epochs).</summary>
     /// <exception cref="UsageException">A bad combination, or a flag that contradicts the checkpoint.</exception>
-    public TrainConfig Config(ParseResult r, string? resume)
+    /// <param name="r">The parsed command line.</param>
+    /// <param name="resume">--resume's checkpoint, if any.</param>
+    /// <param name="table">Whether the data is a table (its defaults differ), and <paramref name="defaults"/> says which applied.</param>
+    /// <param name="defaults">The table defaults used, for a line saying so; null when none.</param>
+    public TrainConfig Config(ParseResult r, string? resume, bool table, out string? defaults)
     {
         var config = new TrainConfig
         {
@@ -87,7 +117,9 @@ internal sealed class ModelFlags
             ClassWeight = CommonOptions.ParseName<ClassWeighting>(r.GetValue(_classWeight)!, "--class-weight"),
             Schedule = r.GetValue(_schedule) == "none" ? LearningRateSchedule.None : CommonOptions.ParseName<LearningRateSchedule>(r.GetValue(_schedule)!, "--lr-schedule"),
             SchedulePatience = r.GetValue(_patience),
+            ConvergenceTolerance = r.GetValue(_tol) ?? 0,
         };
+        defaults = table && resume is null ? TableDefaults(r, ref config) : null;
         if (config.Check() is { } problem)
             throw new UsageException($"{problem.Message} ({string.Join(", ", problem.Settings.Select(CommonOptions.FlagOf))}).");
         if (config.Task == TrainTask.Classification && r.GetResult(_targetScale) is { Implicit: false })

@@ -31,7 +31,9 @@ internal static class TableData
         else if (Directory.Exists(data))
         {
             train = TableReader.Read(Pick(data, "train"), s.Options);
-            test = TableReader.Read(Pick(data, "test"), s.Options, Schema(train), requireLabels: true);
+            // The test file is read against the fitted columns: its gaps are filled as the model will fill them.
+            var fitted = TablePreprocessor.Fit(train.Columns, train.Values, s.Scaling, s.Options.Impute);
+            test = TableReader.Read(Pick(data, "test"), s.Options, new TableSchema(fitted.Columns, train.ClassNames, train.TargetNames), requireLabels: true);
             Warn(test, warn);
         }
         else throw new UsageException($"--data {data}: no such file or folder.");
@@ -82,8 +84,6 @@ internal static class TableData
             Labels = t.Labels.Length == 0 ? [] : [.. rows.Select(r => t.Labels[r])], LabelName = t.LabelName, HasHeader = t.HasHeader,
         };
     }
-
-    private static TableSchema Schema(RawTable train) => new(train.Columns, train.ClassNames, train.TargetNames);
 
     /// <summary>The one <c>*kind*.csv</c> of a folder.</summary>
     private static string Pick(string folder, string kind)

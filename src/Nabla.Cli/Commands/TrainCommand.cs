@@ -51,11 +51,11 @@ internal static class TrainCommand
             var persistence = new Persistence(OutputPaths.File(r.GetValue(save), "--save"), OutputPaths.Folder(r.GetValue(checkpoint), "--checkpoint"),
                 r.GetValue(checkpointEvery), r.GetValue(resume), OutputPaths.File(r.GetValue(log), "--log"), r.GetValue(quiet),
                 OutputPaths.Folder(r.GetValue(plot), "--plot"));
-            var config = model.Config(r, persistence.Resume);
+            string datasetName = DataSets.Resolve(r.GetValue(dataset), r.GetValue(data), model.IsRegression(r), stderr);
+            var config = model.Config(r, persistence.Resume, datasetName == "csv", out string? tableDefaults);
             if (persistence.CheckpointDir is { } dir && File.Exists(Path.Combine(dir, "last.safetensors")) && !r.GetValue(overwrite)
                 && (persistence.Resume is null || Path.GetFullPath(persistence.Resume) != Path.GetFullPath(Path.Combine(dir, "last.safetensors"))))
                 throw new UsageException($"--checkpoint {dir}: it already holds a checkpoint (last.safetensors). Continue that run with --resume {Path.Combine(dir, "last.safetensors")}, choose another folder, or pass --overwrite to replace it.");
-            string datasetName = DataSets.Resolve(r.GetValue(dataset), r.GetValue(data), config.Task == TrainTask.Regression, stderr);
             if (config.Task == TrainTask.Regression && datasetName != "csv")
                 throw new UsageException($"--task regression reads tables: use --dataset csv (the targets are --label-column, one or more); the data here is {datasetName}.");
             bool isTable = datasetName is "csv" or "npy";
@@ -64,8 +64,8 @@ internal static class TrainCommand
                 throw new UsageException($"--scale {Data.FeatureScaler.Name(scaling)}: image datasets are always scaled by 255 (as torchvision's ToTensor).");
             if (datasetName != "csv" && table.TableOnlyGiven(r) is { } flag)
                 throw new UsageException($"{flag}: is for CSV tables (--dataset csv); the data here is {datasetName}.");
-            if (datasetName == "csv" && table.Scaling(r) is null && !r.GetValue(quiet) && !r.GetValue(json))
-                stdout.WriteLine("Scaling: standardize (the default for tables; --scale none keeps the raw values)");
+            if (datasetName == "csv" && !r.GetValue(quiet) && !r.GetValue(json) && (table.Scaling(r) is null || tableDefaults is not null))
+                stdout.WriteLine($"Table defaults (scikit-learn's MLP): {string.Join(", ", new[] { table.Scaling(r) is null ? "standardized inputs" : null, tableDefaults }.Where(t => t is not null))}; give a flag to change one");
             var (w, h) = ParseSize(r.GetValue(imageSize)!)!.Value;
             var source = new DataSource(datasetName, r.GetValue(data), table.Read(r, config.Task == TrainTask.Regression, scaling, config.Seed), h, w);
             return Run(config, source, r.GetValue(device)!, r.GetValue(threads), r.GetValue(gemm)!, r.GetValue(json), persistence, dashboard.Read(r), stdout, stderr);
@@ -139,6 +139,8 @@ internal static class TrainCommand
             : Fit(o.WriteLine, null);
         if (stopper is { StoppedEpoch: > 0 })
             o.WriteLine($"Early stopping at epoch {stopper.StoppedEpoch}; restored the weights of epoch {stopper.BestEpoch} (val loss {CommonOptions.F(stopper.BestLoss, 4)}).");
+        if (run.Convergence is { StoppedEpoch: > 0 } converged)
+            o.WriteLine($"Converged at epoch {converged.StoppedEpoch}: the training loss improved by less than {converged.Tolerance.ToString(CultureInfo.InvariantCulture)} for {converged.Patience + 1} epochs (--tol).");
         var result = trainer.Test(new DataLoader(test, Math.Min(c.BatchSize, Math.Max(test.Count, 1))));
         if (trainer.HasDiverged(result.Loss))
             throw new TrainingDivergedException($"The test loss is {result.Loss}: training diverged.");

@@ -44,33 +44,57 @@ public sealed class UnknownActivationException(string path, int hiddenLayers)
 public static class ModelFile
 {
     private const string PlanKey = "nabla.layers", LegacyArchitectureKey = "nabla.architecture",
-        ClassesKey = "nabla.class_names", VersionKey = "nabla.version";
+        ClassesKey = "nabla.class_names", VersionKey = "nabla.version", ModuleKey = "nabla.module", NoteKey = "nabla.note";
 
-    /// <summary>Writes <paramref name="model"/> to <paramref name="path"/> atomically, with its layer plan.</summary>
+    /// <summary>
+    /// Writes <paramref name="model"/> to <paramref name="path"/> atomically. A <see cref="Sequential"/> of built-in
+    /// layers is written with its layer plan, so that <see cref="Load(string, IReadOnlyList{ActivationKind})"/>
+    /// rebuilds it. Any other module (your own layers) is written as its state dict, as PyTorch's
+    /// <c>torch.save(model.state_dict())</c>: its code defines the architecture, so the file says so and is read back
+    /// into a module you build with <see cref="LoadStateDict"/>.
+    /// </summary>
     /// <param name="path">The file to write.</param>
-    /// <param name="model">A <see cref="Sequential"/> of built-in layers.</param>
+    /// <param name="model">The model.</param>
     /// <param name="classNames">One name per output.</param>
     /// <param name="inputFeatures">The input width, where the model has no Linear layer to tell it.</param>
-    /// <exception cref="NotSupportedException">The model could not be loaded back (a custom layer); nothing is written.</exception>
+    /// <param name="metadata">More metadata to record (keys such as <c>nabla.input</c>: how inputs are read).</param>
     /// <exception cref="ArgumentException">The class names do not match the outputs.</exception>
-    /// <param name="metadata">More metadata to record (keys such as <c>nabla.input</c>: how inputs are read and scaled).</param>
     public static void Save(string path, Module model, IReadOnlyList<string> classNames, int? inputFeatures = null,
         IReadOnlyDictionary<string, string>? metadata = null)
     {
-        if (!LayerPlan.TryOf(model, out var plan, out var why, inputFeatures))
-            throw new NotSupportedException($"Cannot save this model as a model file: {why} Save its weights with SafeTensors.Save, or checkpoint it.");
-        if (classNames.Count != plan!.OutputFeatures)
-            throw new ArgumentException($"{classNames.Count} class names for a model with {plan.OutputFeatures} outputs.");
-        var tensors = model.NamedParameters().Select(p => (p.Name, p.Parameter.ToArray(), p.Parameter.Shape.ToArray().Select(d => (long)d).ToArray())).ToList();
         var meta = new Dictionary<string, string>
         {
             ["format"] = "pt",
-            [PlanKey] = plan.ToJson(),
             [ClassesKey] = JsonSerializer.Serialize(classNames),
             [VersionKey] = typeof(ModelFile).Assembly.GetName().Version?.ToString(3) ?? "0",
         };
+        if (LayerPlan.TryOf(model, out var plan, out var why, inputFeatures))
+        {
+            if (classNames.Count != plan!.OutputFeatures)
+                throw new ArgumentException($"{classNames.Count} class names for a model with {plan.OutputFeatures} outputs.");
+            meta[PlanKey] = plan.ToJson();
+        }
+        else
+        {
+            meta[ModuleKey] = model.GetType().FullName ?? model.GetType().Name;
+            meta[NoteKey] = $"The state dict of a {model.GetType().Name} ({why?.TrimEnd('.')}): its code defines the architecture. Build the module, then ModelFile.LoadStateDict(path, module).";
+        }
+        var tensors = model.StateDict().Select(p => (p.Key, p.Value.ToArray(), p.Value.Shape.ToArray().Select(d => (long)d).ToArray())).ToList();
         foreach (var (key, value) in metadata ?? new Dictionary<string, string>()) meta.TryAdd(key, value);
         SafeTensors.Save(path, tensors, meta);
+    }
+
+    /// <summary>
+    /// Reads a state dict (a file <c>Save</c> wrote for any module, or PyTorch's safetensors) into
+    /// <paramref name="module"/>, which you have built: every parameter by name, shapes checked, strict as PyTorch's
+    /// <c>load_state_dict</c> is by default. Returns the file's metadata.
+    /// </summary>
+    /// <exception cref="DataFormatException">The file is malformed, or its tensors do not match the module's parameters.</exception>
+    public static IReadOnlyDictionary<string, string> LoadStateDict(string path, Module module)
+    {
+        var (meta, tensors) = SafeTensors.Read(path);
+        LoadInto(path, module, tensors);
+        return meta;
     }
 
     /// <summary>Writes <paramref name="model"/> after checking that it is the model <paramref name="architecture"/> describes.</summary>
@@ -99,6 +123,8 @@ public static class ModelFile
     public static LoadedModel Load(string path, IReadOnlyList<ActivationKind>? activations = null)
     {
         var (meta, tensors) = SafeTensors.Read(path);
+        if (meta.TryGetValue(ModuleKey, out var module) && !meta.ContainsKey(PlanKey))
+            throw new DataFormatException($"{path}: {(meta.TryGetValue(NoteKey, out var note) ? note : $"the state dict of a {module}, whose code defines its architecture: build it, then ModelFile.LoadStateDict(path, module).")}");
         LayerPlan plan;
         try
         {

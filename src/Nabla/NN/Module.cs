@@ -102,6 +102,41 @@ public abstract class Module
         return list;
     }
 
+    /// <summary>
+    /// The module's state by PyTorch's names (<c>module.state_dict()</c>): every parameter of it and its children,
+    /// custom modules included. The tensors are the module's own.
+    /// </summary>
+    public StateDict StateDict()
+    {
+        var state = new StateDict();
+        foreach (var (name, p) in NamedParameters()) state.Add(name, p);
+        return state;
+    }
+
+    /// <summary>
+    /// Copies <paramref name="state"/>'s values into this module's parameters by name (<c>module.load_state_dict</c>).
+    /// With <paramref name="strict"/> (the default), every parameter must be there and nothing else; otherwise what did
+    /// not match is returned. Shapes must match either way. Nothing is copied unless every check passes.
+    /// </summary>
+    /// <exception cref="ArgumentException">A shape differs, or (strict) a key is missing or unexpected; the message lists them.</exception>
+    public IncompatibleKeys LoadStateDict(IReadOnlyDictionary<string, Tensor> state, bool strict = true)
+    {
+        var own = NamedParameters();
+        var missing = own.Where(p => !state.ContainsKey(p.Name)).Select(p => p.Name).ToList();
+        var known = own.Select(p => p.Name).ToHashSet(StringComparer.Ordinal);
+        var unexpected = state.Keys.Where(k => !known.Contains(k)).ToList();
+        if (strict && (missing.Count > 0 || unexpected.Count > 0))
+            throw new ArgumentException($"Error(s) in loading state_dict for {GetType().Name}:" +
+                (missing.Count > 0 ? $" missing key(s): {string.Join(", ", missing)}." : "") +
+                (unexpected.Count > 0 ? $" unexpected key(s): {string.Join(", ", unexpected)}." : ""));
+        foreach (var (name, p) in own)
+            if (state.TryGetValue(name, out var t) && t.Shape != p.Shape)
+                throw new ArgumentException($"Error(s) in loading state_dict for {GetType().Name}: '{name}' has shape {t.Shape} in the state dict but {p.Shape} in the module.");
+        foreach (var (name, p) in own)
+            if (state.TryGetValue(name, out var t)) t.Data.CopyTo(p.Data);
+        return new IncompatibleKeys(missing, unexpected);
+    }
+
     /// <summary>Every parameter, in <see cref="NamedParameters"/> order.</summary>
     public Tensor[] Parameters() => NamedParameters().Select(p => p.Parameter).ToArray();
 

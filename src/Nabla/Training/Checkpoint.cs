@@ -24,13 +24,14 @@ public sealed record CheckpointState(int Epoch, int Batch, ulong[] EpochShuffleR
 /// </summary>
 public static class Checkpoint
 {
-    private const string StateKey = "nabla.checkpoint", SchedulerKey = "nabla.scheduler";
+    private const string StateKey = "nabla.checkpoint", SchedulerKey = "nabla.scheduler", ConvergenceKey = "nabla.convergence";
 
     /// <summary>
     /// Writes a checkpoint of <paramref name="model"/> and <paramref name="optimizer"/> at <paramref name="state"/>,
     /// with the early-stopping state (counters and best-weights snapshot) when there is one.
     /// </summary>
-    public static void Save(string path, Module model, Optimizer optimizer, CheckpointState state, EarlyStopping? stopper = null, LRScheduler? scheduler = null)
+    public static void Save(string path, Module model, Optimizer optimizer, CheckpointState state, EarlyStopping? stopper = null, LRScheduler? scheduler = null,
+        ConvergenceStopping? convergence = null)
     {
         var tensors = new List<(string, float[], long[])>();
         var named = model.NamedParameters();
@@ -59,9 +60,8 @@ public static class Checkpoint
                 },
             }),
         };
-        // Infinity (a plateau schedule's best before its first epoch) is written as JSON can hold it.
-        if (scheduler is not null)
-            meta[SchedulerKey] = JsonSerializer.Serialize(scheduler.SaveState().ToDictionary(p => p.Key, p => p.Value.ToString("R", CultureInfo.InvariantCulture)));
+        if (scheduler is not null) meta[SchedulerKey] = Values(scheduler.SaveState());
+        if (convergence is not null) meta[ConvergenceKey] = Values(convergence.SaveState());
         SafeTensors.Save(path, tensors, meta);
     }
 
@@ -74,7 +74,8 @@ public static class Checkpoint
     /// <paramref name="optimizer"/>, and the early-stopping state into <paramref name="stopper"/> if given.
     /// </summary>
     /// <exception cref="DataFormatException">The checkpoint does not fit the model, the optimizer or the stopper.</exception>
-    public static CheckpointState Restore(string path, Module model, Optimizer optimizer, EarlyStopping? stopper = null, LRScheduler? scheduler = null)
+    public static CheckpointState Restore(string path, Module model, Optimizer optimizer, EarlyStopping? stopper = null, LRScheduler? scheduler = null,
+        ConvergenceStopping? convergence = null)
     {
         var (meta, tensors) = SafeTensors.Read(path);
         var (state, kind, steps, lr) = Parse(path, meta);
@@ -96,22 +97,36 @@ public static class Checkpoint
         steps.CopyTo(optimizer.Steps, 0);
         optimizer.LearningRate = lr;
         if (stopper is not null) RestoreStopper(path, meta, byName, named, stopper);
-        if (scheduler is not null) RestoreScheduler(path, meta, scheduler);
+        try
+        {
+            scheduler?.RestoreState(Values(path, meta, SchedulerKey, "learning-rate schedule"));
+            convergence?.RestoreState(Values(path, meta, ConvergenceKey, "convergence check"));
+        }
+        catch (FormatException e)
+        {
+            throw new DataFormatException($"{path}: {e.Message}.", e);
+        }
         return state;
     }
 
-    private static void RestoreScheduler(string path, IReadOnlyDictionary<string, string> meta, LRScheduler scheduler)
+    /// <summary>Numbers as JSON strings ("R" form), so that infinity (a best loss before any epoch) survives.</summary>
+    private static string Values(Dictionary<string, double> values) =>
+        JsonSerializer.Serialize(values.ToDictionary(p => p.Key, p => p.Value.ToString("R", CultureInfo.InvariantCulture)));
+
+    /// <summary>A state <see cref="Values(Dictionary{string, double})"/> wrote, checked.</summary>
+    /// <exception cref="DataFormatException">Missing (the run has the part, the checkpoint not) or malformed.</exception>
+    private static Dictionary<string, double> Values(string path, IReadOnlyDictionary<string, string> meta, string key, string what)
     {
-        if (!meta.TryGetValue(SchedulerKey, out var json))
-            throw new DataFormatException($"{path}: the run has a learning-rate schedule, but the checkpoint holds no schedule state.");
+        if (!meta.TryGetValue(key, out var json))
+            throw new DataFormatException($"{path}: the run has a {what}, but the checkpoint holds no state for it.");
         try
         {
-            var values = JsonSerializer.Deserialize<Dictionary<string, string>>(json) ?? throw new FormatException("no scheduler state");
-            scheduler.RestoreState(values.ToDictionary(p => p.Key, p => double.Parse(p.Value, NumberStyles.Float, CultureInfo.InvariantCulture)));
+            var values = JsonSerializer.Deserialize<Dictionary<string, string>>(json) ?? throw new FormatException($"no {what} state");
+            return values.ToDictionary(p => p.Key, p => double.Parse(p.Value, NumberStyles.Float, CultureInfo.InvariantCulture));
         }
         catch (Exception e) when (e is JsonException or FormatException or OverflowException)
         {
-            throw new DataFormatException($"{path}: bad learning-rate schedule state ({e.Message}).", e);
+            throw new DataFormatException($"{path}: bad {what} state ({e.Message}).", e);
         }
     }
 

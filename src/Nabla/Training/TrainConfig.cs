@@ -101,6 +101,12 @@ public sealed record TrainConfig
     /// <summary>With <see cref="LearningRateSchedule.Plateau"/>: epochs without improvement before the rate drops (PyTorch's default, 10).</summary>
     public int SchedulePatience { get; init; } = 10;
 
+    /// <summary>
+    /// If positive, the run stops once the training loss has improved by less than this for more than 10 epochs in a
+    /// row (scikit-learn's MLP <c>tol</c> and <c>n_iter_no_change</c>; <see cref="ConvergenceStopping"/>). 0: off.
+    /// </summary>
+    public double ConvergenceTolerance { get; init; }
+
     private static readonly JsonSerializerOptions JsonOptions = new() { Converters = { new JsonStringEnumConverter(allowIntegerValues: false) } };
 
     /// <summary>As JSON (what checkpoints record): enumerations by name.</summary>
@@ -147,6 +153,7 @@ public sealed record TrainConfig
         if (ClassWeight != other.ClassWeight) names.Add(nameof(ClassWeight));
         if (Schedule != other.Schedule) names.Add(nameof(Schedule));
         if (SchedulePatience != other.SchedulePatience) names.Add(nameof(SchedulePatience));
+        if (ConvergenceTolerance != other.ConvergenceTolerance) names.Add(nameof(ConvergenceTolerance));
         return names;
     }
 
@@ -168,6 +175,7 @@ public sealed record TrainConfig
         if (!(Dropout >= 0 && Dropout < 1)) return ("dropout must be in [0, 1)", [nameof(Dropout)]);
         if (!(ClipGradNorm >= 0) || !float.IsFinite(ClipGradNorm)) return ("the gradient clipping norm must be ≥ 0", [nameof(ClipGradNorm)]);
         if (SchedulePatience < 0) return ("the schedule's patience must be ≥ 0", [nameof(SchedulePatience)]);
+        if (!(ConvergenceTolerance >= 0) || !double.IsFinite(ConvergenceTolerance)) return ("the convergence tolerance must be ≥ 0", [nameof(ConvergenceTolerance)]);
         if (ClassWeight != ClassWeighting.None && Task == TrainTask.Regression) return ("class weights are for classification", [nameof(ClassWeight), nameof(Task)]);
         return null;
     }

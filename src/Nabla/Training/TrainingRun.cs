@@ -55,6 +55,7 @@ public sealed class TrainingRun
         Loader = new DataLoader(fitSet, batch, _sampler);
         ValidationLoader = validation is null ? null : new DataLoader(validation, Math.Min(config.BatchSize, validation.Count));
         Stopper = config.EarlyStopping > 0 ? new EarlyStopping(config.EarlyStopping) : null;
+        Convergence = config.ConvergenceTolerance > 0 ? new ConvergenceStopping(config.ConvergenceTolerance) : null;
         Scheduler = config.Schedule switch
         {
             LearningRateSchedule.Cosine => new CosineAnnealingLR(optimizer, config.Epochs),
@@ -214,6 +215,9 @@ public sealed class TrainingRun
     /// <summary>Early stopping, when configured.</summary>
     public EarlyStopping? Stopper { get; }
 
+    /// <summary>The stop once the training loss has converged, when configured.</summary>
+    public ConvergenceStopping? Convergence { get; }
+
     /// <summary>Where <see cref="Fit"/> writes its checkpoint (atomically, after every epoch), or null.</summary>
     public string? CheckpointPath { get; set; }
 
@@ -240,11 +244,12 @@ public sealed class TrainingRun
             throw new DataFormatException($"{path} has done {peek.Epoch} epochs; this run asks for {Config.Epochs}. Ask for at least {peek.Epoch}.");
         if (peek.Batch > Loader.BatchCount) // == BatchCount: every step of the epoch done, its end not yet
             throw new DataFormatException($"{path} stands at batch {peek.Batch} of an epoch of {Loader.BatchCount} batches: it does not belong to this run.");
-        var state = Checkpoint.Restore(path, Model, Trainer.Optimizer, Stopper, Scheduler);
+        var state = Checkpoint.Restore(path, Model, Trainer.Optimizer, Stopper, Scheduler, Convergence);
         _sampler.Rng.SetState(state.EpochShuffleRng);
         _epochShuffle = state.EpochShuffleRng;
         (StartEpoch, SkipBatches) = (state.Epoch, state.Batch);
         if (Stopper is { StoppedEpoch: > 0 }) StartEpoch = Config.Epochs; // it had stopped early: only restore the best weights
+        if (Convergence is { StoppedEpoch: > 0 }) StartEpoch = Config.Epochs; // it had converged: nothing left to train
         return state;
     }
 
@@ -257,12 +262,13 @@ public sealed class TrainingRun
     {
         var all = new List<ITrainingCallback>(callbacks ?? []);
         if (Stopper is not null) all.Add(Stopper);
+        if (Convergence is not null) all.Add(Convergence);
         if (CheckpointPath is not null) all.Add(new Checkpointing(this));
         return Trainer.Fit(Loader, Config.Epochs, ValidationLoader, all, Scheduler, startEpoch: StartEpoch, skipBatches: SkipBatches);
     }
 
     private void SaveCheckpoint(int epoch, int batch) =>
-        Checkpoint.Save(CheckpointPath!, Model, Trainer.Optimizer, new CheckpointState(epoch, batch, _epochShuffle, null, _configJson, Fingerprint), Stopper, Scheduler);
+        Checkpoint.Save(CheckpointPath!, Model, Trainer.Optimizer, new CheckpointState(epoch, batch, _epochShuffle, null, _configJson, Fingerprint), Stopper, Scheduler, Convergence);
 
     /// <summary>Writes the run's checkpoint at epoch ends and every <see cref="CheckpointEvery"/> steps.</summary>
     private sealed class Checkpointing(TrainingRun run) : ITrainingCallback

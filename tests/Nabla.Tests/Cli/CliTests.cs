@@ -170,8 +170,8 @@ public class TrainCommandTests
         Assert.Equal(0, Program.Run(["summary", model, "--json"], o, e));
         using (var doc = System.Text.Json.JsonDocument.Parse(o.ToString().Trim()))
         {
-            // Tables are standardized by default: the model starts with its preprocessing layer.
-            Assert.Equal("16 columns → 16-8-3 sigmoid, dropout 0.1", doc.RootElement.GetProperty("architecture").GetString());
+            // Tables are standardized by default (the model starts with its preprocessing layer), with ReLU by default.
+            Assert.Equal("16 columns → 16-8-3 relu, dropout 0.1", doc.RootElement.GetProperty("architecture").GetString());
             Assert.Equal(16 * 8 + 8 + 8 * 3 + 3, doc.RootElement.GetProperty("parameters").GetInt64());
             Assert.Equal(new FileInfo(model).Length, doc.RootElement.GetProperty("bytes_on_disk").GetInt64());
         }

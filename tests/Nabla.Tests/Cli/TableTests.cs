@@ -54,19 +54,24 @@ public class TableTests
     }
 
     [Fact]
-    public void Csv_DefaultScaling_IsNone_NotDivisionBy255()
+    public void Csv_DefaultScaling_IsStandardize_CarriedByTheModel()
     {
-        // Standardized or not, blobs 50 apart with noise 12 are separable; divided by 255 they would be squeezed
-        // near 0 and learn slowly. The default must leave the values alone.
+        // Tables are standardized by default (statistics from the training file), and the scaling is the model's first
+        // layer, not a note beside it: the file's own scaling entry says none, the model's ColumnTransformer does the rest.
         using var dir = new TempDir();
         Blobs(dir.File("b_train.csv"), 300, 3, ',');
         Blobs(dir.File("b_test.csv"), 90, 4, ',');
-        var r = Run("train", "--dataset", "csv", "--data", dir.Path, "--label-column", "-1", "--hidden", "16", "--epochs", "10",
+        var r = Run("train", "--dataset", "csv", "--data", dir.Path, "--label-column", "-1", "--hidden", "16", "--epochs", "10", "--batch-size", "32",
             "--threads", "1", "--device", "cpu", "--save", dir.File("m.safetensors"), "--json");
         Assert.True(r.Code == 0, r.Err);
         Assert.True(JsonDocument.Parse(r.Out.Trim().Split('\n')[^1]).RootElement.GetProperty("test_accuracy").GetDouble() > 90);
         var meta = Nabla.IO.SafeTensors.Read(dir.File("m.safetensors")).Metadata;
         Assert.Contains("\"scale\":\"none\"", meta["nabla.input"]);
+        var first = Assert.IsType<Nabla.NN.ColumnTransformer>(Nabla.IO.ModelFile.Load(dir.File("m.safetensors")).Model.Layers[0]);
+        var f1 = File.ReadAllLines(dir.File("b_train.csv")).Skip(1).Select(l => double.Parse(l.Split(',')[0], CultureInfo.InvariantCulture)).ToArray();
+        Assert.Equal(f1.Average(), first.Preprocessor.Columns[0].Mean, 3);
+        double sd = Math.Sqrt(f1.Select(v => (v - f1.Average()) * (v - f1.Average())).Average());
+        Assert.Equal(1 / sd, first.Preprocessor.Columns[0].Scale, 5);
     }
 
     [Fact]

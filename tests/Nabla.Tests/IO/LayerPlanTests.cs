@@ -54,15 +54,53 @@ public class LayerPlanTests
     }
 
     [Fact]
-    public void Save_CustomLayer_RefusedWithReason_NothingWritten()
+    public void Save_CustomLayer_WritesItsStateDict_ThatLoadsIntoTheModuleBuiltInCode()
     {
         using var dir = new TempDir();
-        var r = new Rng(1);
-        var model = new Sequential(new Linear(4, 3, r), new Swish(), new Linear(3, 2, r));
+        var model = new Sequential(new Linear(4, 3, new Rng(1)), new Swish(), new Linear(3, 2, new Rng(2)));
         string path = dir.File("m.safetensors");
-        var e = Assert.Throws<NotSupportedException>(() => ModelFile.Save(path, model, ["a", "b"]));
+        ModelFile.Save(path, model, ["a", "b"]);
+        // PyTorch's names, and a note that the code defines the architecture.
+        var (meta, tensors) = SafeTensors.Read(path);
+        Assert.Equal(["0.weight", "0.bias", "2.weight", "2.bias"], tensors.Select(t => t.Name));
+        Assert.Contains("LoadStateDict", meta["nabla.note"]);
+        var e = Assert.Throws<Nabla.Data.DataFormatException>(() => ModelFile.Load(path));
         Assert.Contains("Swish", e.Message);
-        Assert.False(File.Exists(path));
+        Assert.Contains("LoadStateDict", e.Message);
+
+        var rebuilt = new Sequential(new Linear(4, 3, new Rng(9)), new Swish(), new Linear(3, 2, new Rng(9)));
+        ModelFile.LoadStateDict(path, rebuilt);
+        var x = Tensor.FromArray([0.5f, -1f, 2f, 0.25f], 1, 4);
+        Assert.Equal(model.PredictValues(x).ToArray(), rebuilt.PredictValues(x).ToArray());
+        // A module of another shape is refused, naming the parameter.
+        var other = new Sequential(new Linear(4, 5, new Rng(9)), new Swish(), new Linear(5, 2, new Rng(9)));
+        Assert.Contains("0.weight", Assert.Throws<Nabla.Data.DataFormatException>(() => ModelFile.LoadStateDict(path, other)).Message);
+    }
+
+    [Fact]
+    public void StateDict_HasPyTorchNames_AndLoadStateDictChecksKeysAndShapes()
+    {
+        var model = new Sequential(new Flatten(), new Linear(4, 3, new Rng(1)), new Swish(), new Linear(3, 2, new Rng(2), bias: false));
+        var state = model.StateDict();
+        Assert.Equal(["1.weight", "1.bias", "3.weight"], state.Keys);
+        Assert.Same(model.NamedParameters()[0].Parameter, state["1.weight"]);
+        var copy = new Sequential(new Flatten(), new Linear(4, 3, new Rng(5)), new Swish(), new Linear(3, 2, new Rng(6), bias: false));
+        var none = copy.LoadStateDict(state);
+        Assert.Empty(none.MissingKeys);
+        Assert.Equal(state["3.weight"].ToArray(), copy.StateDict()["3.weight"].ToArray());
+
+        var partial = new StateDict();
+        partial.Add("1.weight", state["1.weight"]);
+        partial.Add("9.bias", Tensor.Zeros(2));
+        var e = Assert.Throws<ArgumentException>(() => copy.LoadStateDict(partial));
+        Assert.Contains("missing key(s): 1.bias, 3.weight", e.Message);
+        Assert.Contains("unexpected key(s): 9.bias", e.Message);
+        var keys = copy.LoadStateDict(partial, strict: false);
+        Assert.Equal(["1.bias", "3.weight"], keys.MissingKeys);
+        Assert.Equal(["9.bias"], keys.UnexpectedKeys);
+        var wrong = new StateDict();
+        wrong.Add("1.weight", Tensor.Zeros(4, 3));
+        Assert.Contains("shape", Assert.Throws<ArgumentException>(() => copy.LoadStateDict(wrong, strict: false)).Message);
     }
 
     [Fact]
