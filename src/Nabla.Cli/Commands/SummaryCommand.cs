@@ -24,7 +24,9 @@ internal static class SummaryCommand
         long bytes = new FileInfo(path).Length;
         var rows = ModelSummary.Rows(loaded.Plan);
         // A regression model's outputs are named targets, a classifier's classes.
-        bool regression = InputSpec.Of(loaded, path).Regression;
+        var input = InputSpec.Of(loaded, path);
+        bool regression = input.Regression;
+        var columns = input.IsTable ? TableData.SchemaOf(loaded, input).Columns : [];
         if (json)
         {
             var layers = new JsonArray();
@@ -39,12 +41,19 @@ internal static class SummaryCommand
                 ["task"] = regression ? "regression" : "classification",
                 [regression ? "targets" : "classes"] = new JsonArray([.. loaded.ClassNames.Select(c => (JsonNode)JsonValue.Create(c))]),
                 ["bytes_on_disk"] = bytes,
+                ["columns"] = new JsonArray([.. columns.Select(c => (JsonNode)new JsonObject
+                {
+                    ["name"] = c.Name, ["kind"] = c.Kind == Data.ColumnKind.Numeric ? "numeric" : "categorical", ["treatment"] = c.Describe(),
+                })]),
             }.ToJsonString());
             return 0;
         }
         o.WriteLine($"{path}: {loaded.Plan}, {bytes:N0} bytes on disk");
         o.WriteLine(ModelSummary.Format(loaded.Plan));
         o.WriteLine($"{(regression ? "Targets" : "Classes")}: {string.Join(", ", loaded.ClassNames)}");
+        if (columns.Count == 0) return 0;
+        o.WriteLine($"Input columns ({columns.Count}; the model's first layer prepares them):");
+        foreach (var c in columns) o.WriteLine($"  {c.Name}: {c.Describe()}");
         return 0;
     }
 }

@@ -51,7 +51,7 @@ internal static class TrainCommand
             var persistence = new Persistence(OutputPaths.File(r.GetValue(save), "--save"), OutputPaths.Folder(r.GetValue(checkpoint), "--checkpoint"),
                 r.GetValue(checkpointEvery), r.GetValue(resume), OutputPaths.File(r.GetValue(log), "--log"), r.GetValue(quiet),
                 OutputPaths.Folder(r.GetValue(plot), "--plot"));
-            string datasetName = DataSets.Resolve(r.GetValue(dataset), r.GetValue(data), model.IsRegression(r), stderr);
+            string datasetName = DataSets.Resolve(r.GetValue(dataset), r.GetValue(data), model.IsRegression(r), r.GetValue(quiet) ? TextWriter.Null : stdout);
             var config = model.Config(r, persistence.Resume, datasetName == "csv", out string? tableDefaults);
             if (persistence.CheckpointDir is { } dir && File.Exists(Path.Combine(dir, "last.safetensors")) && !r.GetValue(overwrite)
                 && (persistence.Resume is null || Path.GetFullPath(persistence.Resume) != Path.GetFullPath(Path.Combine(dir, "last.safetensors"))))
@@ -194,6 +194,7 @@ internal static class TrainCommand
                 ["test_loss"] = Math.Round(result.Loss, 6),
                 ["epochs"] = epochs,
                 ["stopped_early"] = stopper is { StoppedEpoch: > 0 },
+                ["converged_epoch"] = run.Convergence?.StoppedEpoch is > 0 and var convergedAt ? convergedAt : null,
                 ["train_seconds"] = Math.Round(history.Sum(m => m.Seconds), 3),
                 ["total_seconds"] = Math.Round(SeedCommand.ProcessSeconds(), 3),
                 ["gemm"] = gemm,
