@@ -60,6 +60,8 @@ public sealed class FeatureScaler
     {
         if (Kind == FeatureScaling.None) return;
         int width = _mean.Length;
+        if (features.Length % width != 0)
+            throw new ArgumentException($"{features.Length} values are not whole rows of {width} features: the last row would be left unscaled.");
         for (int at = 0; at + width <= features.Length; at += width)
         {
             var row = features.Slice(at, width);

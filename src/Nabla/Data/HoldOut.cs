@@ -18,6 +18,7 @@ public sealed record HoldOut(int[] Train, int[] Test)
     public static HoldOut Split(int rows, ReadOnlySpan<int> labels, float fraction, Rng rng)
     {
         if (!(fraction > 0 && fraction < 1)) throw new ArgumentOutOfRangeException(nameof(fraction), $"A test fraction is in (0, 1); got {fraction}.");
+        if (!labels.IsEmpty && labels.Length != rows) throw new ArgumentException($"{labels.Length} labels for {rows} rows.", nameof(labels));
         var test = new List<int>();
         if (labels.IsEmpty)
         {

@@ -97,6 +97,8 @@ public sealed class TablePreprocessor
     public void Apply(ReadOnlySpan<float> raw, Span<float> features, int rows)
     {
         int inWidth = InputWidth, outWidth = OutputWidth;
+        if (raw.Length < rows * inWidth || features.Length < rows * outWidth)
+            throw new ArgumentException($"{rows} rows need {rows * inWidth} raw values and room for {rows * outWidth} features; got {raw.Length} and {features.Length}.");
         for (int r = 0; r < rows; r++)
         {
             var x = raw.Slice(r * inWidth, inWidth);

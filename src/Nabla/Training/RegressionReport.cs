@@ -44,6 +44,7 @@ public sealed class RegressionReport
     {
         int t = data.Targets;
         if (t == 0) throw new ArgumentException("The dataset has no numeric targets.");
+        if (targetNames.Count != t) throw new ArgumentException($"{targetNames.Count} target names for a dataset of {t} targets.");
         var predicted = new float[data.Count * t];
         var actual = new float[data.Count * t];
         int at = 0;

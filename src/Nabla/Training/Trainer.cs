@@ -43,7 +43,7 @@ public sealed class Trainer
     {
         Model = model;
         Loss = loss;
-        Optimizer = optimizer;
+        _optimizer = Owned(optimizer);
         _modules = [.. model.Modules()];
         _host = new HostEngine(this);
         if (NN.LayerPlan.TryOf(model, out var plan, out _)) _inputFeatures = plan!.InputFeatures;
@@ -99,7 +99,22 @@ public sealed class Trainer
     public Loss Loss { get; }
 
     /// <summary>The optimizer; may be replaced between epochs (the textbook switches from SGD to Adam).</summary>
-    public Optimizer Optimizer { get; set; }
+    /// <exception cref="ArgumentException">(set) The optimizer holds none of the model's parameters: it would step other tensors and the model would never learn.</exception>
+    public Optimizer Optimizer { get => _optimizer; set => _optimizer = Owned(value); }
+
+    private Optimizer _optimizer;
+
+    /// <summary>
+    /// The optimizer, if it steps at least one of the model's parameters (a subset is fine: fine-tuning); one built
+    /// over another model's parameters is refused.
+    /// </summary>
+    private Optimizer Owned(Optimizer optimizer)
+    {
+        var mine = new HashSet<Tensors.Tensor>(Model.Parameters(), ReferenceEqualityComparer.Instance);
+        if (mine.Count > 0 && !optimizer.Parameters.Any(mine.Contains))
+            throw new ArgumentException("The optimizer holds none of the model's parameters (was it built for another model?): the model would never learn. Build it over model.Parameters().");
+        return optimizer;
+    }
 
     /// <summary>
     /// An absolute bound on an epoch's mean training loss, or null (the default) for the relative one: an epoch whose
@@ -171,6 +186,8 @@ public sealed class Trainer
     public EpochMetrics TrainEpoch(DataLoader loader, int skipBatches = 0, IReadOnlyList<ITrainingCallback>? callbacks = null)
     {
         callbacks ??= [];
+        if (skipBatches < 0 || skipBatches > loader.BatchCount)
+            throw new ArgumentOutOfRangeException(nameof(skipBatches), $"{skipBatches} batches to skip in an epoch of {loader.BatchCount}.");
         CheckData(loader.Dataset);
         Model.Train();
         var device = Device;
@@ -333,6 +350,8 @@ public sealed class Trainer
     {
         var history = new List<EpochMetrics>();
         callbacks ??= [];
+        if (epochs < 0 || startEpoch < 0 || startEpoch > epochs)
+            throw new ArgumentOutOfRangeException(nameof(epochs), $"Epochs {startEpoch} to {epochs}: a run goes from a start epoch ≥ 0 up to at least it.");
         for (int e = startEpoch; e < epochs; e++)
         {
             EpochCount = e;

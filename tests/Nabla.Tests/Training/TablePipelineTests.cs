@@ -216,6 +216,24 @@ public class TablePipelineTests
     }
 
     [Fact]
+    public void OtherMisuse_IsRefused_NotTrainedThrough()
+    {
+        var data = new TensorDataset(new float[8 * 4], new int[8], 4, ["a", "b"]);
+        var model = new Sequential(new Linear(4, 2, new Rng(1)));
+        var other = new Sequential(new Linear(4, 2, new Rng(2)));
+        // An optimizer over another model's parameters would step them, never this model's.
+        Assert.Contains("none of the model's parameters", Assert.Throws<ArgumentException>(() => new Trainer(model, new CrossEntropyLoss(), new Adam(other.Parameters()))).Message);
+        var trainer = new Trainer(model, new CrossEntropyLoss(), new Adam(model.Parameters()));
+        Assert.Throws<ArgumentException>(() => trainer.Optimizer = new Sgd(other.Parameters(), new SgdOptions(0.1f)));
+        trainer.Optimizer = new Sgd([model.Parameters()[0]], new SgdOptions(0.1f)); // a subset (fine-tuning) is fine
+        Assert.Throws<ArgumentOutOfRangeException>(() => trainer.TrainEpoch(new DataLoader(data, 4), skipBatches: 3));
+        Assert.Throws<ArgumentOutOfRangeException>(() => trainer.Fit(new DataLoader(data, 4), epochs: -1));
+        var regression = new RegressionDataset(new float[4], new float[2], 2, ["t"]);
+        Assert.Throws<ArgumentException>(() => RegressionReport.Evaluate(model, regression, ["t", "u"]));
+        Assert.Throws<ArgumentException>(() => FeatureScaler.Fit(FeatureScaling.Standardize, new float[6], 3).Apply(new float[7]));
+    }
+
+    [Fact]
     public void LoadBatch_BeforeBeginPass_Throws_WithTheFix()
     {
         var data = new TensorDataset([1f, 2f, 3f, 4f], [0, 1, 0, 1], 1, ["a", "b"]);
