@@ -133,6 +133,7 @@ def main():
         write_blobs(os.path.join(blobs, "b_test.csv"), 300, rng)
         ours = nabla("train", "--dataset", "csv", "--data", blobs, "--delimiter", ";", "--label-column", "species",
                      "--scale", "standardize", "--hidden", str(HIDDEN), "--epochs", str(EPOCHS), "--lr", str(LR),
+                     "--activation", "sigmoid", "--tol", "0",  # the PyTorch model's, not the table defaults
                      "--batch-size", str(BATCH), "--device", "cpu", "--json", "-q")["test_accuracy"]
         xtr, ytr = read_csv(os.path.join(blobs, "b_train.csv"), ";", ["species"])
         xte, yte = read_csv(os.path.join(blobs, "b_test.csv"), ";", ["species"])
@@ -152,6 +153,7 @@ def main():
         model = os.path.join(tmp, "houses.safetensors")
         trained = nabla("train", "--task", "regression", "--dataset", "csv", "--data", houses, "--label-column", "price,area",
                         "--scale", "standardize", "--hidden", str(HIDDEN), "--epochs", str(EPOCHS * 2), "--lr", str(LR),
+                        "--activation", "sigmoid", "--tol", "0", "--target-scale", "none",  # as the PyTorch reference trains
                         "--batch-size", str(BATCH), "--device", "cpu", "--save", model, "--json", "-q")
         xtr, ytr = read_csv(os.path.join(houses, "h_train.csv"), ",", ["price", "area"])
         xte, yte = read_csv(os.path.join(houses, "h_test.csv"), ",", ["price", "area"])

@@ -115,18 +115,18 @@ def main():
         default, err1 = nabla("train", *common)
         seconds = time.time() - started
         tuned, err2 = nabla("train", *common, *args.tuned.split())
-        hidden = int(args.tuned.split("--hidden ")[1].split()[0]) if "--hidden" in args.tuned else 32
+        hidden = tuple(int(h) for h in args.tuned.split("--hidden ")[1].split()[0].split(",")) if "--hidden" in args.tuned else (100,)
         import warnings
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # ConvergenceWarning at max_iter: the defaults are what is measured
             sk_default = sklearn_score(train, test, label, task, (100,))
-            sk = sklearn_score(train, test, label, task, (hidden,))
+            sk = sklearn_score(train, test, label, task, hidden)
         const = constant_score(train, test, label, task)
         fmt = (lambda v: f"{v:.1f} %") if task == "classification" else (lambda v: f"{v:.3f}")
         rows.append((name, task, f"{len(train)}/{len(test)}", fmt(const),
                      fmt(default[key]) if default else f"error: {err1}", f"{seconds:.1f} s",
                      fmt(tuned[key]) if tuned else f"error: {err2}", fmt(sk_default), fmt(sk)))
-    print(f"| table | task | train/test rows | constant predictor | nabla defaults | (whole process) | nabla `{args.tuned}` | scikit-learn MLP defaults (100 relu, adam, 200 epochs) | scikit-learn, {hidden} units |")
+    print(f"| table | task | train/test rows | constant predictor | nabla defaults | (whole process) | nabla `{args.tuned}` | scikit-learn MLP defaults (100 relu, adam, 200 epochs) | scikit-learn, hidden {','.join(map(str, hidden))} |")
     print("|---|---|---|---|---|---|---|---|---|")
     for r in rows:
         print("| " + " | ".join(r) + " |")
