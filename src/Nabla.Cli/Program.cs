@@ -100,7 +100,7 @@ public static class Program
     /// <summary>The command-line way to act on a library error's advice (library messages name no flags).</summary>
     private static string Hint(Exception e) => e switch
     {
-        Training.TrainingDivergedException => " (--lr sets the learning rate.)",
+        Training.TrainingDivergedException => " (--lr sets the learning rate; --clip-grad-norm clips the gradients.)",
         Data.DataFormatException { Setting: Data.DataFormatException.DataDirectorySetting } => " (--data DIR gives the folder.)",
         _ => "",
     };

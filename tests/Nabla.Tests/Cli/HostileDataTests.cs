@@ -147,6 +147,15 @@ public class HostileDataTests
         Assert.True(r.Code == 0, r.Err);
         Assert.Equal(12, JsonDocument.Parse(r.Out).RootElement.GetProperty("predictions").GetArrayLength());
         Refused(Run(["predict", model, dir.File("y_test.npy")]), 1, "rows of 3 features");
+
+        // Standardized arrays: the scaling is the model's first layer, so eval and predict on the raw arrays agree.
+        r = Run([.. Quick("train", "--dataset", "npy", "--data", dir.Path, "--scale", "standardize", "--save", model), "--json"]);
+        Assert.True(r.Code == 0, r.Err);
+        trained = JsonDocument.Parse(r.Out.Trim().Split('\n')[^1]).RootElement.GetProperty("test_accuracy").GetDouble();
+        Assert.IsType<Nabla.NN.ColumnTransformer>(Nabla.IO.ModelFile.Load(model).Model.Layers[0]);
+        r = Run(["eval", model, "--data", dir.Path, "--json"]);
+        Assert.True(r.Code == 0, r.Err);
+        Assert.Equal(trained, JsonDocument.Parse(r.Out).RootElement.GetProperty("test_accuracy").GetDouble(), 2);
     }
 
     // ---- CSV ------------------------------------------------------------------------------------------------
