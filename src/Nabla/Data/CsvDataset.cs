@@ -102,17 +102,8 @@ public static class CsvDataset
     /// </summary>
     private static IEnumerable<(int Line, string[] Cells)> Rows(string path, char delimiter)
     {
-        int width = -1;
         using var file = InputFile.OpenRead(path, bufferSize: 1 << 16);
-        foreach (var (lineNo, line) in TextLines.Read(file, path))
-        {
-            if (string.IsNullOrWhiteSpace(line)) continue;
-            var cells = Split(line, delimiter);
-            if (width < 0) width = cells.Length;
-            else if (cells.Length != width)
-                throw new DataFormatException($"{path}: line {lineNo} has {cells.Length} values; earlier lines have {width}.");
-            yield return (lineNo, cells);
-        }
+        foreach (var row in TableReader.Rows(file, path, delimiter)) yield return row;
     }
 
     private static float Number(string path, int line, int column, string cell) =>
@@ -131,9 +122,6 @@ public static class CsvDataset
         for (int i = 0; i < x.Length; i++) x[i] /= divideBy;
         return new TensorDataset(x, y, d.Features, d.ClassNames);
     }
-
-    private static string[] Split(string line, char delimiter) =>
-        [.. line.Split(delimiter).Select(c => c.Trim() is var t && t.Length >= 2 && t[0] == '"' && t[^1] == '"' ? t[1..^1] : t)];
 
     /// <summary>A first line whose feature cells are not all numbers names the columns.</summary>
     private static bool LooksLikeHeader(string[] cells, CsvOptions options, string path)

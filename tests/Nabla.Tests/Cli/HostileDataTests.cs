@@ -243,13 +243,6 @@ public class HostileDataTests
 
     // ---- paths that are not regular files -------------------------------------------------------------------
 
-    private static void MakeFifo(string path)
-    {
-        using var p = Process.Start(new ProcessStartInfo("mkfifo", [path]) { UseShellExecute = false })!;
-        p.WaitForExit();
-        Assert.Equal(0, p.ExitCode);
-    }
-
     public static TheoryData<string> SpecialFiles => new() { "fifo", "/dev/zero", "/dev/null" };
 
     [Theory]
@@ -262,7 +255,7 @@ public class HostileDataTests
         string model = dir.File("m.safetensors");
         Assert.Equal(0, Run(Quick("train", "--dataset", "csv", "--data", dir.Path, "--label-column", "label", "--save", model)).Code);
         string odd = dir.File("odd");
-        if (what == "fifo") MakeFifo(odd);
+        if (what == "fifo") TempDir.MakeFifo(odd);
         else File.CreateSymbolicLink(odd, what);
         string kind = what == "fifo" ? "a FIFO" : "a character device";
         var clock = Stopwatch.StartNew();
@@ -298,7 +291,7 @@ public class HostileDataTests
         dir.WriteDataset(train: 40, test: 10);
         string model = dir.File("m.safetensors");
         Assert.Equal(0, Run(["train", "--data", dir.Path, "--epochs", "1", "--hidden", "4", "--threads", "1", "--device", "cpu", "--quiet", "--save", model]).Code);
-        MakeFifo(dir.File("x.png"));
+        TempDir.MakeFifo(dir.File("x.png"));
         Refused(Run(["predict", model, dir.File("x.png")]), 1, "a FIFO");
     }
 }

@@ -17,13 +17,6 @@ namespace Nabla.Tests.Dashboard;
 [Collection("Dashboard")]
 public class DashboardSecurityTests
 {
-    private static void MakeFifo(string path)
-    {
-        using var p = Process.Start(new ProcessStartInfo("mkfifo", [path]) { UseShellExecute = false })!;
-        p.WaitForExit();
-        Assert.Equal(0, p.ExitCode);
-    }
-
     /// <summary>A run folder whose run.json is fine and whose other files are what <paramref name="make"/> makes them.</summary>
     private static string Run(string root, string name, Action<string>? make = null)
     {
@@ -117,7 +110,7 @@ public class DashboardSecurityTests
         Run(root, "ok");
         Run(root, "odd", r => Replace(Path.Combine(r, name), f =>
         {
-            if (what == "fifo") MakeFifo(f);
+            if (what == "fifo") TempDir.MakeFifo(f);
             else if (what == "folder") Directory.CreateDirectory(f);
             else File.CreateSymbolicLink(f, what);
         }));

@@ -7,13 +7,6 @@ namespace Nabla.Tests.Data;
 /// <summary>Opening user-named files: regular files only, FIFOs and devices refused at once, links as asked.</summary>
 public class InputFileTests
 {
-    private static void MakeFifo(string path)
-    {
-        using var p = Process.Start(new ProcessStartInfo("mkfifo", [path]) { UseShellExecute = false })!;
-        p.WaitForExit();
-        Assert.Equal(0, p.ExitCode);
-    }
-
     [Fact]
     public void OpenRead_ARegularFile_ReadsIt_EvenThroughALink()
     {
@@ -28,7 +21,7 @@ public class InputFileTests
     public void OpenRead_AFifo_IsRefusedAtOnce_NotBlocked()
     {
         using var dir = new TempDir();
-        MakeFifo(dir.File("pipe"));
+        TempDir.MakeFifo(dir.File("pipe"));
         var clock = Stopwatch.StartNew();
         var e = Assert.Throws<DataFormatException>(() => InputFile.OpenRead(dir.File("pipe")));
         Assert.Contains("a FIFO, not a regular file", e.Message);

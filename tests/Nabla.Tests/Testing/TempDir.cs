@@ -12,6 +12,14 @@ public sealed class TempDir : IDisposable
 
     public string File(string name) => System.IO.Path.Combine(Path, name);
 
+    /// <summary>Makes a FIFO (named pipe) at <paramref name="path"/> with mkfifo(1).</summary>
+    public static void MakeFifo(string path)
+    {
+        using var p = System.Diagnostics.Process.Start(new System.Diagnostics.ProcessStartInfo("mkfifo", [path]) { UseShellExecute = false })!;
+        p.WaitForExit();
+        Assert.Equal(0, p.ExitCode);
+    }
+
     public void Dispose()
     {
         try { Directory.Delete(Path, recursive: true); } catch (IOException) { }
