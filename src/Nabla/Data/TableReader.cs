@@ -81,51 +81,52 @@ public static class TableReader
     private static bool IsNumber(string cell, out float v) =>
         float.TryParse(cell, NumberStyles.Float, CultureInfo.InvariantCulture, out v) && float.IsFinite(v);
 
-    /// <summary>What the first pass learns of each column.</summary>
-    private sealed class ColumnScan
+    /// <summary>The widest table read: a line of more columns is refused (memory stays bounded by it).</summary>
+    public const int MaxColumns = 1_000_000;
+
+    /// <summary>
+    /// What the first pass learns of each column — counts only, in arrays, so that a very wide table costs a few bytes a
+    /// column: non-gap cells, numbers among them, the first text cell, and whether the first line's cell appears again.
+    /// </summary>
+    private sealed class Scanned(string[] first, int firstLine)
     {
-        public int Cells, Numbers;
-        public (int Line, string Text)? FirstText;
-        public readonly HashSet<string> Distinct = new(StringComparer.Ordinal);
-        public bool Overflow;          // more distinct values than kept
-        public bool FirstCellRepeats;  // the first line's cell appears again below it (a data value, not a name)
+        public readonly string[] First = first;
+        public readonly int FirstLine = firstLine;
+        public readonly int[] Cells = new int[first.Length], Numbers = new int[first.Length];
+        public readonly (int Line, string Text)?[] FirstText = new (int, string)?[first.Length];
+        public readonly bool[] FirstRepeats = new bool[first.Length];
+        public int Rows;
+
+        public void Count(int j, int line, string cell)
+        {
+            if (IsMissing(cell)) return;
+            Cells[j]++;
+            if (IsNumber(cell, out _)) Numbers[j]++;
+            else if (FirstText[j] is null || FirstText[j]!.Value.Line > line) FirstText[j] = (line, cell);
+        }
     }
 
-    private sealed record Scanned(string[] First, int FirstLine, ColumnScan[] Columns, int Rows);
-
-    /// <summary>The first pass: per column, how many cells are numbers, the distinct texts, and the first line kept apart.</summary>
+    /// <summary>The first pass: per column, how many cells are numbers and the first text, the first line kept apart.</summary>
     private static Scanned Scan(string path, TableOptions options)
     {
         using var file = InputFile.OpenRead(path, bufferSize: 1 << 16);
-        string[]? first = null;
-        int firstLine = 0, rows = 0;
-        ColumnScan[] columns = [];
-        int keep = Math.Max(options.MaxCategories, MaxDeclaredCategories);
+        Scanned? scan = null;
         foreach (var (line, cells) in Rows(file, path, options.Csv.Delimiter))
         {
-            if (first is null)
+            if (scan is null)
             {
-                (first, firstLine) = (cells, line);
-                columns = [.. cells.Select(_ => new ColumnScan())];
+                if (cells.Length > MaxColumns) throw new DataFormatException($"{path}: line {line} has {cells.Length:N0} columns; at most {MaxColumns:N0} are read.");
+                scan = new Scanned(cells, line);
                 continue;
             }
-            rows++;
+            scan.Rows++;
             for (int j = 0; j < cells.Length; j++)
             {
-                var c = columns[j];
-                string cell = cells[j];
-                if (cell == first[j]) c.FirstCellRepeats = true;
-                if (IsMissing(cell)) continue;
-                c.Cells++;
-                if (IsNumber(cell, out _)) c.Numbers++;
-                else c.FirstText ??= (line, cell);
-                // The raw texts, bounded; canonical forms ("4.0" = "4") are taken once, of the distinct ones only.
-                if (c.Distinct.Count < keep) c.Distinct.Add(cell);
-                else if (!c.Distinct.Contains(cell)) c.Overflow = true;
+                if (cells[j] == scan.First[j]) scan.FirstRepeats[j] = true;
+                scan.Count(j, line, cells[j]);
             }
         }
-        if (first is null) throw new DataFormatException($"{path}: no data rows.");
-        return new Scanned(first, firstLine, columns, rows);
+        return scan ?? throw new DataFormatException($"{path}: no data rows.");
     }
 
     /// <summary>Whether the first line names the columns: as declared, or (auto) when a numeric column's first cell is not a number.</summary>
@@ -137,20 +138,24 @@ public static class TableReader
         bool anyNumeric = false;
         for (int j = 0; j < scan.First.Length; j++)
         {
-            var c = scan.Columns[j];
-            if (c.Cells == 0 || c.Numbers != c.Cells) continue;
+            if (scan.Cells[j] == 0 || scan.Numbers[j] != scan.Cells[j]) continue;
             anyNumeric = true;
             if (!IsMissing(scan.First[j]) && !IsNumber(scan.First[j], out _)) return true;
         }
         // Text everywhere: a header's names are distinct, present, and not values of their columns.
         return !anyNumeric && scan.First.All(f => !IsMissing(f)) && scan.First.Distinct().Count() == scan.First.Length
-            && scan.Columns.All(c => !c.FirstCellRepeats);
+            && !scan.FirstRepeats.Any(r => r);
     }
 
-    /// <summary>The second pass: column kinds and vocabularies decided, every cell parsed.</summary>
+    /// <summary>
+    /// The second pass: column kinds decided, every cell parsed. A categorical column's vocabulary is gathered as its
+    /// values come (bounded: a column of more distinct values than allowed is refused at the one past the bound), then
+    /// sorted, and the codes renumbered in that order.
+    /// </summary>
     private static RawTable Parse(string path, TableOptions options, Scanned scan)
     {
         bool header = HasHeader(options, scan);
+        if (header && scan.Rows == 0) throw new DataFormatException($"{path}: no data rows (only the header line).");
         int width = scan.First.Length;
         string[]? names = header ? scan.First : null;
         var labelAt = LabelColumns(path, options, width, names);
@@ -162,86 +167,93 @@ public static class TableReader
         var inputs = Enumerable.Range(0, width).Where(j => !labelAt.Contains(j) && !drop.Contains(j)).ToArray();
         if (inputs.Length == 0) throw new DataFormatException($"{path}: no input columns are left (every column is a label or dropped).");
 
-        // The first line is data when it is not a header: count its cells into the scans.
-        if (!header) AddFirstLine(scan);
-        var columns = inputs.Select(j => Column(path, options, scan.Columns[j], names?[j] ?? $"x{Array.IndexOf(inputs, j)}", declared.Contains(j), j)).ToArray();
+        // The first line is data when it is not a header: count its cells in.
+        if (!header) for (int j = 0; j < width; j++) scan.Count(j, scan.FirstLine, scan.First[j]);
+        var columns = inputs.Select((j, k) => Column(path, scan, names?[j] ?? $"x{k}", declared.Contains(j), j)).ToArray();
+        var vocabularies = columns.Select((c, k) => c.Kind == ColumnKind.Categorical
+            ? new Vocabulary(path, c.Name, inputs[k], declared.Contains(inputs[k]) ? MaxDeclaredCategories : options.MaxCategories) : null).ToArray();
 
         var values = new List<float>();
         var rawLabels = new List<string>();
         var targets = new List<float>();
-        var index = columns.Select(c => c.Kind == ColumnKind.Categorical ? c.CategoryIndex() : null).ToArray();
         using var file = InputFile.OpenRead(path, bufferSize: 1 << 16);
         bool skip = header;
         foreach (var (line, cells) in Rows(file, path, options.Csv.Delimiter))
         {
             if (skip) { skip = false; continue; }
             for (int k = 0; k < inputs.Length; k++)
-                values.Add(Cell(path, line, cells[inputs[k]], columns[k], index[k], options.Impute, inputs[k], names));
+            {
+                string cell = cells[inputs[k]];
+                if (IsMissing(cell))
+                {
+                    if (!options.Impute)
+                        throw new DataFormatException($"{path}: line {line}, column {inputs[k] + 1} ({Name(names, inputs[k])}) is a gap ('{cell}'); fill it in the file, or let gaps be imputed.");
+                    values.Add(float.NaN);
+                }
+                else if (vocabularies[k] is { } vocabulary) values.Add(vocabulary.Code(cell));
+                else values.Add(IsNumber(cell, out float v) ? v
+                    : throw new DataFormatException($"{path}: line {line}, column {inputs[k] + 1} ({Name(names, inputs[k])}): '{cell}' is not a number."));
+            }
             if (options.Regression)
                 foreach (int j in labelAt) targets.Add(Target(path, line, cells[j], j, names));
             else rawLabels.Add(cells[labelAt[0]]);
         }
         int rows = options.Regression ? targets.Count / labelAt.Length : rawLabels.Count;
         if (rows == 0) throw new DataFormatException($"{path}: no data rows.");
+        var raw = values.ToArray();
+        for (int k = 0; k < columns.Length; k++)
+            if (vocabularies[k] is { } vocabulary) columns[k] = columns[k] with { Categories = vocabulary.Sorted(raw, k, columns.Length) };
         string? labelName = names is null ? null : string.Join(',', labelAt.Select(j => names[j]));
         if (options.Regression)
             return new RawTable
             {
-                Source = path, Columns = columns, Values = [.. values], Targets = [.. targets], HasHeader = header, LabelName = labelName,
+                Source = path, Columns = columns, Values = raw, Targets = [.. targets], HasHeader = header, LabelName = labelName,
                 TargetNames = [.. labelAt.Select((j, k) => names?[j] ?? $"y{k}")],
             };
         var (labels, classes) = CsvDataset.Labels(path, rawLabels, null);
-        return new RawTable { Source = path, Columns = columns, Values = [.. values], Labels = labels, ClassNames = classes, HasHeader = header, LabelName = labelName };
+        return new RawTable { Source = path, Columns = columns, Values = raw, Labels = labels, ClassNames = classes, HasHeader = header, LabelName = labelName };
     }
 
-    private static void AddFirstLine(Scanned scan)
+    /// <summary>A column's kind from its counts; a numeric column with stray words is refused, naming the first.</summary>
+    private static TableColumn Column(string path, Scanned scan, string name, bool declared, int at)
     {
-        for (int j = 0; j < scan.First.Length; j++)
-        {
-            string cell = scan.First[j];
-            if (IsMissing(cell)) continue;
-            var c = scan.Columns[j];
-            c.Cells++;
-            if (IsNumber(cell, out _)) c.Numbers++;
-            else if (c.FirstText is null || c.FirstText.Value.Line > scan.FirstLine) c.FirstText = (scan.FirstLine, cell);
-            c.Distinct.Add(cell);
-        }
-    }
-
-    /// <summary>A column's kind and vocabulary from its scan; a numeric column with stray words is refused.</summary>
-    private static TableColumn Column(string path, TableOptions options, ColumnScan scan, string name, bool declared, int at)
-    {
-        bool numeric = scan.Numbers == scan.Cells;
-        if (!declared && numeric) return new TableColumn(name, ColumnKind.Numeric);
-        if (!declared && scan.Numbers * 2 > scan.Cells)
+        if (scan.Cells[at] == 0) throw new DataFormatException($"{path}: column {at + 1} ('{name}') holds only gaps; drop it.");
+        if (!declared && scan.Numbers[at] == scan.Cells[at]) return new TableColumn(name, ColumnKind.Numeric);
+        if (!declared && scan.Numbers[at] * 2 > scan.Cells[at])
             throw new DataFormatException(
-                $"{path}: line {scan.FirstText!.Value.Line}, column {at + 1} ('{name}'): '{scan.FirstText.Value.Text}' is not a number, though most of the column's values are. Fix the cell, mark it as a gap (empty or NA), or declare the column categorical.");
-        int limit = declared ? MaxDeclaredCategories : options.MaxCategories;
-        var distinct = scan.Distinct.Select(TableColumn.Canonical).ToHashSet(StringComparer.Ordinal);
-        if (scan.Overflow || distinct.Count > limit)
-            throw new DataFormatException(
-                $"{path}: column {at + 1} ('{name}') has more than {limit:N0} distinct values{(declared ? "" : " of text: an identifier or free text? Drop the column, or declare it categorical to encode it anyway")}.");
-        if (distinct.Count == 0)
-            throw new DataFormatException($"{path}: column {at + 1} ('{name}') holds only gaps; drop it.");
-        // Numbers in numeric order, text in ordinal order (what a sorted vocabulary means to a reader of summary).
-        bool codes = distinct.All(d => IsNumber(d, out _));
-        var categories = codes
-            ? distinct.OrderBy(d => double.Parse(d, CultureInfo.InvariantCulture)).ToArray()
-            : distinct.Order(StringComparer.Ordinal).ToArray();
-        return new TableColumn(name, ColumnKind.Categorical) { Categories = categories };
+                $"{path}: line {scan.FirstText[at]!.Value.Line}, column {at + 1} ('{name}'): '{scan.FirstText[at]!.Value.Text}' is not a number, though most of the column's values are. Fix the cell, mark it as a gap (empty or NA), or declare the column categorical.");
+        return new TableColumn(name, ColumnKind.Categorical);
     }
 
-    private static float Cell(string path, int line, string cell, TableColumn column, Dictionary<string, int>? index, bool impute, int at, string[]? names)
+    /// <summary>A categorical column's values as they come: provisional codes in order of first sight, bounded.</summary>
+    private sealed class Vocabulary(string path, string name, int at, int limit)
     {
-        if (IsMissing(cell))
+        private readonly Dictionary<string, int> _codes = new(StringComparer.Ordinal);
+        private readonly List<string> _seen = [];
+
+        public float Code(string cell)
         {
-            if (!impute)
-                throw new DataFormatException($"{path}: line {line}, column {at + 1} ({Name(names, at)}) is a gap ('{cell}'); fill it in the file, or let gaps be imputed.");
-            return float.NaN;
+            string key = TableColumn.Canonical(cell);
+            if (_codes.TryGetValue(key, out int code)) return code;
+            if (_seen.Count == limit)
+                throw new DataFormatException(
+                    $"{path}: column {at + 1} ('{name}') has more than {limit:N0} distinct values{(limit == MaxDeclaredCategories ? "" : " of text: an identifier or free text? Drop the column, or declare it categorical to encode it anyway")}.");
+            _codes[key] = _seen.Count;
+            _seen.Add(key);
+            return _seen.Count - 1;
         }
-        if (index is not null) return index.TryGetValue(TableColumn.Canonical(cell), out int code) ? code : -1;
-        return IsNumber(cell, out float v) ? v
-            : throw new DataFormatException($"{path}: line {line}, column {at + 1} ({Name(names, at)}): '{cell}' is not a number.");
+
+        /// <summary>The categories in order (numbers by value, text ordinally); column <paramref name="k"/>'s codes in <paramref name="raw"/> renumbered to it.</summary>
+        public string[] Sorted(float[] raw, int k, int width)
+        {
+            bool numbers = _seen.All(d => IsNumber(d, out _));
+            var sorted = numbers ? [.. _seen.OrderBy(d => double.Parse(d, CultureInfo.InvariantCulture))] : _seen.Order(StringComparer.Ordinal).ToArray();
+            var renumber = new float[_seen.Count];
+            for (int i = 0; i < sorted.Length; i++) renumber[_codes[sorted[i]]] = i;
+            for (int at = k; at < raw.Length; at += width)
+                if (!float.IsNaN(raw[at])) raw[at] = renumber[(int)raw[at]];
+            return sorted;
+        }
     }
 
     private static float Target(string path, int line, string cell, int at, string[]? names)

@@ -206,6 +206,50 @@ public class HostileDataTests
         Assert.True(r.Code == 0, r.Err);
     }
 
+    public static TheoryData<string, string> BadTables => new()
+    {
+        { "wide", "at most 1,000,000" },
+        { "identifier", "more than 1,000 distinct values of text" },
+        { "stray-word", "'oops' is not a number, though most of the column's values are" },
+        { "only-gaps", "holds only gaps" },
+        { "header-only", "no data rows" },
+        { "label-only", "every column is a label" },
+    };
+
+    [Theory]
+    [MemberData(nameof(BadTables))]
+    public void Table_ThatCannotBeLearnt_IsRefusedWithItsReason_InBoundedMemory(string kind, string message)
+    {
+        using var dir = new TempDir();
+        var sb = new StringBuilder();
+        switch (kind)
+        {
+            case "wide": // 1.5 million columns on 3 lines: refused at the first, before per-column state exists
+                for (int r = 0; r < 3; r++) sb.Append(string.Join(',', Enumerable.Repeat("1", 1_500_000))).Append('\n');
+                break;
+            case "identifier": // a unique text per row: not a category
+                sb.Append("id,x,label\n");
+                for (int r = 0; r < 3000; r++) sb.Append(CultureInfo.InvariantCulture, $"user{r},{r % 7},{r % 2}\n");
+                break;
+            case "stray-word":
+                sb.Append("x,y,label\n");
+                for (int r = 0; r < 50; r++) sb.Append(CultureInfo.InvariantCulture, $"{(r == 31 ? "oops" : r.ToString(CultureInfo.InvariantCulture))},{r % 3},{r % 2}\n");
+                break;
+            case "only-gaps":
+                sb.Append("x,y,label\n");
+                for (int r = 0; r < 20; r++) sb.Append(CultureInfo.InvariantCulture, $"NA,{r},{r % 2}\n");
+                break;
+            case "header-only": sb.Append("x,y,label\n"); break;
+            case "label-only":
+                sb.Append("label\n");
+                for (int r = 0; r < 20; r++) sb.Append(CultureInfo.InvariantCulture, $"{r % 2}\n");
+                break;
+        }
+        File.WriteAllText(dir.File("t.csv"), sb.ToString());
+        string[] label = kind is "wide" ? [] : ["--label-column", "label"];
+        Refused(Run(Quick(["train", "--data", dir.File("t.csv"), .. label])), 1, message, maxBytes: 600L << 20);
+    }
+
     // ---- standard input -------------------------------------------------------------------------------------
 
     [Theory]
