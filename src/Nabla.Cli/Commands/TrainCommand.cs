@@ -195,6 +195,7 @@ internal static class TrainCommand
                 ["epochs"] = epochs,
                 ["stopped_early"] = stopper is { StoppedEpoch: > 0 },
                 ["converged_epoch"] = run.Convergence?.StoppedEpoch is > 0 and var convergedAt ? convergedAt : null,
+                ["split"] = input.Split?.ToJson(),
                 ["train_seconds"] = Math.Round(history.Sum(m => m.Seconds), 3),
                 ["total_seconds"] = Math.Round(SeedCommand.ProcessSeconds(), 3),
                 ["gemm"] = gemm,

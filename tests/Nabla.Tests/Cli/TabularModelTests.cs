@@ -171,6 +171,7 @@ public class TabularModelTests
         Assert.True(r.Code == 0, r.Err);
         double trained = LastJson(r.Out).GetProperty("test_accuracy").GetDouble();
         var input = JsonDocument.Parse(ModelFile.Load(model).Metadata["nabla.input"]).RootElement.GetProperty("split");
+        Assert.Equal(input.GetProperty("test_rows_hash").GetString(), LastJson(r.Out).GetProperty("split").GetProperty("test_rows_hash").GetString());
         int held = input.GetProperty("test_rows").GetInt32();
         Assert.InRange(held, 123, 127); // a quarter of each class, rounded
         Assert.Equal("shop.csv", input.GetProperty("file").GetString());
