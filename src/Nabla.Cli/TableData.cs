@@ -24,6 +24,7 @@ internal static class TableData
         if (File.Exists(data))
         {
             var all = TableReader.Read(data, s.Options);
+            Warn(all, warn);
             var hold = HoldOut.Split(all.Rows, s.Options.Regression ? [] : all.Labels, s.TestSplit, new RunSeeds(s.Seed).TestSplit());
             (train, test) = (Select(all, hold.Train), Select(all, hold.Test));
             split = new TableSplit(Path.GetFileName(data), all.Rows, s.TestSplit, s.Seed, !s.Options.Regression, hold.Test.Length, hold.Hash);
@@ -31,6 +32,7 @@ internal static class TableData
         else if (Directory.Exists(data))
         {
             train = TableReader.Read(Pick(data, "train"), s.Options);
+            Warn(train, warn);
             // The test file is read against the fitted columns: its gaps are filled as the model will fill them.
             var fitted = TablePreprocessor.Fit(train.Columns, train.Values, s.Scaling, s.Options.Impute);
             test = TableReader.Read(Pick(data, "test"), s.Options, new TableSchema(fitted.Columns, train.ClassNames, train.TargetNames), requireLabels: true);
@@ -96,6 +98,7 @@ internal static class TableData
     /// <summary>Says, on stderr, that some cells held categories the model has not seen (encoded as all zeros).</summary>
     public static void Warn(RawTable t, TextWriter warn)
     {
+        foreach (var note in t.Notes) warn.WriteLine($"nabla: warning: {t.Source}: {note} (--drop-columns)");
         if (t.Unseen > 0)
             warn.WriteLine($"nabla: warning: {t.Source}: {t.Unseen:N0} cell(s) hold a category the training file did not have (first: {t.FirstUnseen}); each is encoded as all zeros.");
     }

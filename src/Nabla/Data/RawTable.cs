@@ -43,6 +43,9 @@ public sealed class RawTable
     /// <summary>The first such cell, e.g. <c>line 7, column 'colour': 'teal'</c>.</summary>
     public string? FirstUnseen { get; init; }
 
+    /// <summary>What a reader should know of the table (a text column that looks like an identifier), one sentence each.</summary>
+    public IReadOnlyList<string> Notes { get; init; } = [];
+
     /// <summary>Whether rows carry labels or targets.</summary>
     public bool HasLabels => Labels.Length > 0 || Targets.Length > 0;
 

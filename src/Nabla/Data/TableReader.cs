@@ -56,26 +56,78 @@ public static class TableReader
     internal static IEnumerable<(int Line, string[] Cells)> Rows(Stream stream, string name, char delimiter)
     {
         int width = -1;
+        var cells = new List<string>();
+        var cell = new System.Text.StringBuilder();
+        int start = 0, length = 0;
+        bool open = false; // inside a quoted field that continues on the next line
         foreach (var (line, text) in TextLines.Read(stream, name))
         {
-            if (string.IsNullOrWhiteSpace(text)) continue;
-            var cells = Split(text, delimiter);
-            if (width < 0) width = cells.Length;
-            else if (cells.Length != width)
-                throw new DataFormatException($"{name}: line {line} has {cells.Length} values; earlier lines have {width}.");
-            yield return (line, cells);
+            if (!open)
+            {
+                if (string.IsNullOrWhiteSpace(text)) continue;
+                (start, length) = (line, 0);
+                cells.Clear();
+                cell.Clear();
+            }
+            else cell.Append('\n');
+            length += text.Length + 1;
+            if (length > TextLines.MaxLineChars)
+                throw new DataFormatException($"{name}: the row starting at line {start} is longer than {TextLines.MaxLineChars:N0} characters (a quoted field left open?).");
+            open = Split(text, delimiter, cells, cell, open);
+            if (open) continue;
+            if (width < 0) width = cells.Count;
+            else if (cells.Count != width)
+                throw new DataFormatException($"{name}: line {start} has {cells.Count} values; earlier lines have {width}.");
+            yield return (start, [.. cells]);
         }
+        if (open) throw new DataFormatException($"{name}: the quoted field opened at line {start} is never closed.");
     }
 
-    private static string[] Split(string line, char delimiter)
+    /// <summary>
+    /// Splits one line of CSV (RFC 4180, as pandas and spreadsheets write it): a field in double quotes may hold the
+    /// delimiter, line breaks and doubled quotes (<c>""</c> for one) and keeps its spaces; an unquoted field is trimmed.
+    /// Continues a quoted field from the previous line when <paramref name="open"/>; returns whether the line ends
+    /// inside one. Written here because the core library takes no CSV package, and the rules are these few lines.
+    /// </summary>
+    private static bool Split(string line, char delimiter, List<string> cells, System.Text.StringBuilder cell, bool open)
     {
-        var cells = line.Split(delimiter);
-        for (int i = 0; i < cells.Length; i++)
+        int i = 0;
+        while (true)
         {
-            string t = cells[i].Trim();
-            cells[i] = t.Length >= 2 && t[0] == '"' && t[^1] == '"' ? t[1..^1] : t;
+            if (!open)
+            {
+                while (i < line.Length && line[i] == ' ') i++;
+                if (i < line.Length && line[i] == '"') { open = true; i++; }
+                else
+                {
+                    // An unquoted field: up to the delimiter, trimmed.
+                    int end = line.IndexOf(delimiter, i);
+                    if (end < 0) end = line.Length;
+                    cells.Add(line[i..end].Trim());
+                    if (end == line.Length) return false;
+                    i = end + 1;
+                    continue;
+                }
+            }
+            // A quoted field: up to the closing quote; "" is a quote.
+            for (; i < line.Length; i++)
+            {
+                if (line[i] != '"') { cell.Append(line[i]); continue; }
+                if (i + 1 < line.Length && line[i + 1] == '"') { cell.Append('"'); i++; continue; }
+                open = false;
+                i++;
+                break;
+            }
+            if (open) return true; // the field goes on on the next line
+            // After the closing quote: anything up to the delimiter is kept as written (a lenient reading of "a"b).
+            int next = line.IndexOf(delimiter, i);
+            if (next < 0) next = line.Length;
+            cell.Append(line.AsSpan(i, next - i).TrimEnd(' '));
+            cells.Add(cell.ToString());
+            cell.Clear();
+            if (next == line.Length) return false;
+            i = next + 1;
         }
-        return cells;
     }
 
     private static bool IsNumber(string cell, out float v) =>
@@ -201,17 +253,24 @@ public static class TableReader
         int rows = options.Regression ? targets.Count / labelAt.Length : rawLabels.Count;
         if (rows == 0) throw new DataFormatException($"{path}: no data rows.");
         var raw = values.ToArray();
+        var notes = new List<string>();
         for (int k = 0; k < columns.Length; k++)
-            if (vocabularies[k] is { } vocabulary) columns[k] = columns[k] with { Categories = vocabulary.Sorted(raw, k, columns.Length) };
+        {
+            if (vocabularies[k] is not { } vocabulary) continue;
+            columns[k] = columns[k] with { Categories = vocabulary.Sorted(raw, k, columns.Length) };
+            int distinct = columns[k].Categories.Count;
+            if (!declared.Contains(inputs[k]) && distinct > 50 && distinct * 2 > rows)
+                notes.Add($"column '{columns[k].Name}' has {distinct:N0} distinct values in {rows:N0} rows: an identifier or free text? Each value becomes a feature of its own; drop the column if it is one.");
+        }
         string? labelName = names is null ? null : string.Join(',', labelAt.Select(j => names[j]));
         if (options.Regression)
             return new RawTable
             {
                 Source = path, Columns = columns, Values = raw, Targets = [.. targets], HasHeader = header, LabelName = labelName,
-                TargetNames = [.. labelAt.Select((j, k) => names?[j] ?? $"y{k}")],
+                TargetNames = [.. labelAt.Select((j, k) => names?[j] ?? $"y{k}")], Notes = notes,
             };
         var (labels, classes) = CsvDataset.Labels(path, rawLabels, null);
-        return new RawTable { Source = path, Columns = columns, Values = raw, Labels = labels, ClassNames = classes, HasHeader = header, LabelName = labelName };
+        return new RawTable { Source = path, Columns = columns, Values = raw, Labels = labels, ClassNames = classes, HasHeader = header, LabelName = labelName, Notes = notes };
     }
 
     /// <summary>A column's kind from its counts; a numeric column with stray words is refused, naming the first.</summary>

@@ -234,6 +234,34 @@ public class TabularModelTests
     }
 
     [Fact]
+    public void QuotedFields_AsPandasWritesThem_AreRead_AndAnIdentifierColumnIsPointedOut()
+    {
+        // Titanic's shape: a Name with commas and quotes in double quotes, a quoted field over two lines, gaps, text.
+        using var dir = new TempDir();
+        var rng = new Random(11);
+        var sb = new StringBuilder("PassengerId,Survived,Pclass,Name,Sex,Age,Fare,Embarked\n");
+        for (int i = 0; i < 400; i++)
+        {
+            bool female = rng.Next(2) == 0;
+            int pclass = 1 + rng.Next(3);
+            bool survived = female ? rng.NextDouble() < 0.8 : rng.NextDouble() < 0.2;
+            string name = i == 7 ? "\"Smith, Mr. John \"\"Jack\"\"\nJr.\"" : $"\"Person{i}, {(female ? "Mrs." : "Mr.")} A\"";
+            string age = i % 9 == 0 ? "" : (20 + rng.Next(40)).ToString(CultureInfo.InvariantCulture);
+            sb.Append(CultureInfo.InvariantCulture, $"{i + 1},{(survived ? 1 : 0)},{pclass},{name},{(female ? "female" : "male")},{age},{10 + 20 * rng.NextDouble():F2},{"SCQ"[rng.Next(3)]}\n");
+        }
+        File.WriteAllText(dir.File("titanic.csv"), sb.ToString());
+        var r = Run("train", "--data", dir.File("titanic.csv"), "--label-column", "Survived", "--drop-columns", "PassengerId", "--device", "cpu", "--json");
+        Assert.True(r.Code == 0, r.Err);
+        Assert.True(LastJson(r.Out).GetProperty("test_accuracy").GetDouble() > 70, r.Out);
+        Assert.Contains("column 'Name' has 400 distinct values in 400 rows", r.Err);
+        var table = TableReader.Read(dir.File("titanic.csv"), new TableOptions { Csv = new CsvOptions("Survived") });
+        var names = table.Columns.Single(c => c.Name == "Name").Categories;
+        Assert.Contains("Smith, Mr. John \"Jack\"\nJr.", names);
+        Assert.Contains("Person0, " + (names.Any(n => n == "Person0, Mrs. A") ? "Mrs." : "Mr.") + " A", names);
+        Assert.Equal(400, table.Rows);
+    }
+
+    [Fact]
     public void ClassWeightBalanced_RaisesTheRareClassRecall()
     {
         // 1 row in 20 is the rare class: unweighted, a small model learns to ignore it; balanced, it finds it.
