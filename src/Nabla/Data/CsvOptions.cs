@@ -70,7 +70,9 @@ public sealed record CsvOptions(string? LabelColumn = null, CsvHeader Header = C
         var found = names.Select((n, j) => (n, j)).Where(p => p.n == LabelColumn).Select(p => p.j).ToList();
         if (found.Count > 1)
             throw new DataFormatException($"{path}: the label column '{LabelColumn}' is ambiguous: the header names {found.Count} columns so ({string.Join(" and ", found.Select(j => $"column {j + 1}"))}). Rename one, or name the label column by its 0-based index ({found[0]}).");
-        return found.Count == 1 ? found[0]
-            : throw new DataFormatException($"{path}: no column named '{LabelColumn}' (the header has {string.Join(", ", names.Take(12))}{(names.Count > 12 ? ", …" : "")}).");
+        if (found.Count == 1) return found[0];
+        if (names.Count == 1 && new[] { ';', '\t', '|', ',' }.FirstOrDefault(d => d != Delimiter && names[0].Contains(d)) is var other && other != default)
+            throw new DataFormatException($"{path}: one column only ('{names[0]}'): are the cells separated by '{(other == '\t' ? "\\t" : other.ToString())}' rather than '{Delimiter}'? Give the delimiter.");
+        throw new DataFormatException($"{path}: no column named '{LabelColumn}' (the header has {string.Join(", ", names.Take(12))}{(names.Count > 12 ? ", …" : "")}).");
     }
 }

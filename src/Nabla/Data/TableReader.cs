@@ -211,7 +211,10 @@ public static class TableReader
         int width = scan.First.Length;
         string[]? names = header ? scan.First : null;
         var labelAt = LabelColumns(path, options, width, names);
-        if (labelAt.Length >= width) throw new DataFormatException($"{path}: every column is a label; no features are left.");
+        if (labelAt.Length >= width)
+            throw new DataFormatException(width == 1 && new[] { ';', '\t', '|' }.FirstOrDefault(d => d != options.Csv.Delimiter && scan.First[0].Contains(d)) is var other && other != default
+                ? $"{path}: one column only: are the cells separated by '{(other == '\t' ? "\\t" : other.ToString())}' rather than '{options.Csv.Delimiter}'? Give the delimiter."
+                : $"{path}: every column is a label; no features are left.");
         var drop = Resolve(path, options.Drop, width, names, "drop");
         var declared = Resolve(path, options.Categorical, width, names, "categorical");
         foreach (int j in declared.Intersect(labelAt))

@@ -214,6 +214,7 @@ public class HostileDataTests
         { "only-gaps", "holds only gaps" },
         { "header-only", "no data rows" },
         { "label-only", "every column is a label" },
+        { "semicolons", "are the cells separated by ';' rather than ','? Give the delimiter. (--delimiter)" },
     };
 
     [Theory]
@@ -240,6 +241,10 @@ public class HostileDataTests
                 for (int r = 0; r < 20; r++) sb.Append(CultureInfo.InvariantCulture, $"NA,{r},{r % 2}\n");
                 break;
             case "header-only": sb.Append("x,y,label\n"); break;
+            case "semicolons":
+                sb.Append("x;y;label\n");
+                for (int r = 0; r < 20; r++) sb.Append(CultureInfo.InvariantCulture, $"{r};{r % 3};{r % 2}\n");
+                break;
             case "label-only":
                 sb.Append("label\n");
                 for (int r = 0; r < 20; r++) sb.Append(CultureInfo.InvariantCulture, $"{r % 2}\n");
