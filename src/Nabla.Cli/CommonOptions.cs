@@ -237,10 +237,7 @@ internal static class CommonOptions
         try
         {
             // The CUDA step fuses softmax and cross-entropy (ŷ − y); other losses train on the CPU.
-            if (trainer.Loss is not Losses.CrossEntropyLoss ce)
-                throw new NotSupportedException($"it trains with cross-entropy only; {trainer.Loss.GetType().Name} (regression) runs on the CPU");
-            if (ce.Weight is not null || ce.LabelSmoothing != 0)
-                throw new NotSupportedException("its fused loss has no class weights or label smoothing; --class-weight runs on the CPU");
+            if (Cuda.Training.CudaAccelerator.Refuses(trainer.Loss) is { } why) throw new NotSupportedException($"it {why}");
             trainer.Accelerator = new Cuda.Training.CudaAccelerator(gpu, trainer.Model as NN.Sequential
                 ?? throw new NotSupportedException($"{trainer.Model.GetType().Name} is not a Sequential of built-in layers."), trainer.Optimizer, features, batch);
             output.WriteLine($"Using device: {gpu.Description}");

@@ -46,12 +46,30 @@ public sealed class CudaAccelerator : ITrainingEngine, IDisposable
     /// <inheritdoc/>
     /// <remarks>The one-time upload is counted apart (<see cref="DataUploadSeconds"/>), as PyTorch's preloading is.</remarks>
     /// <exception cref="NotSupportedException">The dataset has numeric targets: the CUDA step trains softmax + cross-entropy only.</exception>
-    public void Prepare(DataLoader loader)
+    public void Prepare(DataLoader loader, Nabla.Losses.Loss loss)
     {
-        if (loader.Dataset.Targets > 0)
-            throw new NotSupportedException("The CUDA engine trains classification (softmax + cross-entropy) only; train a regression on the CPU (leave Trainer.Accelerator null).");
+        if (Refuses(loss, loader.Dataset) is { } why) throw new NotSupportedException($"The CUDA engine {why}. Train it on the CPU (leave Trainer.Accelerator null).");
         Resident(loader.Dataset);
     }
+
+    /// <summary>
+    /// Why the CUDA engine cannot train with <paramref name="loss"/> (on <paramref name="data"/>, if given), or null
+    /// when it can: its step fuses softmax with plain cross-entropy (dℓ/dlogits = ŷ − y), so any other loss is refused,
+    /// never replaced.
+    /// </summary>
+    public static string? Refuses(Nabla.Losses.Loss loss, IDataset? data = null)
+    {
+        if (data is { Targets: > 0 }) return "trains classification (softmax + cross-entropy) only, not a regression";
+        return loss is Nabla.Losses.CrossEntropyLoss { Weight: null, LabelSmoothing: 0 } ? null
+            : $"trains with plain cross-entropy (no class weights, no label smoothing) only; the trainer's loss is {Describe(loss)}";
+    }
+
+    private static string Describe(Nabla.Losses.Loss loss) => loss switch
+    {
+        Nabla.Losses.CrossEntropyLoss { Weight: not null } => "cross-entropy with class weights",
+        Nabla.Losses.CrossEntropyLoss => "cross-entropy with label smoothing",
+        _ => loss.GetType().Name,
+    };
 
     /// <inheritdoc/>
     public void BeginEpoch(DataLoader loader, ReadOnlySpan<int> order, Optimizer optimizer, float maxGradNorm, int epoch)

@@ -15,7 +15,7 @@ internal sealed class HostEngine(Trainer trainer) : ITrainingEngine
 
     public string Description => "cpu";
 
-    public void Prepare(DataLoader loader) { }
+    public void Prepare(DataLoader loader, Losses.Loss loss) { } // the step engines compute any loss the trainer has
 
     public void BeginEpoch(DataLoader loader, ReadOnlySpan<int> order, Optimizer optimizer, float maxGradNorm, int epoch) =>
         (_optimizer, _maxGradNorm) = (optimizer, maxGradNorm);

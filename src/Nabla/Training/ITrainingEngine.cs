@@ -1,4 +1,5 @@
 using Nabla.Data;
+using Nabla.Losses;
 using Nabla.Optim;
 
 namespace Nabla.Training;
@@ -20,8 +21,13 @@ public interface ITrainingEngine
     /// <summary>Where it runs, for logs (<c>cpu</c>, <c>cuda:0 NVIDIA H200, cuBLAS</c>).</summary>
     string Description { get; }
 
-    /// <summary>Makes <paramref name="loader"/>'s dataset ready (a GPU uploads it once); not counted in epoch times.</summary>
-    void Prepare(DataLoader loader);
+    /// <summary>
+    /// Makes <paramref name="loader"/>'s dataset ready (a GPU uploads it once; not counted in epoch times), for training
+    /// or testing with <paramref name="loss"/>, the trainer's. An engine trains with that loss or refuses it here, before
+    /// any batch: never another loss in its place.
+    /// </summary>
+    /// <exception cref="NotSupportedException">The engine cannot compute this loss (or this kind of target); the message names it.</exception>
+    void Prepare(DataLoader loader, Loss loss);
 
     /// <summary>Starts a training pass over <paramref name="loader"/>'s dataset in <paramref name="order"/> (the pass's sample order).</summary>
     void BeginEpoch(DataLoader loader, ReadOnlySpan<int> order, Optimizer optimizer, float maxGradNorm, int epoch);

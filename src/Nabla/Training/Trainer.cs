@@ -191,7 +191,7 @@ public sealed class Trainer
         CheckData(loader.Dataset);
         Model.Train();
         var device = Device;
-        device.Prepare(loader);
+        device.Prepare(loader, Loss);
         int epoch = EpochCount;
         foreach (var cb in callbacks) cb.OnEpochBegin(this, epoch);
         _clock.Restart();
@@ -316,7 +316,7 @@ public sealed class Trainer
     {
         CheckData(loader.Dataset);
         var device = Device;
-        device.Prepare(loader);
+        device.Prepare(loader, Loss);
         Model.Eval();
         _clock.Restart();
         device.BeginEvaluation(loader, loader.BeginPass());
