@@ -1,4 +1,3 @@
-using Nabla.Optim;
 using Nabla.Tensors;
 
 namespace Nabla.NN;
@@ -96,21 +95,21 @@ public sealed class BatchEngine
     /// Back-propagates <paramref name="dOutput"/> = dℓ/d(output) of the last <see cref="Forward"/>, adding into
     /// every parameter's Grad. Stops at the first layer with parameters: nobody needs dℓ/dx.
     /// </summary>
-    public void Backward(ReadOnlySpan<float> dOutput) => Backward(dOutput, overwrite: false, update: null);
+    public void Backward(ReadOnlySpan<float> dOutput) => Backward(dOutput, overwrite: false, sink: null);
 
     /// <summary>
     /// <see cref="Backward(ReadOnlySpan{float})"/> with the gradients written instead of added when
-    /// <paramref name="overwrite"/> (the same bits as clearing them first), and with <paramref name="update"/> each
-    /// parameter updated by its optimizer as soon as its gradient is final (the same bits as stepping afterwards).
+    /// <paramref name="overwrite"/> (the same bits as clearing them first), and each parameter's gradient announced to
+    /// <paramref name="sink"/> as soon as it is final (the fused optimizer step: the same bits as stepping afterwards).
     /// </summary>
-    internal void Backward(ReadOnlySpan<float> dOutput, bool overwrite, FusedUpdate? update)
+    internal void Backward(ReadOnlySpan<float> dOutput, bool overwrite, IGradientSink? sink)
     {
         int batch = _batch;
         if (batch == 0) throw new InvalidOperationException("Backward before Forward.");
         if (!EachParameterOnce)
         {
             // A shared parameter gathers its gradient over several layers: clear, then add, then step.
-            if (update is not null) throw new InvalidOperationException("A fused update needs each parameter in one layer only.");
+            if (sink is not null) throw new InvalidOperationException("A gradient sink needs each parameter in one layer only (its gradient is final when its layer is done).");
             if (overwrite) foreach (var own in _own) foreach (var p in own) p.Grad?.Data.Clear();
             overwrite = false;
         }
@@ -120,7 +119,7 @@ public sealed class BatchEngine
             if (_layers[i].IsIdentity) continue; // the gradient passes through unchanged
             var x = i == 0 ? _input : _out[i - 1];
             Span<float> dx = i == _firstTrainable ? Span<float>.Empty : _grads[i].AsSpan(0, batch * _features[i]);
-            _layers[i].BackwardStep(x, _out[i], dy, dx, batch, _features[i], _own[i], overwrite, update);
+            _layers[i].BackwardStep(x, _out[i], dy, dx, batch, _features[i], _own[i], overwrite, sink);
             dy = dx;
         }
     }

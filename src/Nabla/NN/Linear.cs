@@ -1,5 +1,4 @@
 using Nabla.Autograd;
-using Nabla.Optim;
 using Nabla.Tensors;
 using Nabla.Tensors.Kernels;
 
@@ -96,27 +95,27 @@ public sealed class Linear : Module
 
     /// <inheritdoc/>
     public override void BackwardBatch(ReadOnlySpan<float> x, ReadOnlySpan<float> y, ReadOnlySpan<float> dy, Span<float> dx,
-        int batch, int inputFeatures) => BackwardStep(x, y, dy, dx, batch, inputFeatures, [], overwrite: false, update: null);
+        int batch, int inputFeatures) => BackwardStep(x, y, dy, dx, batch, inputFeatures, [], overwrite: false, sink: null);
 
     /// <summary>
     /// The weights are stepped row block by row block as the gradient GEMM finishes them; dℓ/dx comes first, from the
     /// weights the forward used.
     /// </summary>
     internal override void BackwardStep(ReadOnlySpan<float> x, ReadOnlySpan<float> y, ReadOnlySpan<float> dy, Span<float> dx,
-        int batch, int inputFeatures, Tensor[] own, bool overwrite, FusedUpdate? update)
+        int batch, int inputFeatures, Tensor[] own, bool overwrite, IGradientSink? sink)
     {
         int I = InFeatures, O = OutFeatures;
         if (!dx.IsEmpty) Gemm.Run(false, false, batch, I, O, 1f, dy, O, Weight.Data, I, 0f, dx, I); // dx = dy·W
         var dW = (Weight.Grad ??= new Tensor(Weight.Shape)).Data;
         // Written, β = 0, is the same bits as cleared and added, β = 1: α = 1 and each sum starts from +0, so no sum
         // is −0 and acc + 0 = acc.
-        Gemm.RunObserved(true, false, O, I, batch, 1f, dy, O, x, I, overwrite ? 0f : 1f, dW, I, null, update?.BeginRows(Weight, I)); // dW += dyᵀ·x
+        Gemm.RunObserved(true, false, O, I, batch, 1f, dy, O, x, I, overwrite ? 0f : 1f, dW, I, null, sink?.BeginRows(Weight, I)); // dW += dyᵀ·x
         if (Bias is not null)
         {
             var db = (Bias.Grad ??= new Tensor(Bias.Shape)).Data;
             if (overwrite) db.Clear();
             Reductions.AddRows(dy, batch, O, db); // db += Σ_rows dy
-            update?.Whole(Bias);
+            sink?.GradientReady(Bias);
         }
     }
 }

@@ -177,14 +177,14 @@ public abstract class Module
     /// <summary>
     /// <see cref="BackwardBatch"/> as <see cref="BatchEngine"/> runs it: the gradients of <paramref name="own"/> (this
     /// module's parameters) written afresh when <paramref name="overwrite"/> (the same bits as clearing them first),
-    /// and with <paramref name="update"/> each of them stepped by its optimizer once its gradient is final. Modules
+    /// and each of them announced to <paramref name="sink"/> once its gradient is final (the fused step updates it then). Modules
     /// that can do better override it (<see cref="Linear"/>: weight rows stepped as the gradient GEMM finishes them).
     /// </summary>
     internal virtual void BackwardStep(ReadOnlySpan<float> x, ReadOnlySpan<float> y, ReadOnlySpan<float> dy, Span<float> dx,
-        int batch, int inputFeatures, Tensor[] own, bool overwrite, Optim.FusedUpdate? update)
+        int batch, int inputFeatures, Tensor[] own, bool overwrite, IGradientSink? sink)
     {
         if (overwrite) foreach (var p in own) p.Grad?.Data.Clear();
         BackwardBatch(x, y, dy, dx, batch, inputFeatures);
-        if (update is not null) foreach (var p in own) update.Whole(p);
+        if (sink is not null) foreach (var p in own) sink.GradientReady(p);
     }
 }

@@ -13,7 +13,7 @@ namespace Nabla.Optim;
 /// see. The caller must make sure nothing reads a parameter between its update and the end of the backward pass:
 /// the engine computes each layer's dℓ/dx before updating that layer's weights.
 /// </summary>
-internal sealed class FusedUpdate
+internal sealed class FusedUpdate : NN.IGradientSink
 {
     private readonly Dictionary<Tensor, ParameterStep> _steps = new(ReferenceEqualityComparer.Instance);
 
@@ -52,7 +52,7 @@ internal sealed class FusedUpdate
     }
 
     /// <summary>Updates all of <paramref name="p"/> now (its gradient is final); nothing if the optimizer does not hold it.</summary>
-    public void Whole(Tensor p)
+    public void GradientReady(Tensor p)
     {
         if (!_steps.TryGetValue(p, out var step)) return;
         Optimizer.BeginParameter(step.Index);
