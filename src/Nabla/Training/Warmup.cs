@@ -23,10 +23,16 @@ public static class Warmup
     /// <paramref name="imageHeight"/>×<paramref name="imageWidth"/> bytes when given (they go through the same
     /// byte-to-float gather), feature vectors otherwise.
     /// </summary>
+    /// <param name="architecture">The model's shape.</param>
+    /// <param name="batch">The real run's batch size.</param>
+    /// <param name="optimizers">The optimizers the run will use, in order.</param>
+    /// <param name="imageHeight">Image height, for image data (0 otherwise).</param>
+    /// <param name="imageWidth">Image width, for image data (0 otherwise).</param>
+    /// <param name="failed">Told of anything the warm-up threw (it never ends the run: only speed is at stake).</param>
     public static Thread Start(MlpArchitecture architecture, int batch, IReadOnlyList<OptimizerKind> optimizers,
-        int imageHeight = 0, int imageWidth = 0)
+        int imageHeight = 0, int imageWidth = 0, Action<Exception>? failed = null)
     {
-        var thread = new Thread(() => Run(architecture, batch, optimizers, imageHeight, imageWidth))
+        var thread = new Thread(() => Run(architecture, batch, optimizers, imageHeight, imageWidth, failed))
         {
             IsBackground = true, Name = "nabla-warmup",
         };
@@ -34,9 +40,13 @@ public static class Warmup
         return thread;
     }
 
-    /// <summary>The warm-up itself, on the calling thread: two steps of each optimizer, then an evaluation pass.</summary>
+    /// <summary>
+    /// The warm-up itself, on the calling thread: two steps of each optimizer, then an evaluation pass. A failure goes
+    /// to <paramref name="failed"/> (a trace line, say) and no further: whatever went wrong will show, with a proper
+    /// message, in the real run.
+    /// </summary>
     public static void Run(MlpArchitecture architecture, int batch, IReadOnlyList<OptimizerKind> optimizers,
-        int imageHeight = 0, int imageWidth = 0)
+        int imageHeight = 0, int imageWidth = 0, Action<Exception>? failed = null)
     {
         try
         {
@@ -53,7 +63,7 @@ public static class Warmup
         }
         catch (Exception e) when (e is not OutOfMemoryException)
         {
-            // Only speed is at stake: whatever went wrong here will show, with a proper message, in the real run.
+            failed?.Invoke(e);
         }
     }
 

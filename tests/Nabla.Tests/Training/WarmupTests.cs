@@ -17,9 +17,11 @@ public class WarmupTests
         var pool = WorkerPool.Default = new WorkerPool(2);
         try
         {
+            var failures = new List<Exception>();
             var thread = Warmup.Start(new MlpArchitecture(28 * 28, [32], ActivationKind.Sigmoid, 10), 32,
-                [OptimizerKind.Sgd, OptimizerKind.Adam], 28, 28);
+                [OptimizerKind.Sgd, OptimizerKind.Adam], 28, 28, failures.Add);
             Assert.True(thread.Join(TimeSpan.FromSeconds(60)), "the warm-up did not finish");
+            Assert.Empty(failures);
             Assert.Same(pool, WorkerPool.Default);
             Assert.False(pool.HasPosted);
             Warmup.Run(new MlpArchitecture(5, [4], ActivationKind.Relu, 3), 8, [OptimizerKind.RmsProp]); // feature vectors
@@ -29,5 +31,14 @@ public class WarmupTests
         {
             WorkerPool.Default = saved;
         }
+    }
+
+    [Fact]
+    public void Warmup_ReportsAFailure_InsteadOfSwallowingIt()
+    {
+        // A shape no kernel accepts: the warm-up fails, says so to its caller, and throws nothing at it.
+        Exception? seen = null;
+        Warmup.Run(new MlpArchitecture(4, [3], ActivationKind.Relu, 2), 0, [OptimizerKind.Adam], failed: e => seen = e);
+        Assert.NotNull(seen);
     }
 }
