@@ -136,7 +136,7 @@ public sealed class CudaTrainer : IDisposable
                     layers.Add(new DeviceLayer(spec.InFeatures, spec.OutFeatures, Act.Identity, w, b));
                     break;
                 case LayerKind.Activation when layers.Count > 0 && layers[^1].Act == Act.Identity && layers[^1].DropP == 0:
-                    layers[^1] = layers[^1] with { Act = (int)spec.Activation }; // ActivationKind's values are the kernels' codes
+                    layers[^1] = layers[^1] with { Act = (int)spec.Activation!.Value }; // ActivationKind's values are the kernels' codes
                     break;
                 default:
                     throw new NotSupportedException(

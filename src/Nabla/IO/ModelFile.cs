@@ -143,7 +143,7 @@ public static class ModelFile
         foreach (var t in tensors)
             if (!TensorPrimitives.IsFiniteAll<float>(t.Data))
                 throw new DataFormatException($"{path}: parameter '{t.Name}' holds NaN or infinite values; the model cannot predict anything.");
-        var model = plan.Create(new Rng(0));
+        var model = plan.CreateEmpty(new Rng(0)); // zeros, filled from the file below (dropout seeds: a fresh model's)
         LoadInto(path, model, tensors);
         (model, plan) = WithRecordedScaling(path, model, plan, meta);
         model.Eval();

@@ -11,6 +11,8 @@ public abstract class Activation : Module
     /// <summary>Which activation this is: what a saved model records and what the device kernels compute.</summary>
     public abstract ActivationKind Kind { get; }
 
+    internal override LayerSpec Spec(int inputFeatures) => LayerSpec.ActivationLayer(Kind, inputFeatures);
+
     /// <summary>A new layer computing <paramref name="kind"/>.</summary>
     public static Activation Create(ActivationKind kind) => kind switch
     {

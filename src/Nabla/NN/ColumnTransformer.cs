@@ -39,6 +39,10 @@ public sealed class ColumnTransformer(TablePreprocessor preprocessor) : Module
         if (!dx.IsEmpty) dx[..(batch * inputFeatures)].Clear();
     }
 
+    internal override LayerSpec Spec(int inputFeatures) => LayerSpec.ColumnTransformerLayer(Preprocessor);
+
+    internal override int? FixedInputFeatures => Preprocessor.InputWidth;
+
     /// <inheritdoc/>
     public override string ToString() => $"ColumnTransformer({Preprocessor})";
 }

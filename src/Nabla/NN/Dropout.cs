@@ -27,6 +27,8 @@ public sealed class Dropout : Module
     /// <summary>Probability of zeroing an element.</summary>
     public float P { get; }
 
+    internal override LayerSpec Spec(int inputFeatures) => LayerSpec.DropoutLayer(P, inputFeatures) with { Seed = Seed };
+
     /// <summary>The layer's mask seed: with the step's (epoch, batch), it determines the mask.</summary>
     public ulong Seed { get; }
 

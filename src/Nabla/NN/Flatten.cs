@@ -15,6 +15,8 @@ public sealed class Flatten : Module
     /// <inheritdoc/>
     public override bool IsIdentity => true;
 
+    internal override LayerSpec Spec(int inputFeatures) => LayerSpec.FlattenLayer(inputFeatures);
+
     /// <inheritdoc/>
     public override void ForwardBatch(ReadOnlySpan<float> x, Span<float> y, int batch, int inputFeatures) =>
         x[..(batch * inputFeatures)].CopyTo(y);

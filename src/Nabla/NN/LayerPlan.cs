@@ -45,8 +45,10 @@ public sealed class LayerPlan
                 throw new ArgumentException($"layer {i} ({l.TypeName}) cannot change the width ({l.InFeatures} → {l.OutFeatures}).");
             if (l.Kind == LayerKind.Dropout && !(l.P >= 0 && l.P < 1))
                 throw new ArgumentException($"layer {i}: dropout probability {l.P} is outside [0, 1).");
-            if (l.Kind == LayerKind.Activation && !Enum.IsDefined(l.Activation))
-                throw new ArgumentException($"layer {i}: unknown activation {(int)l.Activation}.");
+            if (l.Kind == LayerKind.Activation && (l.Activation is not { } act || !Enum.IsDefined(act)))
+                throw new ArgumentException($"layer {i}: an activation layer needs a known activation; got {l.Activation?.ToString() ?? "none"}.");
+            if (l.Kind != LayerKind.Activation && l.Activation is not null)
+                throw new ArgumentException($"layer {i} ({l.Kind}) is not an activation but names one ({l.Activation}).");
             if (l.Kind == LayerKind.ColumnTransformer && (i != 0 || l.Preprocessor is null))
                 throw new ArgumentException($"layer {i}: a ColumnTransformer takes the raw table, so it must be the first layer.");
             if (l.Kind == LayerKind.Rescaling && (l.Scale?.Length != l.InFeatures || l.Offset?.Length != l.InFeatures))
@@ -78,7 +80,7 @@ public sealed class LayerPlan
     public IReadOnlyList<LayerSpec> Layers => _layers;
 
     /// <summary>The activations in the order they appear (one per hidden layer for an MLP).</summary>
-    public IReadOnlyList<ActivationKind> Activations => [.. _layers.Where(l => l.Kind == LayerKind.Activation).Select(l => l.Activation)];
+    public IReadOnlyList<ActivationKind> Activations => [.. _layers.Where(l => l.Kind == LayerKind.Activation).Select(l => l.Activation!.Value)];
 
     /// <summary>
     /// The plan of <paramref name="model"/>: a <see cref="Sequential"/> of Flatten, Linear, Sigmoid, ReLU, Tanh,
@@ -98,7 +100,8 @@ public sealed class LayerPlan
             reason = $"{model.GetType().Name} is not a Sequential of built-in layers (Flatten, Linear, Sigmoid, ReLU, Tanh, Dropout, Softmax).";
             return false;
         }
-        int? width = inputFeatures ?? (seq.Layers[0] is ColumnTransformer ct0 ? ct0.Preprocessor.InputWidth : seq.Layers.OfType<Linear>().FirstOrDefault()?.InFeatures);
+        // The input width: given, or fixed by the first layer that fixes one (the layers before it keep the width).
+        int? width = inputFeatures ?? seq.Layers.Select(l => l.FixedInputFeatures).FirstOrDefault(w => w is not null);
         if (width is not int features)
         {
             reason = "The model has no Linear layer to take its input width from; give the input width.";
@@ -107,17 +110,7 @@ public sealed class LayerPlan
         var specs = new List<LayerSpec>(seq.Layers.Count);
         for (int i = 0; i < seq.Layers.Count; i++)
         {
-            LayerSpec? spec = seq.Layers[i] switch
-            {
-                Flatten => LayerSpec.FlattenLayer(features),
-                Linear lin => LayerSpec.LinearLayer(lin.InFeatures, lin.OutFeatures, lin.Bias is not null),
-                Activation a => LayerSpec.ActivationLayer(a.Kind, features),
-                Dropout d => LayerSpec.DropoutLayer(d.P, features) with { Seed = d.Seed },
-                Softmax => LayerSpec.SoftmaxLayer(features),
-                ColumnTransformer ct => LayerSpec.ColumnTransformerLayer(ct.Preprocessor),
-                Rescaling rs => LayerSpec.RescalingLayer([.. rs.Scale], [.. rs.Offset]),
-                _ => null,
-            };
+            var spec = seq.Layers[i].Spec(features); // each layer describes itself; null: not a built-in layer
             if (spec is null)
             {
                 reason = $"layer {i} ({seq.Layers[i].GetType().Name}) is not a built-in layer (Flatten, Linear, Sigmoid, ReLU, Tanh, Dropout, Softmax, ColumnTransformer, Rescaling).";
@@ -134,15 +127,23 @@ public sealed class LayerPlan
     /// <summary>A new model of this plan, Linear weights drawn from <paramref name="rng"/> as PyTorch initializes them.</summary>
     /// <param name="rng">Draws the weights, layer by layer.</param>
     /// <param name="dropoutRng">Seeds the dropout masks (default: <paramref name="rng"/>).</param>
-    public Sequential Create(Rng rng, Rng? dropoutRng = null)
+    public Sequential Create(Rng rng, Rng? dropoutRng = null) => Build(rng, dropoutRng ?? rng);
+
+    /// <summary>
+    /// A model of this plan whose weights are zeros, for a loader to fill (<see cref="IO.ModelFile"/>): nothing is drawn
+    /// only to be overwritten. Dropout layers take their mask seeds from <paramref name="dropoutRng"/>.
+    /// </summary>
+    internal Sequential CreateEmpty(Rng dropoutRng) => Build(null, dropoutRng);
+
+    private Sequential Build(Rng? rng, Rng dropoutRng)
     {
         if (_layers.Length == 0) throw new InvalidOperationException("A plan without layers makes no model.");
         return new Sequential([.. _layers.Select(l => (Module)(l.Kind switch
         {
             LayerKind.Flatten => new Flatten(),
-            LayerKind.Linear => new Linear(l.InFeatures, l.OutFeatures, rng, l.Bias),
-            LayerKind.Activation => Activation.Create(l.Activation),
-            LayerKind.Dropout => new Dropout(l.P, dropoutRng ?? rng),
+            LayerKind.Linear => rng is null ? Linear.Empty(l.InFeatures, l.OutFeatures, l.Bias) : new Linear(l.InFeatures, l.OutFeatures, rng, l.Bias),
+            LayerKind.Activation => Activation.Create(l.Activation!.Value),
+            LayerKind.Dropout => new Dropout(l.P, dropoutRng),
             LayerKind.Softmax => new Softmax(),
             LayerKind.ColumnTransformer => new ColumnTransformer(l.Preprocessor!),
             LayerKind.Rescaling => new Rescaling(l.Scale!, l.Offset!),
@@ -183,7 +184,7 @@ public sealed class LayerPlan
 
     private static string KindName(LayerSpec l) => l.Kind switch
     {
-        LayerKind.Activation => l.Activation.ToString().ToLowerInvariant(),
+        LayerKind.Activation => l.Activation!.Value.ToString().ToLowerInvariant(),
         LayerKind.ColumnTransformer => "column_transformer",
         _ => l.Kind.ToString().ToLowerInvariant(),
     };

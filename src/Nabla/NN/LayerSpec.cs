@@ -29,11 +29,11 @@ public enum LayerKind
 /// <param name="InFeatures">Features per sample entering the layer.</param>
 /// <param name="OutFeatures">Features per sample leaving it (equal to the input's except for Linear).</param>
 /// <param name="Bias">Linear: whether it has a bias.</param>
-/// <param name="Activation">Activation: which function.</param>
+/// <param name="Activation">Activation: which function (null for every other kind: a layer without an activation has none).</param>
 /// <param name="P">Dropout: the probability of zeroing an element.</param>
 /// <param name="Seed">Dropout: the layer's mask seed (<see cref="Dropout.Seed"/>); state of a model, not of its file.</param>
 public sealed record LayerSpec(LayerKind Kind, int InFeatures, int OutFeatures, bool Bias = false,
-    ActivationKind Activation = ActivationKind.Sigmoid, float P = 0f, ulong Seed = 0)
+    ActivationKind? Activation = null, float P = 0f, ulong Seed = 0)
 {
     /// <summary>A Linear layer.</summary>
     public static LayerSpec LinearLayer(int inFeatures, int outFeatures, bool bias = true) => new(LayerKind.Linear, inFeatures, outFeatures, bias);
@@ -70,7 +70,7 @@ public sealed record LayerSpec(LayerKind Kind, int InFeatures, int OutFeatures, 
     /// <summary>The layer's class name as PyTorch prints it: <c>Linear</c>, <c>Sigmoid</c>, <c>ReLU</c>, <c>Dropout</c>…</summary>
     public string TypeName => Kind switch
     {
-        LayerKind.Activation => Activation == ActivationKind.Relu ? "ReLU" : Activation.ToString(),
+        LayerKind.Activation => Activation == ActivationKind.Relu ? "ReLU" : Activation!.Value.ToString(),
         _ => Kind.ToString(),
     };
 

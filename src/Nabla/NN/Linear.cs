@@ -24,6 +24,10 @@ public sealed class Linear : Module
         Bias = bias ? Tensor.Uniform(new Shape(outFeatures), -bound, bound, rng).RequireGrad() : null;
     }
 
+    /// <summary>A layer whose weights are zeros, to be filled from a file (nothing drawn only to be overwritten).</summary>
+    internal static Linear Empty(int inFeatures, int outFeatures, bool bias) =>
+        new(new Tensor(new Shape(outFeatures, inFeatures)).RequireGrad(), bias ? new Tensor(new Shape(outFeatures)).RequireGrad() : null);
+
     private Linear(Tensor weight, Tensor? bias)
     {
         (OutFeatures, InFeatures) = (weight.Shape[0], weight.Shape[1]);
@@ -66,6 +70,10 @@ public sealed class Linear : Module
         yield return ("weight", Weight);
         if (Bias is not null) yield return ("bias", Bias);
     }
+
+    internal override LayerSpec Spec(int inputFeatures) => LayerSpec.LinearLayer(InFeatures, OutFeatures, Bias is not null);
+
+    internal override int? FixedInputFeatures => InFeatures;
 
     /// <inheritdoc/>
     public override string ToString() => $"Linear(in_features={InFeatures}, out_features={OutFeatures}, bias={(Bias is not null ? "True" : "False")})";

@@ -11,17 +11,5 @@ public static class Mlp
     /// </summary>
     public static Sequential Create(int inputs, IReadOnlyList<int> hidden, ActivationKind activation, int classes, Rng rng,
         float dropout = 0f, Rng? dropoutRng = null)
-    {
-        var layers = new List<Module> { new Flatten() };
-        int n = inputs;
-        foreach (int h in hidden)
-        {
-            layers.Add(new Linear(n, h, rng));
-            layers.Add(Activation.Create(activation));
-            if (dropout > 0) layers.Add(new Dropout(dropout, dropoutRng ?? rng));
-            n = h;
-        }
-        layers.Add(new Linear(n, classes, rng));
-        return new Sequential([.. layers]);
-    }
+        => new MlpArchitecture(inputs, [.. hidden], activation, classes, dropout).Create(rng, dropoutRng);
 }

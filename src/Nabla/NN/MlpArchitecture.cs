@@ -4,7 +4,10 @@ using Nabla.Tensors;
 
 namespace Nabla.NN;
 
-/// <summary>The shape of an <see cref="Mlp"/>: what a saved model records so that it can be rebuilt.</summary>
+/// <summary>
+/// The shape of a multilayer perceptron in PyTorch's layout — a builder of its <see cref="LayerPlan"/>, which is the one
+/// description every consumer reads (and what a model file records).
+/// </summary>
 /// <param name="Inputs">Features per sample (784).</param>
 /// <param name="Hidden">Hidden widths.</param>
 /// <param name="Activation">Hidden activation.</param>
@@ -12,8 +15,8 @@ namespace Nabla.NN;
 /// <param name="Dropout">Dropout after each hidden activation (0: none); it adds a layer, shifting PyTorch's indices.</param>
 public sealed record MlpArchitecture(int Inputs, int[] Hidden, ActivationKind Activation, int Classes, float Dropout = 0f)
 {
-    /// <summary>A new model of this shape, weights drawn from <paramref name="rng"/>.</summary>
-    public Sequential Create(Rng rng, Rng? dropoutRng = null) => Mlp.Create(Inputs, Hidden, Activation, Classes, rng, Dropout, dropoutRng);
+    /// <summary>A new model of this shape (its plan's), weights drawn from <paramref name="rng"/>.</summary>
+    public Sequential Create(Rng rng, Rng? dropoutRng = null) => ToPlan().Create(rng, dropoutRng);
 
     /// <summary>The layer plan of <see cref="Create"/>'s model: <c>Flatten, (Linear, activation, Dropout?)*, Linear</c>.</summary>
     public LayerPlan ToPlan()

@@ -156,6 +156,16 @@ public abstract class Module
     public virtual int OutputFeatures(int inputFeatures) =>
         throw new NotSupportedException($"{GetType().Name} has no explicit-layer (batch buffer) form.");
 
+    /// <summary>
+    /// What this layer is, as a <see cref="LayerPlan"/> records it, on inputs of <paramref name="inputFeatures"/> per
+    /// sample; null for a module that is not one of the built-in layers (it runs through autograd, and a model holding it
+    /// is saved as its state dict). Each built-in layer describes itself: the plan has no list of layer types to keep.
+    /// </summary>
+    internal virtual LayerSpec? Spec(int inputFeatures) => null;
+
+    /// <summary>The input width this layer fixes (a Linear's in_features), or null when it takes any width.</summary>
+    internal virtual int? FixedInputFeatures => null;
+
     /// <summary>True for a module whose output is its input unchanged (Flatten): the engine passes the buffer on.</summary>
     public virtual bool IsIdentity => false;
 

@@ -55,6 +55,10 @@ public sealed class Rescaling : Module
         for (int r = 0; r < batch; r++) TensorPrimitives.Multiply(dy.Slice(r * Features, Features), _scale, dx.Slice(r * Features, Features));
     }
 
+    internal override LayerSpec Spec(int inputFeatures) => LayerSpec.RescalingLayer([.. _scale], [.. _offset]);
+
+    internal override int? FixedInputFeatures => Features;
+
     /// <inheritdoc/>
     public override string ToString() => $"Rescaling(features={Features})";
 }

@@ -12,6 +12,8 @@ public sealed class Softmax : Module
     /// <inheritdoc/>
     public override Tensor Forward(Tensor x) => x.Softmax(-1);
 
+    internal override LayerSpec Spec(int inputFeatures) => LayerSpec.SoftmaxLayer(inputFeatures);
+
     /// <inheritdoc/>
     public override int OutputFeatures(int inputFeatures) => inputFeatures;
 

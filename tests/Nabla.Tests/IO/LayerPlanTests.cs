@@ -78,6 +78,31 @@ public class LayerPlanTests
     }
 
     [Fact]
+    public void EveryBuiltInLayer_DescribesItself_AndRoundTripsThroughItsPlan()
+    {
+        var rng = new Rng(4);
+        var pre = new TablePreprocessor([new TableColumn("a", ColumnKind.Numeric) { Mean = 1f, Scale = 2f }, new TableColumn("b", ColumnKind.Categorical) { Categories = ["x", "y"] }]);
+        Module[] layers = [new ColumnTransformer(pre), new Linear(3, 4, rng), new Sigmoid(), new Dropout(0.25f, rng), new Linear(4, 4, rng), new Relu(),
+            new Linear(4, 4, rng, bias: false), new Tanh(), new Softmax(), new Rescaling([1f, 2f, 3f, 4f], [0f, 1f, 2f, 3f])];
+        // Every concrete layer class of the library is in the list above: a new layer must describe itself too.
+        var kinds = typeof(Module).Assembly.GetTypes().Where(t => t.IsSubclassOf(typeof(Module)) && !t.IsAbstract && t.IsPublic && t != typeof(Sequential));
+        Assert.DoesNotContain(kinds, t => t != typeof(Flatten) && !layers.Any(l => l.GetType() == t));
+        var model = new Sequential(layers);
+        var plan = LayerPlan.Of(model);
+        Assert.Equal(layers.Length, plan.Layers.Count);
+        Assert.All(plan.Layers.Where(l => l.Kind != LayerKind.Activation), l => Assert.Null(l.Activation)); // no placeholder activation
+        var again = LayerPlan.FromJson(plan.ToJson());
+        Assert.Equal(plan.ToString(), again.ToString());
+        using var dir = new TempDir();
+        ModelFile.Save(dir.File("m.safetensors"), model, ["a", "b", "c", "d"]);
+        var loaded = ModelFile.Load(dir.File("m.safetensors")).Model;
+        var x = Tensor.FromArray([0.5f, 1f, 3f, 0f], 2, 2); // raw rows: a number, a category index
+        Assert.Equal(model.PredictValues(x).ToArray(), loaded.PredictValues(x).ToArray());
+        // A plan built for loading holds zeros, not weights drawn only to be overwritten.
+        Assert.All(plan.CreateEmpty(new Rng(1)).Parameters(), p => Assert.All(p.ToArray(), v => Assert.Equal(0f, v)));
+    }
+
+    [Fact]
     public void StateDict_HasPyTorchNames_AndLoadStateDictChecksKeysAndShapes()
     {
         var model = new Sequential(new Flatten(), new Linear(4, 3, new Rng(1)), new Swish(), new Linear(3, 2, new Rng(2), bias: false));
