@@ -50,7 +50,7 @@ public sealed class Adagrad : Optimizer
 
     /// <inheritdoc/>
     /// <remarks>PyTorch: <c>clr = lr / (1 + (step − 1)·lr_decay)</c> in double.</remarks>
-    public override StepConstants Constants(long step) => new()
+    internal override StepConstants Constants(long step) => new()
     {
         Kind = RuleKind.Adagrad,
         Lr = (float)(DecimalLearningRate / (1 + (step - 1) * _lrDecay)),

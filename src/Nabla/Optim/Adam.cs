@@ -63,7 +63,7 @@ public class Adam : Optimizer
 
     /// <inheritdoc/>
     /// <remarks>PyTorch: <c>step_size = lr / (1 − β₁ᵗ)</c> and <c>√(1 − β₂ᵗ)</c> in double, <c>1 − β</c> in double.</remarks>
-    public override StepConstants Constants(long step)
+    internal override StepConstants Constants(long step)
     {
         var o = Options;
         double lr = DecimalLearningRate, b1 = _beta1, b2 = _beta2;

@@ -80,7 +80,7 @@ public abstract class Optimizer
     private double _decimalLr;
 
     /// <summary>The constants of this optimizer's step number <paramref name="step"/> (1 for the first), as PyTorch computes them.</summary>
-    public abstract StepConstants Constants(long step);
+    internal abstract StepConstants Constants(long step);
 
     /// <summary>The most floats per SIMD lane the CPU path uses (16, 8 or 1); tests lower it to force narrower paths.</summary>
     internal static int MaxLaneWidth { get; set; } = int.MaxValue;

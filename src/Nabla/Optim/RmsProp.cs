@@ -56,7 +56,7 @@ public sealed class RmsProp : Optimizer
     public override IReadOnlyList<string?> SlotNames => ["square_avg", _gAvg is null ? null : "grad_avg", _buf is null ? null : "momentum_buffer"];
 
     /// <inheritdoc/>
-    public override StepConstants Constants(long step) => new()
+    internal override StepConstants Constants(long step) => new()
     {
         Kind = RuleKind.RmsProp,
         Lr = LearningRate,

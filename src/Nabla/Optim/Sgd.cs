@@ -51,7 +51,7 @@ public sealed class Sgd : Optimizer
     public override IReadOnlyList<string?> SlotNames => ["momentum_buffer", null, null];
 
     /// <inheritdoc/>
-    public override StepConstants Constants(long step) => new()
+    internal override StepConstants Constants(long step) => new()
     {
         Kind = RuleKind.Sgd,
         Lr = LearningRate,

@@ -9,7 +9,7 @@ namespace Nabla.Optim.Rules;
 /// <see cref="UpdateRules"/> is written once and compiled for all of them. Every operation rounds as IEEE float32
 /// does, lane by lane, so the widths agree bit for bit.
 /// </summary>
-public interface ILane<TSelf> where TSelf : struct, ILane<TSelf>
+internal interface ILane<TSelf> where TSelf : struct, ILane<TSelf>
 {
     /// <summary>Every lane set to <paramref name="value"/>.</summary>
     static abstract TSelf Splat(float value);
@@ -40,7 +40,7 @@ public interface ILane<TSelf> where TSelf : struct, ILane<TSelf>
 }
 
 /// <summary>A lane the host can load from and store to spans.</summary>
-public interface IHostLane<TSelf> : ILane<TSelf> where TSelf : struct, IHostLane<TSelf>
+internal interface IHostLane<TSelf> : ILane<TSelf> where TSelf : struct, IHostLane<TSelf>
 {
     /// <summary>Floats per lane.</summary>
     static abstract int Width { get; }
@@ -57,7 +57,7 @@ public interface IHostLane<TSelf> : ILane<TSelf> where TSelf : struct, IHostLane
 
 /// <summary>One float: the CPU's scalar tail, and the lane of a CUDA thread.</summary>
 /// <param name="V">The value.</param>
-public readonly record struct ScalarLane(float V) : IHostLane<ScalarLane>
+internal readonly record struct ScalarLane(float V) : IHostLane<ScalarLane>
 {
     /// <inheritdoc/>
     public static int Width => 1;
@@ -101,7 +101,7 @@ public readonly record struct ScalarLane(float V) : IHostLane<ScalarLane>
 
 /// <summary>Eight floats in an AVX register.</summary>
 /// <param name="V">The values.</param>
-public readonly record struct Vector256Lane(Vector256<float> V) : IHostLane<Vector256Lane>
+internal readonly record struct Vector256Lane(Vector256<float> V) : IHostLane<Vector256Lane>
 {
     /// <inheritdoc/>
     public static int Width => Vector256<float>.Count;
@@ -149,7 +149,7 @@ public readonly record struct Vector256Lane(Vector256<float> V) : IHostLane<Vect
 
 /// <summary>Sixteen floats in an AVX-512 register.</summary>
 /// <param name="V">The values.</param>
-public readonly record struct Vector512Lane(Vector512<float> V) : IHostLane<Vector512Lane>
+internal readonly record struct Vector512Lane(Vector512<float> V) : IHostLane<Vector512Lane>
 {
     /// <inheritdoc/>
     public static int Width => Vector512<float>.Count;

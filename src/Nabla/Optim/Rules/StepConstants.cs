@@ -3,7 +3,7 @@ using System.Globalization;
 namespace Nabla.Optim.Rules;
 
 /// <summary>Which update rule a <see cref="StepConstants"/> drives.</summary>
-public enum RuleKind
+internal enum RuleKind
 {
     /// <summary><see cref="Optim.Sgd"/>.</summary>
     Sgd = 0,
@@ -21,7 +21,7 @@ public enum RuleKind
 /// PyTorch computes them: its hyper-parameters are Python floats (doubles), so scalar arithmetic such as the bias
 /// corrections or <c>1 − β₂</c> happens in double and is rounded to float32 once, where the tensor op takes it.
 /// </summary>
-public struct StepConstants
+internal struct StepConstants
 {
     /// <summary>Flag: SGD with Nesterov momentum.</summary>
     public const int Nesterov = 1;

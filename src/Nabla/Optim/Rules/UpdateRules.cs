@@ -4,7 +4,7 @@ namespace Nabla.Optim.Rules;
 
 /// <summary>One element (or one SIMD lane group) of a parameter and its optimizer state slots.</summary>
 /// <typeparam name="T">The lane.</typeparam>
-public struct LaneState<T> where T : struct, ILane<T>
+internal struct LaneState<T> where T : struct, ILane<T>
 {
     /// <summary>θ.</summary>
     public T Theta;
@@ -25,7 +25,7 @@ public struct LaneState<T> where T : struct, ILane<T>
 /// <see cref="AddProduct"/>), which the golden tests check bit for bit against torch.optim. Everything is passed and
 /// returned by value: device code takes no references.
 /// </summary>
-public static class UpdateRules
+internal static class UpdateRules
 {
     /// <summary>One update of <paramref name="x"/> with gradient <paramref name="g"/>.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

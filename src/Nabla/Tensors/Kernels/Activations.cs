@@ -10,7 +10,7 @@ namespace Nabla.Tensors.Kernels;
 /// the same bits (their plain-loop twins are in <see cref="ActivationsNaive"/>).
 /// Each backward takes the forward's <em>output</em> <c>y</c>, since σ′ and tanh′ are functions of it.
 /// </summary>
-public static class Activations
+internal static class Activations
 {
     /// <summary>
     /// <c>y[i] = 1/(1+exp(−x[i]))</c>, as <c>TensorPrimitives.Sigmoid</c> computes it (its exp, then one division;

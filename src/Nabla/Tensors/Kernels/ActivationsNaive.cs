@@ -1,7 +1,7 @@
 namespace Nabla.Tensors.Kernels;
 
 /// <summary>Plain-loop twins of <see cref="Activations"/>, in double: the test oracle.</summary>
-public static class ActivationsNaive
+internal static class ActivationsNaive
 {
     /// <summary><c>y[i] = 1/(1+exp(−x[i]))</c></summary>
     public static void Sigmoid(ReadOnlySpan<float> x, Span<float> y) { for (int i = 0; i < x.Length; i++) y[i] = (float)(1 / (1 + Math.Exp(-x[i]))); }

@@ -7,7 +7,7 @@ namespace Nabla.Tensors.Kernels;
 /// a row vector over a batch) go to <see cref="TensorPrimitives"/>; anything else takes the general strided
 /// loop of <see cref="BroadcastingNaive"/>, which is also the fast paths' test oracle.
 /// </summary>
-public static class Broadcasting
+internal static class Broadcasting
 {
     /// <summary><c>dst = a op b</c>, where <paramref name="dstShape"/> = <see cref="Shape.Broadcast"/>(a, b).</summary>
     public static void Binary(BinaryOp op, ReadOnlySpan<float> a, Shape aShape, ReadOnlySpan<float> b, Shape bShape,

@@ -5,7 +5,7 @@ namespace Nabla.Tensors.Kernels;
 /// The general broadcasting loops: every output index is mapped to its operands' indices through strides that
 /// are 0 along broadcast dimensions. Used for unusual shapes and as the oracle of <see cref="Broadcasting"/>.
 /// </summary>
-public static class BroadcastingNaive
+internal static class BroadcastingNaive
 {
     /// <summary>Same contract as <see cref="Broadcasting.Binary"/>.</summary>
     public static void Binary(BinaryOp op, ReadOnlySpan<float> a, Shape aShape, ReadOnlySpan<float> b, Shape bShape,

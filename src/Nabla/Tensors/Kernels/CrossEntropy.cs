@@ -8,7 +8,7 @@ namespace Nabla.Tensors.Kernels;
 /// <c>ℓ = logΣexp(t) − Σ_j q_j t_j</c>, and its gradient with respect to t collapses to <c>γ(t) − q</c>
 /// (textbook 8.5.2: <c>(ŷ − y)</c>), so neither the softmax Jacobian nor 1/ŷ is ever formed.
 /// </summary>
-public static class CrossEntropy
+internal static class CrossEntropy
 {
     /// <summary>
     /// Mean loss over <paramref name="rows"/>; if <paramref name="dLogits"/> is not empty it receives

@@ -1,7 +1,7 @@
 namespace Nabla.Tensors.Kernels;
 
 /// <summary>Plain-loop twin of <see cref="CrossEntropy"/>, in double: the test oracle.</summary>
-public static class CrossEntropyNaive
+internal static class CrossEntropyNaive
 {
     /// <summary>Same contract as <see cref="CrossEntropy.ForwardBackward"/>.</summary>
     public static float ForwardBackward(ReadOnlySpan<float> logits, ReadOnlySpan<int> targets, Span<float> dLogits,

@@ -6,7 +6,7 @@ namespace Nabla.Tensors.Kernels;
 /// the backward pass instead of storing it) and a run resumed mid-epoch all draw the same masks, and CPU and CUDA
 /// runs with dropout agree as runs without it do. Device code calls these functions: they use no managed objects.
 /// </summary>
-public static class DropoutMask
+internal static class DropoutMask
 {
     /// <summary>The 32-bit seed of one layer's mask at one training step.</summary>
     public static uint StepSeed(ulong layerSeed, int epoch, int batch) =>

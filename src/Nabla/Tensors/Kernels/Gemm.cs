@@ -19,7 +19,7 @@ namespace Nabla.Tensors.Kernels;
 /// Work is split over tiles of C only, never over K, and every C element goes through the same arithmetic
 /// whatever the split, so results are bitwise identical with 1 or N threads.
 /// </summary>
-public static unsafe class Gemm
+internal static unsafe class Gemm
 {
     internal const int MR = GemmMicroKernel.MR;
     internal const int NR = GemmMicroKernel.NR;

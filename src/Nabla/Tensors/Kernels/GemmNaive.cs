@@ -5,7 +5,7 @@ namespace Nabla.Tensors.Kernels;
 /// <see cref="Gemm"/> is tested against (llm.c keeps its <c>matmul_forward_naive</c> for the same reason).
 /// Accumulates in double so that it is the more accurate of the two.
 /// </summary>
-public static class GemmNaive
+internal static class GemmNaive
 {
     /// <summary>Same contract as <see cref="Gemm.Run"/>.</summary>
     public static void Run(bool transA, bool transB, int m, int n, int k, float alpha,

@@ -1,7 +1,7 @@
 namespace Nabla.Tensors.Kernels;
 
 /// <summary>Which implementation <see cref="Gemm.Run"/> uses.</summary>
-public enum GemmProvider
+internal enum GemmProvider
 {
     /// <summary>Nabla's own managed GEMM: the default, deterministic for any thread count.</summary>
     Managed,

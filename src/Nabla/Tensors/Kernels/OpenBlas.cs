@@ -8,7 +8,7 @@ namespace Nabla.Tensors.Kernels;
 /// The managed GEMM stays the default; this exists because at the largest shapes OpenBLAS's hand-written
 /// assembly kernels are still faster than ours (see bench/RESULTS.md, which says which provider made each figure).
 /// </summary>
-public static unsafe class OpenBlas
+internal static unsafe class OpenBlas
 {
     private const int RowMajor = 101, NoTrans = 111, Trans = 112;
     private static readonly string[] Candidates = ["libopenblas.so.0", "libopenblas.so", "libopenblas.dylib", "libopenblas.dll"];

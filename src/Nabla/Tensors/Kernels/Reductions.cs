@@ -8,7 +8,7 @@ namespace Nabla.Tensors.Kernels;
 /// each output is one <see cref="TensorPrimitives"/> reduction of a contiguous row; otherwise rows of length
 /// inner are combined element-wise.
 /// </summary>
-public static class Reductions
+internal static class Reductions
 {
     /// <summary><c>dst[o,i] = Σ_j x[o,j,i]</c></summary>
     public static void Sum(ReadOnlySpan<float> x, Span<float> dst, int outer, int n, int inner)

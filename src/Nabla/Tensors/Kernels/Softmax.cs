@@ -5,7 +5,7 @@ namespace Nabla.Tensors.Kernels;
 /// Row-wise softmax γ and log-softmax over a (rows, n) matrix, numerically stable: the row maximum is
 /// subtracted before exponentiating, which leaves γ unchanged (γ(t − c·1) = γ(t)) and keeps exp from overflowing.
 /// </summary>
-public static class Softmax
+internal static class Softmax
 {
     /// <summary><c>y[r,j] = exp(x[r,j] − max_r) / Σ_k exp(x[r,k] − max_r)</c></summary>
     public static void Rows(ReadOnlySpan<float> x, Span<float> y, int rows, int n)

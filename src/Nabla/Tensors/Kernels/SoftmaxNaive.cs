@@ -1,7 +1,7 @@
 namespace Nabla.Tensors.Kernels;
 
 /// <summary>Plain-loop twins of <see cref="Softmax"/> in double: the test oracle.</summary>
-public static class SoftmaxNaive
+internal static class SoftmaxNaive
 {
     /// <summary>Same contract as <see cref="Softmax.Rows"/>.</summary>
     public static void Rows(ReadOnlySpan<float> x, Span<float> y, int rows, int n)
