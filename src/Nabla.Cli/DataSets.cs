@@ -86,7 +86,7 @@ internal static class DataSets
         if (test.Features != train.Features)
             throw new DataFormatException($"{data}: x_test.npy has {test.Features} features per sample; x_train.npy has {train.Features}.");
         string[] names = [.. Enumerable.Range(0, train.Features).Select(i => $"x{i}")];
-        var input = new InputSpec("table", FeatureScaler.Identity, new CsvOptions(), names) { Source = "npy" };
+        var input = new InputSpec("table", new CsvOptions(), names) { Source = "npy" };
         if (scaling == FeatureScaling.None) return (train, test, data, input, null);
         var raw = new float[train.Count * train.Features];
         train.Gather([.. Enumerable.Range(0, train.Count)], raw, new int[train.Count]);

@@ -4,11 +4,12 @@ using Nabla.Data;
 namespace Nabla.Cli;
 
 /// <summary>
-/// What a model's inputs are and how they were prepared: images of a size, or CSV rows with named feature columns,
-/// and the scaling fitted in training. Saved in the model file (<c>nabla.input</c>), so that <c>eval</c> and
-/// <c>predict</c> read and scale inputs exactly as training did, and refuse inputs of the other kind.
+/// How a model's inputs are read: images of a size, or table rows with named columns (the CSV dialect, the label, the
+/// dataset, a single file's held-out split). Saved in the model file (<c>nabla.input</c>), so that <c>eval</c> and
+/// <c>predict</c> read inputs exactly as training did, and refuse inputs of the other kind; what is done to them once
+/// read (gaps, scaling, categories) is the model's own first layer.
 /// </summary>
-internal sealed record InputSpec(string Kind, FeatureScaler Scaler, CsvOptions? Csv = null, IReadOnlyList<string>? FeatureNames = null,
+internal sealed record InputSpec(string Kind, CsvOptions? Csv = null, IReadOnlyList<string>? FeatureNames = null,
     string? LabelName = null, int Height = 0, int Width = 0)
 {
     /// <summary>Whether the model predicts numbers (regression) rather than classes.</summary>
@@ -33,11 +34,13 @@ internal sealed record InputSpec(string Kind, FeatureScaler Scaler, CsvOptions? 
 
     public bool IsTable => Kind == "table";
 
-    public static InputSpec Image(int height, int width, string? source = null) => new("image", FeatureScaler.Identity, Height: height, Width: width) { Source = source };
+    public static InputSpec Image(int height, int width, string? source = null) => new("image", Height: height, Width: width) { Source = source };
 
     public Dictionary<string, string> ToMetadata()
     {
-        var o = new JsonObject { ["kind"] = Kind, ["scaling"] = Scaler.ToJson(), ["task"] = Regression ? "regression" : "classification" };
+        // Scaling is the model's first layer (a ColumnTransformer), not a note beside it; "none" here tells readers of
+        // older files' layout (which applied this entry themselves) that there is nothing left to apply.
+        var o = new JsonObject { ["kind"] = Kind, ["scaling"] = FeatureScaler.Identity.ToJson(), ["task"] = Regression ? "regression" : "classification" };
         if (Source is not null) o["source"] = Source;
         if (Regression) o["targets"] = new JsonArray([.. TargetNames!.Select(n => (JsonNode)JsonValue.Create(n))]);
         if (IsTable)
@@ -61,22 +64,19 @@ internal sealed record InputSpec(string Kind, FeatureScaler Scaler, CsvOptions? 
             // An older or PyTorch-written file says nothing of its inputs: images if the width is a square (as
             // before), else unknown — then the command line's own flags say how to read data for it.
             int side = (int)Math.Round(Math.Sqrt(model.InputFeatures));
-            return side * side == model.InputFeatures ? Image(side, side) : new("unknown", FeatureScaler.Identity);
+            return side * side == model.InputFeatures ? Image(side, side) : new("unknown");
         }
         try
         {
             var o = JsonNode.Parse(json)!.AsObject();
             string kind = o["kind"]!.GetValue<string>();
-            // A model whose first layer is its preprocessing (or that took a file's recorded scaling in as one) needs
-            // no scaling applied beside it.
-            var scaler = model.Model.Layers[0] is NN.ColumnTransformer ? FeatureScaler.Identity : FeatureScaler.FromJson(o["scaling"], model.InputFeatures);
             if (kind == "image")
             {
                 int h = o["height"]!.GetValue<int>(), w = o["width"]!.GetValue<int>();
                 if (h < 1 || w < 1 || (long)h * w != model.InputFeatures) throw new FormatException($"{h}×{w} images for {model.InputFeatures} inputs");
                 string? imageSource = o["source"]?.GetValue<string>();
                 if (imageSource is not (null or "fashion-mnist" or "mnist" or "folder")) throw new FormatException($"unknown image dataset '{imageSource}'");
-                return new InputSpec(kind, scaler, Height: h, Width: w) { Source = imageSource };
+                return new InputSpec(kind, Height: h, Width: w) { Source = imageSource };
             }
             if (kind != "table") throw new FormatException($"unknown input kind '{kind}'");
             var names = o["features"]!.AsArray().Select(n => n!.GetValue<string>()).ToArray();
@@ -86,7 +86,7 @@ internal sealed record InputSpec(string Kind, FeatureScaler Scaler, CsvOptions? 
             if (targets is not null && targets.Length != model.Plan.OutputFeatures) throw new FormatException($"{targets.Length} targets for {model.Plan.OutputFeatures} outputs");
             string source = o["source"]?.GetValue<string>() ?? "csv";
             if (source is not ("csv" or "npy")) throw new FormatException($"unknown table source '{source}'");
-            return new InputSpec(kind, scaler, CsvOptions.FromJson(o["csv"]), names, o["label"]?.GetValue<string>())
+            return new InputSpec(kind, CsvOptions.FromJson(o["csv"]), names, o["label"]?.GetValue<string>())
             {
                 Regression = regression, TargetNames = targets, Source = source,
                 Drop = o["drop"]?.AsArray().Select(n => n!.GetValue<string>()).ToArray() ?? [],
@@ -97,16 +97,6 @@ internal sealed record InputSpec(string Kind, FeatureScaler Scaler, CsvOptions? 
         {
             throw new DataFormatException($"{path}: bad '{Key}' metadata ({e.Message}).", e);
         }
-    }
-
-    /// <summary>A copy of <paramref name="data"/> with its features scaled.</summary>
-    public static TensorDataset Scaled(TensorDataset data, FeatureScaler scaler)
-    {
-        var x = new float[data.Count * data.Features];
-        var y = new int[data.Count];
-        data.Gather([.. Enumerable.Range(0, data.Count)], x, y);
-        scaler.Apply(x);
-        return new TensorDataset(x, y, data.Features, data.ClassNames);
     }
 }
 

@@ -102,7 +102,7 @@ public static class Program
     {
         Training.TrainingDivergedException => " (--lr sets the learning rate; --clip-grad-norm clips the gradients.)",
         Data.DataFormatException { Setting: Data.DataFormatException.DataDirectorySetting } => " (--data DIR gives the folder.)",
-        Data.DataFormatException d when d.Message.EndsWith("Give the delimiter.", StringComparison.Ordinal) => " (--delimiter)",
+        Data.DataFormatException { Setting: Data.DataFormatException.DelimiterSetting } => " (--delimiter)",
         _ => "",
     };
 

@@ -20,27 +20,28 @@ internal static class TableData
     {
         if (data is null) throw new UsageException("--dataset csv needs --data: a CSV file (a seeded fifth held out as the test set; --test-split), or a folder holding a *train*.csv and a *test*.csv.");
         RawTable train, test;
+        TablePreprocessor pre;
         TableSplit? split = null;
         if (File.Exists(data))
         {
             var all = TableReader.Read(data, s.Options);
             Warn(all, warn);
             var hold = HoldOut.Split(all.Rows, s.Options.Regression ? [] : all.Labels, s.TestSplit, new RunSeeds(s.Seed).TestSplit());
-            (train, test) = (Select(all, hold.Train), Select(all, hold.Test));
+            (train, test) = (all.Select(hold.Train), all.Select(hold.Test));
             split = new TableSplit(Path.GetFileName(data), all.Rows, s.TestSplit, s.Seed, !s.Options.Regression, hold.Test.Length, hold.Hash);
+            pre = TablePreprocessor.Fit(train.Columns, train.Values, s.Scaling, s.Options.Impute);
         }
         else if (Directory.Exists(data))
         {
             train = TableReader.Read(Pick(data, "train"), s.Options);
             Warn(train, warn);
             // The test file is read against the fitted columns: its gaps are filled as the model will fill them.
-            var fitted = TablePreprocessor.Fit(train.Columns, train.Values, s.Scaling, s.Options.Impute);
-            test = TableReader.Read(Pick(data, "test"), s.Options, new TableSchema(fitted.Columns, train.ClassNames, train.TargetNames), requireLabels: true);
+            pre = TablePreprocessor.Fit(train.Columns, train.Values, s.Scaling, s.Options.Impute);
+            test = TableReader.Read(Pick(data, "test"), s.Options, new TableSchema(pre.Columns, train.ClassNames, train.TargetNames), requireLabels: true);
             Warn(test, warn);
         }
         else throw new UsageException($"--data {data}: no such file or folder.");
-        var pre = TablePreprocessor.Fit(train.Columns, train.Values, s.Scaling, s.Options.Impute);
-        var input = new InputSpec("table", FeatureScaler.Identity, s.Options.Csv, [.. train.Columns.Select(c => c.Name)], train.LabelName)
+        var input = new InputSpec("table", s.Options.Csv, [.. train.Columns.Select(c => c.Name)], train.LabelName)
         {
             Source = "csv", Regression = s.Options.Regression, TargetNames = s.Options.Regression ? train.TargetNames : null,
             Drop = s.Options.Drop, Split = split,
@@ -67,24 +68,6 @@ internal static class TableData
         var features = new float[raw.Count * pre.OutputWidth];
         pre.Apply(x, features, raw.Count);
         return new TensorDataset(features, y, pre.OutputWidth, raw.ClassNames);
-    }
-
-    /// <summary>The rows <paramref name="rows"/> of <paramref name="t"/>, as a table of their own.</summary>
-    private static RawTable Select(RawTable t, int[] rows)
-    {
-        int w = t.Columns.Count, k = t.TargetNames.Count;
-        var values = new float[rows.Length * w];
-        var targets = new float[rows.Length * k];
-        for (int i = 0; i < rows.Length; i++)
-        {
-            t.Values.AsSpan(rows[i] * w, w).CopyTo(values.AsSpan(i * w, w));
-            if (k > 0) t.Targets.AsSpan(rows[i] * k, k).CopyTo(targets.AsSpan(i * k, k));
-        }
-        return new RawTable
-        {
-            Source = t.Source, Columns = t.Columns, Values = values, Targets = targets, TargetNames = t.TargetNames, ClassNames = t.ClassNames,
-            Labels = t.Labels.Length == 0 ? [] : [.. rows.Select(r => t.Labels[r])], LabelName = t.LabelName, HasHeader = t.HasHeader,
-        };
     }
 
     /// <summary>The one <c>*kind*.csv</c> of a folder.</summary>
@@ -143,6 +126,6 @@ internal static class TableData
         if (hold.Hash != split.Hash)
             throw new DataFormatException($"{data}: its rows do not redraw the model's held-out split (the labels have changed since training).");
         info.WriteLine($"Test set: {split}");
-        return all.ToDataset(hold.Test);
+        return all.Select(hold.Test).ToDataset();
     }
 }

@@ -29,7 +29,7 @@ internal static class PredictCommand
         {
             if (!images.All(i => i == "-" || i.EndsWith(".csv", StringComparison.OrdinalIgnoreCase) || i.EndsWith(".npy", StringComparison.OrdinalIgnoreCase)))
                 throw new UsageException($"{path} takes {loaded.InputFeatures} features, not a square image.");
-            input = new InputSpec("table", Data.FeatureScaler.Identity, new Data.CsvOptions(), [.. Enumerable.Range(0, loaded.InputFeatures).Select(i => $"x{i}")]);
+            input = new InputSpec("table", new Data.CsvOptions(), [.. Enumerable.Range(0, loaded.InputFeatures).Select(i => $"x{i}")]);
         }
         if (input.IsTable) return PredictRows(path, loaded, input, images, json, o, warn, stdin);
         foreach (var image in images)

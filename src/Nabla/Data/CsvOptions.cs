@@ -55,6 +55,19 @@ public sealed record CsvOptions(string? LabelColumn = null, CsvHeader Header = C
         }
     }
 
+    /// <summary>
+    /// When a file read as one column holds another common delimiter in its <paramref name="onlyCell"/>, the error
+    /// that says so (its <see cref="DataFormatException.Setting"/> is <see cref="DataFormatException.DelimiterSetting"/>);
+    /// null when nothing points to one.
+    /// </summary>
+    internal DataFormatException? WrongDelimiter(string path, string onlyCell)
+    {
+        char other = new[] { ';', '\t', '|', ',' }.FirstOrDefault(d => d != Delimiter && onlyCell.Contains(d));
+        return other == default ? null : new DataFormatException(
+            $"{path}: one column only ('{(onlyCell.Length > 60 ? onlyCell[..60] + "…" : onlyCell)}'): are the cells separated by '{(other == '\t' ? "\\t" : other.ToString())}' rather than '{Delimiter}'? Give the delimiter.")
+        { Setting = DataFormatException.DelimiterSetting };
+    }
+
     /// <summary>The label column's index among <paramref name="columns"/> cells (<paramref name="names"/>: the header, if any; <paramref name="path"/> names the file in errors).</summary>
     /// <exception cref="DataFormatException">No such column.</exception>
     public int LabelIndex(string path, int columns, IReadOnlyList<string>? names)
@@ -71,8 +84,7 @@ public sealed record CsvOptions(string? LabelColumn = null, CsvHeader Header = C
         if (found.Count > 1)
             throw new DataFormatException($"{path}: the label column '{LabelColumn}' is ambiguous: the header names {found.Count} columns so ({string.Join(" and ", found.Select(j => $"column {j + 1}"))}). Rename one, or name the label column by its 0-based index ({found[0]}).");
         if (found.Count == 1) return found[0];
-        if (names.Count == 1 && new[] { ';', '\t', '|', ',' }.FirstOrDefault(d => d != Delimiter && names[0].Contains(d)) is var other && other != default)
-            throw new DataFormatException($"{path}: one column only ('{names[0]}'): are the cells separated by '{(other == '\t' ? "\\t" : other.ToString())}' rather than '{Delimiter}'? Give the delimiter.");
+        if (names.Count == 1 && WrongDelimiter(path, names[0]) is { } wrong) throw wrong;
         throw new DataFormatException($"{path}: no column named '{LabelColumn}' (the header has {string.Join(", ", names.Take(12))}{(names.Count > 12 ? ", …" : "")}).");
     }
 }

@@ -17,5 +17,8 @@ public sealed class DataFormatException : Exception
 
     /// <summary>The <see cref="Setting"/> of a dataset that was not found: the folder that holds its files.</summary>
     public const string DataDirectorySetting = "DataDirectory";
+
+    /// <summary>The <see cref="Setting"/> of a table read with the wrong cell separator.</summary>
+    public const string DelimiterSetting = "Delimiter";
 }
 

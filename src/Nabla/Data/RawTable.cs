@@ -49,22 +49,29 @@ public sealed class RawTable
     /// <summary>Whether rows carry labels or targets.</summary>
     public bool HasLabels => Labels.Length > 0 || Targets.Length > 0;
 
-    /// <summary>The rows as a dataset (raw features; labels, or targets for regression); <paramref name="rows"/> picks some, in that order.</summary>
+    /// <summary>The rows <paramref name="rows"/>, in that order, as a table of their own (a held-out split's part).</summary>
+    public RawTable Select(int[] rows)
+    {
+        int w = Columns.Count, k = TargetNames.Count;
+        var values = new float[rows.Length * w];
+        var targets = new float[Targets.Length == 0 ? 0 : rows.Length * k];
+        for (int i = 0; i < rows.Length; i++)
+        {
+            Values.AsSpan(rows[i] * w, w).CopyTo(values.AsSpan(i * w, w));
+            if (targets.Length > 0) Targets.AsSpan(rows[i] * k, k).CopyTo(targets.AsSpan(i * k, k));
+        }
+        return new RawTable
+        {
+            Source = Source, Columns = Columns, Values = values, Targets = targets, TargetNames = TargetNames, ClassNames = ClassNames,
+            Labels = Labels.Length == 0 ? [] : [.. rows.Select(r => Labels[r])], LabelName = LabelName, HasHeader = HasHeader, Notes = Notes,
+        };
+    }
+
+    /// <summary>The rows as a dataset (raw features; labels, or targets for regression).</summary>
     /// <exception cref="InvalidOperationException">The table has no labels or targets.</exception>
-    public IDataset ToDataset(int[]? rows = null)
+    public IDataset ToDataset()
     {
         if (!HasLabels) throw new InvalidOperationException($"{Source}: the table has no labels to train or test on.");
-        int w = Columns.Count;
-        rows ??= [.. Enumerable.Range(0, Rows)];
-        var x = new float[rows.Length * w];
-        for (int i = 0; i < rows.Length; i++) Values.AsSpan(rows[i] * w, w).CopyTo(x.AsSpan(i * w, w));
-        if (TargetNames.Count > 0)
-        {
-            int t = TargetNames.Count;
-            var y = new float[rows.Length * t];
-            for (int i = 0; i < rows.Length; i++) Targets.AsSpan(rows[i] * t, t).CopyTo(y.AsSpan(i * t, t));
-            return new RegressionDataset(x, y, w, TargetNames);
-        }
-        return new TensorDataset(x, [.. rows.Select(r => Labels[r])], w, ClassNames);
+        return TargetNames.Count > 0 ? new RegressionDataset(Values, Targets, Columns.Count, TargetNames) : new TensorDataset(Values, Labels, Columns.Count, ClassNames);
     }
 }

@@ -15,6 +15,9 @@ public sealed class TablePreprocessor
     /// <summary>The widest encoded row (a layer's widest input).</summary>
     public const int MaxFeatures = 1 << 24;
 
+    private readonly float[] _fill, _mean, _scale;
+    private readonly int[] _categories; // 0 for a numeric column
+
     /// <summary>The input columns, in raw order, with their statistics.</summary>
     public IReadOnlyList<TableColumn> Columns { get; }
 
@@ -42,6 +45,11 @@ public sealed class TablePreprocessor
         long width = columns.Sum(c => (long)c.Width);
         if (width > MaxFeatures) throw new ArgumentException($"The encoded row has {width:N0} features; at most {MaxFeatures:N0}.");
         OutputWidth = (int)width;
+        // The columns' numbers as plain arrays: Apply runs in every training step, on every cell of the batch.
+        _fill = [.. columns.Select(c => c.Fill)];
+        _mean = [.. columns.Select(c => c.Mean)];
+        _scale = [.. columns.Select(c => c.Scale)];
+        _categories = [.. columns.Select(c => c.Kind == ColumnKind.Numeric ? 0 : c.Categories.Count)];
     }
 
     /// <summary>
@@ -106,15 +114,14 @@ public sealed class TablePreprocessor
             int at = 0;
             for (int j = 0; j < inWidth; j++)
             {
-                var c = Columns[j];
                 float v = x[j];
-                if (float.IsNaN(v)) v = c.Fill;
-                if (c.Kind == ColumnKind.Numeric)
+                if (float.IsNaN(v)) v = _fill[j];
+                if (_categories[j] == 0)
                 {
-                    y[at++] = (v - c.Mean) * c.Scale; // x' = (x − mean)·scale, as FeatureScaler computed it
+                    y[at++] = (v - _mean[j]) * _scale[j]; // x' = (x − mean)·scale, as FeatureScaler computed it
                     continue;
                 }
-                var oneHot = y.Slice(at, c.Categories.Count);
+                var oneHot = y.Slice(at, _categories[j]);
                 oneHot.Clear();
                 if (v >= 0 && v < oneHot.Length && v == MathF.Floor(v)) oneHot[(int)v] = 1f;
                 at += oneHot.Length;

@@ -212,9 +212,8 @@ public static class TableReader
         string[]? names = header ? scan.First : null;
         var labelAt = LabelColumns(path, options, width, names);
         if (labelAt.Length >= width)
-            throw new DataFormatException(width == 1 && new[] { ';', '\t', '|' }.FirstOrDefault(d => d != options.Csv.Delimiter && scan.First[0].Contains(d)) is var other && other != default
-                ? $"{path}: one column only: are the cells separated by '{(other == '\t' ? "\\t" : other.ToString())}' rather than '{options.Csv.Delimiter}'? Give the delimiter."
-                : $"{path}: every column is a label; no features are left.");
+            throw (width == 1 ? options.Csv.WrongDelimiter(path, scan.First[0]) : null)
+                ?? new DataFormatException($"{path}: every column is a label; no features are left.");
         var drop = Resolve(path, options.Drop, width, names, "drop");
         var declared = Resolve(path, options.Categorical, width, names, "categorical");
         foreach (int j in declared.Intersect(labelAt))
@@ -414,18 +413,12 @@ public static class TableReader
                 else rawLabels.Add(cells[labelAt[0]]);
             }
             if (inputAt is null || values.Count == 0) throw new DataFormatException($"{name}: no data rows.");
-            var table = new RawTable
-            {
-                Source = name, Columns = schema.Columns, Values = [.. values], HasHeader = header, Unseen = unseen, FirstUnseen = firstUnseen,
-                ClassNames = schema.ClassNames, TargetNames = schema.TargetNames, Targets = [.. targets],
-                LabelName = names is null || labelAt.Length == 0 ? null : string.Join(',', labelAt.Select(j => names[j])),
-            };
-            if (schema.Regression || rawLabels.Count == 0) return table;
-            var (labels, _) = CsvDataset.Labels(name, rawLabels, schema.ClassNames);
+            int[] labels = !schema.Regression && rawLabels.Count > 0 ? CsvDataset.Labels(name, rawLabels, schema.ClassNames).Labels : [];
             return new RawTable
             {
-                Source = table.Source, Columns = table.Columns, Values = table.Values, HasHeader = header, Unseen = unseen, FirstUnseen = firstUnseen,
-                ClassNames = schema.ClassNames, Labels = labels, LabelName = table.LabelName,
+                Source = name, Columns = schema.Columns, Values = [.. values], HasHeader = header, Unseen = unseen, FirstUnseen = firstUnseen,
+                ClassNames = schema.ClassNames, TargetNames = schema.TargetNames, Targets = [.. targets], Labels = labels,
+                LabelName = names is null || labelAt.Length == 0 ? null : string.Join(',', labelAt.Select(j => names[j])),
             };
         }
 

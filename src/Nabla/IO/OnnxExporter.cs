@@ -123,20 +123,24 @@ public static class OnnxExporter
 
     internal static ProtoWriter Initializer(string name, long[] dims, float[] data)
     {
-        var t = new ProtoWriter();
-        foreach (long d in dims) t.Varint(1, d);
         var raw = new byte[data.Length * 4];
         for (int i = 0; i < data.Length; i++) System.Buffers.Binary.BinaryPrimitives.WriteSingleLittleEndian(raw.AsSpan(4 * i), data[i]);
-        return t.Varint(2, FloatType).String(8, name).Bytes(9, raw);
+        return TensorProto(name, dims, FloatType, raw);
     }
 
     internal static ProtoWriter Int64Initializer(string name, long[] dims, long[] data)
     {
-        var t = new ProtoWriter();
-        foreach (long d in dims) t.Varint(1, d);
         var raw = new byte[data.Length * 8];
         for (int i = 0; i < data.Length; i++) System.Buffers.Binary.BinaryPrimitives.WriteInt64LittleEndian(raw.AsSpan(8 * i), data[i]);
-        return t.Varint(2, Int64Type).String(8, name).Bytes(9, raw);
+        return TensorProto(name, dims, Int64Type, raw);
+    }
+
+    /// <summary>A TensorProto: dims, data type, name and the little-endian raw data.</summary>
+    private static ProtoWriter TensorProto(string name, long[] dims, int type, byte[] raw)
+    {
+        var t = new ProtoWriter();
+        foreach (long d in dims) t.Varint(1, d);
+        return t.Varint(2, type).String(8, name).Bytes(9, raw);
     }
 
     /// <summary>A tensor of shape (batch, features), the batch dimension symbolic.</summary>
