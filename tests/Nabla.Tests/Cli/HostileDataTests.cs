@@ -148,6 +148,11 @@ public class HostileDataTests
         Assert.Equal(12, JsonDocument.Parse(r.Out).RootElement.GetProperty("predictions").GetArrayLength());
         Refused(Run(["predict", model, dir.File("y_test.npy")]), 1, "rows of 3 features");
 
+        // Without --dataset, the folder is recognized as NumPy arrays (and said so).
+        r = Run(Quick("train", "--data", dir.Path).Where(a => a != "--quiet").ToArray());
+        Assert.True(r.Code == 0, r.Err);
+        Assert.Contains("reading it as --dataset npy", r.Out);
+
         // Standardized arrays: the scaling is the model's first layer, so eval and predict on the raw arrays agree.
         r = Run([.. Quick("train", "--dataset", "npy", "--data", dir.Path, "--scale", "standardize", "--save", model), "--json"]);
         Assert.True(r.Code == 0, r.Err);

@@ -257,7 +257,9 @@ public class HostileInputTests
     {
         using var dir = new TempDir();
         dir.WriteDataset(train: 40);
-        Refused(Run(Train(dir.Path, "--optimizer", "sgd", "--lr", "1000000", "--epochs", "3")), 1, "--lr");
+        var r = Run(Train(dir.Path, "--optimizer", "sgd", "--lr", "1000000", "--epochs", "3"));
+        Refused(r, 1, "--lr");
+        Assert.Contains("--clip-grad-norm", r.Err); // the advice names both flags that act on it
     }
 
     [Fact]

@@ -231,6 +231,9 @@ public class TabularModelTests
         var r = Run("train", "--data", dir.Path, "--label-column", "kind", "--epochs", "2", "--device", "cpu");
         Assert.True(r.Code == 0, r.Err);
         Assert.Contains("reading it as --dataset csv", r.Out);
+        // The table defaults are said once; a flag given replaces its default (here --epochs).
+        Assert.Contains("Table defaults (scikit-learn's MLP): standardized inputs, relu, --hidden 100, --batch-size 200, --tol 1e-4;", r.Out);
+        Assert.DoesNotContain("up to 200 epochs", r.Out);
     }
 
     [Fact]

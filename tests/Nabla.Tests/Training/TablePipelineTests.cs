@@ -158,6 +158,55 @@ public class TablePipelineTests
     }
 
     [Fact]
+    public void ConvergenceStopping_FollowsScikitLearnsRule()
+    {
+        // sklearn's _update_no_improvement_count: a loss not below best − tol counts; more than n_iter_no_change stop.
+        var stop = new ConvergenceStopping(tolerance: 0.1, patience: 2);
+        double[] losses = [1.0, 0.95, 0.92, 0.91, 0.5, 0.45, 0.44];
+        int stoppedAt = 0;
+        for (int e = 0; e < losses.Length && stoppedAt == 0; e++)
+        {
+            bool halt = false;
+            stop.OnEpochEnd(null!, new EpochMetrics(e + 1, losses[e], 0, 0, 0, 0, null), ref halt);
+            if (halt) stoppedAt = e + 1;
+        }
+        // 0.95, 0.92 and 0.91 are each within 0.1 of the best: the third of them (epoch 4) is one more than 2.
+        Assert.Equal(4, stoppedAt);
+        Assert.Equal(4, stop.StoppedEpoch);
+        Assert.Equal(0.91, stop.BestLoss);
+    }
+
+    [Theory]
+    [InlineData(LearningRateSchedule.Plateau)]
+    [InlineData(LearningRateSchedule.Cosine)]
+    public void AResumedRun_ContinuesItsScheduleAndConvergenceCheck_BitForBit(LearningRateSchedule schedule)
+    {
+        using var dir = new TempDir();
+        var rng = new Rng(8);
+        var x = new float[120 * 3];
+        var y = new int[120];
+        for (int i = 0; i < 120; i++) { y[i] = i % 2; for (int j = 0; j < 3; j++) x[i * 3 + j] = (float)rng.NextGaussian() + y[i]; }
+        var data = new TensorDataset(x, y, 3, ["a", "b"]);
+        var config = new TrainConfig { Hidden = [4], Epochs = 8, BatchSize = 16, Schedule = schedule, SchedulePatience = 0, ConvergenceTolerance = 1e-3, LearningRate = 0.5f };
+        var straight = TrainingRun.Create(config, data);
+        straight.CheckpointPath = dir.File("a.safetensors");
+        // Callbacks run before the checkpoint: at epoch 5's end the file on disk still holds epoch 4's.
+        straight.Fit([Callback.OnEpochEnd(m => { if (m.Epoch == 5) File.Copy(dir.File("a.safetensors"), dir.File("epoch4.safetensors")); })]);
+        var resumed = TrainingRun.Create(config, data);
+        resumed.Resume(dir.File("epoch4.safetensors"));
+        Assert.Equal(4, resumed.StartEpoch);
+        resumed.Fit();
+        Assert.Equal(straight.Trainer.Optimizer.LearningRate, resumed.Trainer.Optimizer.LearningRate);
+        if (straight.Scheduler is ReduceLROnPlateau plateau)
+        {
+            Assert.True(plateau.Reductions >= 2, $"the run should reduce its rate before and after epoch 4 ({plateau.Reductions})");
+            Assert.Equal(plateau.Reductions, ((ReduceLROnPlateau)resumed.Scheduler!).Reductions);
+        }
+        Assert.Equal(straight.Convergence!.StoppedEpoch, resumed.Convergence!.StoppedEpoch);
+        Assert.Equal(straight.Model.Parameters().SelectMany(p => p.ToArray()), resumed.Model.Parameters().SelectMany(p => p.ToArray()));
+    }
+
+    [Fact]
     public void HoldOut_IsStratified_Seeded_AndItsHashTellsSplitsApart()
     {
         int[] labels = [.. Enumerable.Range(0, 100).Select(i => i < 80 ? 0 : i < 95 ? 1 : 2)];
