@@ -20,8 +20,8 @@ public static class Quick
 {
     public static void Run(int threads)
     {
-        var pool = new WorkerPool(threads);
-        WorkerPool.Default = pool;
+        using var context = ComputeContext.Begin(new ComputeSettings { Threads = threads });
+        var pool = context.Pool;
         Console.WriteLine($"threads {threads}, Vector256 {System.Runtime.Intrinsics.Vector256.IsHardwareAccelerated}, Vector512 {System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated}");
         var empty = new EmptyBody();
         double forCost = Time(() => pool.For(threads, empty), 0);
@@ -97,7 +97,7 @@ public static class Quick
     /// </summary>
     public static void Epoch(int threads)
     {
-        WorkerPool.Default = new WorkerPool(threads);
+        using var context = ComputeContext.Begin(new ComputeSettings { Threads = threads });
         var (train, _) = DatasetLocator.Load(FashionMnist.Spec, new DatasetLocator().Locate(FashionMnist.Spec));
         var model = Mlp.Create(784, [32], ActivationKind.Sigmoid, 10, new Rng(1));
         var trainer = new Trainer(model, new CrossEntropyLoss(), new Sgd(model.Parameters(), new SgdOptions(1e-3f)), 784, 32);
@@ -226,7 +226,7 @@ public static class Quick
     /// </summary>
     public static void Long()
     {
-        WorkerPool.Default = new WorkerPool(2);
+        using var context = ComputeContext.Begin(new ComputeSettings { Threads = 2 });
         var (trainer, x, y) = Step([32], ActivationKind.Sigmoid, 32, OptimizerKind.Adam);
         var rng = new Rng(3);
         var xs = Enumerable.Range(0, 512).Select(_ => Enumerable.Range(0, 32 * 784).Select(_ => rng.NextSingle()).ToArray()).ToArray();

@@ -6,15 +6,6 @@ namespace Nabla.Cli;
 /// <summary>Options shared by several commands, and the parsing helpers that validate values.</summary>
 internal static class CommonOptions
 {
-    /// <summary>Set by tests (per async flow) to run --device cuda/auto on the simulator.</summary>
-    internal static readonly AsyncLocal<bool> Simulate = new();
-
-    /// <summary>
-    /// Whether "cuda" means ILGPU's CPU accelerator: NABLA_CUDA_SIMULATOR=1 (or a test setting <see cref="Simulate"/>)
-    /// runs the whole --device cuda path without a GPU. Slow (milliseconds per launch): for small data only.
-    /// </summary>
-    internal static bool Simulating => Simulate.Value || Environment.GetEnvironmentVariable("NABLA_CUDA_SIMULATOR") == "1";
-
     public static Option<string?> Dataset() => new Option<string?>("--dataset")
     {
         Description = "fashion-mnist (the default), mnist, csv (one CSV file, or a *train*.csv and a *test*.csv in --data), npy (x_train.npy, y_train.npy, x_test.npy, y_test.npy in --data) or folder (a sub-folder of images per class in --data); recognized from --data when not given",
@@ -193,64 +184,6 @@ internal static class CommonOptions
         && Enum.TryParse<T>(text.Trim(), ignoreCase: true, out var v) && Enum.IsDefined(v)
             ? v
             : throw new UsageException($"{optionName}: '{text}' is not one of {string.Join(", ", Enum.GetNames<T>().Select(n => n.ToLowerInvariant()))}.");
-
-    /// <summary>
-    /// Applies --threads and --gemm and resolves --device: the CUDA backend to train on, or null for the CPU. Prints
-    /// "Using device: cpu" as the textbook does; a CUDA choice is announced by <see cref="Accelerate"/>.
-    /// </summary>
-    /// <exception cref="UsageException">--device cuda where no CUDA GPU is usable; the message says why.</exception>
-    public static Cuda.CudaBackend? SetUp(int threads, DeviceChoice device, string gemm, TextWriter output, bool quiet = false)
-    {
-        Compute.WorkerPool.Default = new Compute.WorkerPool(threads);
-        if (gemm == "openblas")
-        {
-            if (!Tensors.Kernels.OpenBlas.TryLoad(out string? error)) throw new IOException("--gemm openblas: " + error);
-            Tensors.Kernels.OpenBlas.SetThreads(threads);
-            Tensors.Kernels.Gemm.Provider = Tensors.Kernels.GemmProvider.OpenBlas;
-            if (!quiet) output.WriteLine("GEMM: OpenBLAS (cblas_sgemm)");
-        }
-        if (device.IsCpu)
-        {
-            if (!quiet) output.WriteLine("Using device: cpu");
-            return null;
-        }
-        if (Simulating) return Cuda.CudaBackend.OpenSimulator();
-        if (!Cuda.CudaBackend.TryOpen(device.CudaIndex, out var gpu, out string reason))
-        {
-            if (!device.IsAuto) throw new UsageException($"--device {device}: {reason}. Use --device cpu (or auto).");
-            if (!quiet) output.WriteLine($"Using device: cpu ({reason})");
-            return null;
-        }
-        gpu!.PrecompileTrainingKernels(); // overlaps PTX compilation with loading the data
-        return gpu;
-    }
-
-    /// <summary>
-    /// Moves <paramref name="trainer"/>'s epochs onto <paramref name="gpu"/> (when one was chosen) and says so. With
-    /// --device auto, a model the CUDA trainer cannot run stays on the CPU, with the reason printed.
-    /// </summary>
-    /// <exception cref="UsageException">--device cuda was asked for explicitly and the model cannot run there.</exception>
-    public static void Accelerate(Training.Trainer trainer, Cuda.CudaBackend? gpu, DeviceChoice device, int features, int batch, TextWriter output)
-    {
-        if (gpu is null) return;
-        gpu.WaitForKernels();
-        try
-        {
-            // The CUDA step fuses softmax and cross-entropy (ŷ − y); other losses train on the CPU.
-            if (Cuda.Training.CudaAccelerator.Refuses(trainer.Loss) is { } why) throw new NotSupportedException($"it {why}");
-            trainer.Accelerator = new Cuda.Training.CudaAccelerator(gpu, trainer.Model as NN.Sequential
-                ?? throw new NotSupportedException($"{trainer.Model.GetType().Name} is not a Sequential of built-in layers."), trainer.Optimizer, features, batch);
-            output.WriteLine($"Using device: {gpu.Description}");
-        }
-        catch (NotSupportedException e) when (device.IsAuto)
-        {
-            output.WriteLine($"Using device: cpu (CUDA cannot run this model: {e.Message})");
-        }
-        catch (NotSupportedException e)
-        {
-            throw new UsageException($"--device {device}: {e.Message}");
-        }
-    }
 
     /// <summary>The flag that sets a <see cref="Training.TrainConfig"/> property.</summary>
     public static string FlagOf(string setting) => setting switch

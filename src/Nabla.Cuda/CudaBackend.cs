@@ -3,6 +3,7 @@ using ILGPU.Algorithms;
 using ILGPU.Runtime;
 using ILGPU.Runtime.CPU;
 using ILGPU.Runtime.Cuda;
+using Nabla.Compute;
 using Nabla.Cuda.Kernels;
 using Nabla.Devices;
 using Device = Nabla.Devices.Device;
@@ -16,9 +17,10 @@ namespace Nabla.Cuda;
 /// kernels on ILGPU's CPU accelerator, which is how the tests check them on machines without a GPU.
 /// Opening registers the backend, so <c>tensor.To(Device.Cuda())</c> reaches it; disposing unregisters it.
 /// </summary>
-public sealed class CudaBackend : IDeviceBackend, IDisposable
+public sealed class CudaBackend : IDeviceBackend, Nabla.Training.IAcceleratorFactory, IDisposable
 {
     private readonly Context _context;
+    private readonly BackendRegistry _registry; // the registry of the compute context it was opened in
     private readonly CuBlas? _blas;
 
     private CudaBackend(Context context, Accelerator accelerator, int index, bool simulated)
@@ -46,7 +48,8 @@ public sealed class CudaBackend : IDeviceBackend, IDisposable
         Description = simulated
             ? $"{Device} simulated on ILGPU's CPU accelerator (tiled GEMM)"
             : $"{Device} {accelerator.Name}, {(_blas is null ? "tiled ILGPU GEMM (cuBLAS: " + BlasUnavailableReason + ")" : "cuBLAS")}";
-        Backends.Register(this);
+        _registry = ComputeContext.Current.Backends;
+        _registry.Register(this);
     }
 
     /// <inheritdoc/>
@@ -182,6 +185,21 @@ public sealed class CudaBackend : IDeviceBackend, IDisposable
         });
     }
 
+    /// <summary>
+    /// The CUDA engine for <paramref name="trainer"/> (waiting for <see cref="PrecompileTrainingKernels"/> first): a
+    /// <see cref="NN.Sequential"/> of built-in layers trained with plain cross-entropy, or a clear refusal.
+    /// </summary>
+    /// <exception cref="NotSupportedException">The loss or a layer is one the CUDA trainer does not run; the message says which.</exception>
+    public Nabla.Training.ITrainingEngine Create(Nabla.Training.Trainer trainer, int inputFeatures, int batchSize)
+    {
+        WaitForKernels();
+        // The CUDA step fuses softmax and cross-entropy (ŷ − y); other losses train on the CPU.
+        if (Training.CudaAccelerator.Refuses(trainer.Loss) is { } why) throw new NotSupportedException($"it {why}");
+        var model = trainer.Model as NN.Sequential
+            ?? throw new NotSupportedException($"{trainer.Model.GetType().Name} is not a Sequential of built-in layers.");
+        return new Training.CudaAccelerator(this, model, trainer.Optimizer, inputFeatures, batchSize);
+    }
+
     /// <summary>Waits for <see cref="PrecompileTrainingKernels"/>, if it was started.</summary>
     public void WaitForKernels() => _precompile?.GetAwaiter().GetResult();
 
@@ -247,7 +265,7 @@ public sealed class CudaBackend : IDeviceBackend, IDisposable
     /// <summary>Unregisters the backend and releases cuBLAS, the accelerator and the context.</summary>
     public void Dispose()
     {
-        Backends.Unregister(Device, this);
+        _registry.Unregister(Device, this);
         _blas?.Dispose();
         Accelerator.Dispose();
         _context.Dispose();

@@ -48,23 +48,28 @@ internal static class BackpropCommand
         // The backward loop of 8.5.3, Jacobian blocks materialized, in double.
         var literal = LiteralBackprop.Run(example.Weights, example.X, example.Y);
 
-        if (json)
-        {
-            var obj = new JsonObject
-            {
-                ["z1"] = Arr(z1.ToArray()),
-                ["z2"] = Arr(z2.ToArray()),
-                ["loss"] = f.Item(),
-                ["grad_W0_autograd"] = Rows(w0.Grad!),
-                ["grad_W1_autograd"] = Rows(w1.Grad!),
-                ["grad_W0_explicit"] = Rows(gradW0.Reshape(2, 3)),
-                ["grad_W1_explicit"] = Rows(gradW1.Reshape(2, 2)),
-                ["grad_W0_backward_loop"] = Rows(literal.Gradients[0]),
-                ["grad_W1_backward_loop"] = Rows(literal.Gradients[1]),
-            };
-            o.WriteLine(obj.ToJsonString());
-            return 0;
-        }
+        if (json) o.WriteLine(Json(z1, z2, f, w0, w1, gradW0, gradW1, literal).ToJsonString());
+        else Print(forward, w0, w1, gradW0, gradW1, literal, o);
+        return 0;
+    }
+
+    /// <summary>The --json object: the forward values and the gradient by each of the three methods.</summary>
+    private static JsonObject Json(Tensor z1, Tensor z2, Tensor f, Tensor w0, Tensor w1, Tensor gradW0, Tensor gradW1, BackpropResult literal) => new()
+    {
+        ["z1"] = Arr(z1.ToArray()),
+        ["z2"] = Arr(z2.ToArray()),
+        ["loss"] = f.Item(),
+        ["grad_W0_autograd"] = Rows(w0.Grad!),
+        ["grad_W1_autograd"] = Rows(w1.Grad!),
+        ["grad_W0_explicit"] = Rows(gradW0.Reshape(2, 3)),
+        ["grad_W1_explicit"] = Rows(gradW1.Reshape(2, 2)),
+        ["grad_W0_backward_loop"] = Rows(literal.Gradients[0]),
+        ["grad_W1_backward_loop"] = Rows(literal.Gradients[1]),
+    };
+
+    /// <summary>The worked example as the textbook prints it.</summary>
+    private static void Print(string[] forward, Tensor w0, Tensor w1, Tensor gradW0, Tensor gradW1, BackpropResult literal, TextWriter o)
+    {
         o.WriteLine("Section 8.5.2, a first example: x = (1, 0, -1), y = (0, 1)");
         o.WriteLine("W0 = [[0, 1, -1], [2, 0, 1]],  W1 = [[-1, 0], [2, -1]]");
         o.WriteLine();
@@ -83,7 +88,6 @@ internal static class BackpropCommand
         o.WriteLine($"q1 = {literal.Gradients[1]}");
         o.WriteLine();
         o.WriteLine("The results match with the AD output.");
-        return 0;
     }
 
     private static Tensor Weight(DMatrix w) => Tensor.FromArray([.. w.Data.Select(v => (float)v)], w.Rows, w.Cols).RequireGrad();

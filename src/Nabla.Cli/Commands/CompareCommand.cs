@@ -59,50 +59,55 @@ internal static class CompareCommand
     private static int Run(OptimizerKind[] kinds, string datasetName, string? dataDir, int[] hidden, ActivationKind activation, float? lr,
         int epochs, int batch, ulong seed, int threads, bool json, string? plotDir, DashboardSettings dashboard, TextWriter o)
     {
-        CommonOptions.SetUp(threads, new DeviceChoice(Devices.Device.Cpu), "managed", o);
+        using var setup = RunSetup.Start(threads, new DeviceChoice(Devices.Device.Cpu), "managed", o);
         using var session = DashboardSession.Start(dashboard, "compare", o);
         var (train, test) = datasetName == "csv" ? TableData.Encoded(dataDir, seed, o) : Pair(DataSets.Load(datasetName, dataDir));
-        var architecture = new MlpArchitecture(train.Features, hidden, activation, train.Classes);
-        var runs = new List<(OptimizerKind Kind, float Lr, List<EpochMetrics> History, EvalResult Test)>();
+        string architecture = new MlpArchitecture(train.Features, hidden, activation, train.Classes).ToString();
+        var runs = new List<(OptimizerKind Kind, float Lr, RunResult Result)>();
         foreach (var kind in kinds)
         {
-            var seeds = new RunSeeds(seed);
-            var model = architecture.Create(seeds.Weights()); // the same initial weights for every optimizer
-            var opt = OptimizerFactory.Create(kind, model.Parameters(), lr);
-            var trainer = new Trainer(model, new CrossEntropyLoss(), opt, train.Features, batch);
-            var loader = DataLoader.Shuffled(train, batch, seeds.Shuffle()); // and the same batch order
+            // One run per optimizer, each from the run's seed: the same initial weights and the same batch order.
+            var run = TrainingRun.Create(new TrainConfig
+            {
+                Hidden = hidden, Activation = activation, Optimizer = kind, LearningRate = lr, Epochs = epochs, BatchSize = batch, Seed = seed,
+            }, train);
             string name = OptimizerFactory.PyTorchName(kind);
-            var recorder = session?.Record(name.ToLowerInvariant(), new RunInfo(name, "compare", architecture.ToString(), name, opt.LearningRate, batch, epochs,
-                loader.BatchCount, datasetName, train.ClassNames, TrainCommand.ImageSize(test)), model, test);
-            var history = trainer.TrainingLoop(loader, epochs, callbacks: [.. recorder is null ? [] : new ITrainingCallback[] { recorder }]);
-            var result = trainer.Test(new DataLoader(test, batch));
-            recorder?.Finish("finished", result.Loss, result.Accuracy);
-            runs.Add((kind, opt.LearningRate, history, result));
-            o.WriteLine($"{OptimizerFactory.PyTorchName(kind),-8} lr {opt.LearningRate.ToString(CultureInfo.InvariantCulture),-6}  final loss {CommonOptions.F(history[^1].TrainLoss, 4)}  test accuracy {CommonOptions.F(100 * result.Accuracy, 2)} %");
+            float rate = run.Trainer.Optimizer.LearningRate;
+            var recorder = session?.Record(name.ToLowerInvariant(), new RunInfo(name, "compare", architecture, name, rate, batch, epochs,
+                run.Loader.BatchCount, datasetName, train.ClassNames, TrainCommand.ImageSize(test)), run.Model, test);
+            var result = run.Finish(test, run.Fit([.. recorder is null ? [] : new ITrainingCallback[] { recorder }]));
+            recorder?.Finish("finished", result.Test.Loss, result.Test.Accuracy);
+            runs.Add((kind, rate, result));
+            o.WriteLine($"{name,-8} lr {rate.ToString(CultureInfo.InvariantCulture),-6}  final loss {CommonOptions.F(result.History[^1].TrainLoss, 4)}  test accuracy {CommonOptions.F(100 * result.Test.Accuracy, 2)} %");
         }
         if (plotDir is not null)
-            Plots.Optimizers(plotDir, [.. runs.Select(r => (OptimizerFactory.PyTorchName(r.Kind), (IReadOnlyList<EpochMetrics>)r.History))]);
-        if (json)
+            Plots.Optimizers(plotDir, [.. runs.Select(r => (OptimizerFactory.PyTorchName(r.Kind), r.Result.History))]);
+        if (json) o.WriteLine(Json(architecture, runs).ToJsonString());
+        else PrintTable(runs, epochs, o);
+        session?.Complete();
+        return 0;
+    }
+
+    /// <summary>The --json line: per optimizer, its learning rate, loss per epoch, test accuracy and training time.</summary>
+    private static JsonObject Json(string architecture, List<(OptimizerKind Kind, float Lr, RunResult Result)> runs) => new()
+    {
+        ["architecture"] = architecture,
+        ["runs"] = new JsonArray([.. runs.Select(r => (JsonNode)new JsonObject
         {
-            var arr = new JsonArray();
-            foreach (var (kind, rate, history, result) in runs)
-                arr.Add(new JsonObject
-                {
-                    ["optimizer"] = kind.ToString().ToLowerInvariant(), ["lr"] = rate,
-                    ["train_loss"] = new JsonArray([.. history.Select(m => (JsonNode)JsonValue.Create(Math.Round(m.TrainLoss, 6)))]),
-                    ["test_accuracy"] = Math.Round(100 * result.Accuracy, 2),
-                    ["seconds"] = Math.Round(history.Sum(m => m.Seconds), 3),
-                });
-            o.WriteLine(new JsonObject { ["architecture"] = architecture.ToString(), ["runs"] = arr }.ToJsonString());
-            session?.Complete();
-            return 0;
-        }
+            ["optimizer"] = r.Kind.ToString().ToLowerInvariant(), ["lr"] = r.Lr,
+            ["train_loss"] = new JsonArray([.. r.Result.History.Select(m => (JsonNode)JsonValue.Create(Math.Round(m.TrainLoss, 6)))]),
+            ["test_accuracy"] = Math.Round(100 * r.Result.Test.Accuracy, 2),
+            ["seconds"] = Math.Round(r.Result.TrainSeconds, 3),
+        })]),
+    };
+
+    /// <summary>Loss by epoch and test accuracy, one column per optimizer.</summary>
+    private static void PrintTable(List<(OptimizerKind Kind, float Lr, RunResult Result)> runs, int epochs, TextWriter o)
+    {
         o.WriteLine();
         o.WriteLine("train loss by epoch".PadRight(20) + string.Concat(runs.Select(r => OptimizerFactory.PyTorchName(r.Kind).PadLeft(10))));
         for (int e = 0; e < epochs; e++)
-            o.WriteLine($"  epoch {e + 1}".PadRight(20) + string.Concat(runs.Select(r => CommonOptions.F(r.History[e].TrainLoss, 4).PadLeft(10))));
-        o.WriteLine("test accuracy (%)".PadRight(20) + string.Concat(runs.Select(r => CommonOptions.F(100 * r.Test.Accuracy, 2).PadLeft(10))));
-        session?.Complete();
-        return 0;
+            o.WriteLine($"  epoch {e + 1}".PadRight(20) + string.Concat(runs.Select(r => CommonOptions.F(r.Result.History[e].TrainLoss, 4).PadLeft(10))));
+        o.WriteLine("test accuracy (%)".PadRight(20) + string.Concat(runs.Select(r => CommonOptions.F(100 * r.Result.Test.Accuracy, 2).PadLeft(10))));
     }
 }

@@ -24,7 +24,9 @@ internal static class DevicesCommand
     {
         string cpu = $"cpu: {Environment.ProcessorCount} threads, {(Vector512.IsHardwareAccelerated ? "AVX-512" : Vector256.IsHardwareAccelerated ? "AVX2" : "no SIMD")}";
         string reason = "";
-        using var gpu = CommonOptions.Simulating ? CudaBackend.OpenSimulator()
+        // Its own context: the device it opens to look is registered there, and gone with it.
+        using var context = Compute.ComputeContext.Begin(new Compute.ComputeSettings { Threads = 1, SimulateCuda = RunSetup.Simulating });
+        using var gpu = RunSetup.Simulating ? CudaBackend.OpenSimulator()
             : CudaBackend.TryOpen(0, out var opened, out reason) ? opened : null; // one CUDA start, not a probe and an open
         bool cuda = gpu is not null;
         var result = new JsonObject { ["cpu"] = cpu, ["cuda_available"] = cuda, ["auto"] = cuda ? "cuda:0" : "cpu" };

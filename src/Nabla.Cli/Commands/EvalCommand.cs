@@ -29,7 +29,7 @@ internal static class EvalCommand
 
     private static int Run(string path, string datasetName, bool datasetExplicit, string? dataDir, string? activation, int threads, bool json, TextWriter o, TextWriter warn)
     {
-        Compute.WorkerPool.Default = new Compute.WorkerPool(threads);
+        using var context = Compute.ComputeContext.Begin(new Compute.ComputeSettings { Threads = threads });
         var loaded = CommonOptions.LoadModel(path, activation);
         var input = InputSpec.Of(loaded, path);
         if (input.Regression) return RunRegression(path, loaded, input, dataDir, json, o, warn);

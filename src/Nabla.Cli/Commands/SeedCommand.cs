@@ -38,83 +38,89 @@ internal static class SeedCommand
         return cmd;
     }
 
+    /// <summary>The textbook's two phases: the optimizer, its learning rate (null: PyTorch's default), epochs, and the line that announces it.</summary>
+    private static readonly (string Name, OptimizerKind Kind, float? Lr, int Epochs, string Header)[] Phases =
+    [
+        ("sgd", OptimizerKind.Sgd, 1e-3f, 10, "SGD (lr = 1e-3), batch 32, 10 epochs"),
+        ("adam", OptimizerKind.Adam, null, 3, "Adam (defaults), same model, 3 epochs"),
+    ];
+
     private static int Run(string? dataDir, DeviceChoice device, int threads, string gemm, bool json, ulong seed, string? save,
         DashboardSettings dashboard, TextWriter o)
     {
-        using var gpu = CommonOptions.SetUp(threads, device, gemm, o);
+        using var setup = RunSetup.Start(threads, device, gemm, o);
         using var session = DashboardSession.Start(dashboard, "seed", o);
         const int batch = 32;
-        if (gpu is null) DataSets.WarmUp("fashion-mnist", [32], ActivationKind.Sigmoid, 0f, batch, [OptimizerKind.Sgd, OptimizerKind.Adam]);
+        if (setup.Gpu is null) DataSets.WarmUp("fashion-mnist", [32], ActivationKind.Sigmoid, 0f, batch, [OptimizerKind.Sgd, OptimizerKind.Adam]);
         var loadClock = Stopwatch.StartNew();
         var (train, test, source) = DataSets.Load("fashion-mnist", dataDir);
         o.WriteLine($"Fashion-MNIST: {train.Count:N0} training and {test.Count:N0} test images from {source} ({CommonOptions.F(loadClock.Elapsed.TotalSeconds, 2)} s)");
-
-        var architecture = new MlpArchitecture(train.Features, [32], ActivationKind.Sigmoid, train.Classes);
-        var seeds = new RunSeeds(seed);
-        var model = architecture.Create(seeds.Weights());
-        var trainLoader = DataLoader.Shuffled(train, batch, seeds.Shuffle());
-        var testLoader = new DataLoader(test, batch);
-        var trainer = new Trainer(model, new CrossEntropyLoss(), new Sgd(model.Parameters(), new SgdOptions(1e-3f)), train.Features, batch);
-        CommonOptions.Accelerate(trainer, gpu, device, train.Features, batch, o);
-        o.WriteLine(model);
-
-        var epochs = new JsonArray();
-        double trainSeconds = 0;
-        void Report(string phase, EpochMetrics m, int of)
+        var first = Phases[0];
+        var run = TrainingRun.Create(new TrainConfig
         {
-            trainSeconds += m.Seconds;
-            o.WriteLine($"[{phase}] Epoch {m.Epoch}/{of}  loss {CommonOptions.F(m.TrainLoss, 4)}  accuracy {CommonOptions.F(100 * m.TrainAccuracy, 1)} %  {CommonOptions.F(m.Seconds, 3)} s  {m.SamplesPerSecond:N0} samples/s");
-            epochs.Add(new JsonObject { ["phase"] = phase, ["train_loss"] = Math.Round(m.TrainLoss, 6), ["seconds"] = Math.Round(m.Seconds, 4) });
+            Hidden = [32], Activation = ActivationKind.Sigmoid, Optimizer = first.Kind, LearningRate = first.Lr, Epochs = first.Epochs, BatchSize = batch, Seed = seed,
+        }, train);
+        setup.Accelerate(run, o);
+        o.WriteLine(run.Model);
+        var results = new List<RunResult>();
+        foreach (var phase in Phases)
+        {
+            if (results.Count > 0) run.NextPhase(phase.Kind, phase.Lr, phase.Epochs);
+            o.WriteLine(phase.Header);
+            results.Add(RunPhase(run, phase.Name, test, session, o));
         }
-
-        // The dashboard shows the two phases as two runs, Adam's epochs continuing SGD's on the x axis.
-        string plan = RunInfo.Describe(model, train.Features);
-        var size = TrainCommand.ImageSize(test);
-        var sgdRun = session?.Record("sgd", new RunInfo("sgd", "seed", plan, "SGD", 1e-3f, batch, 10, trainLoader.BatchCount, "fashion-mnist", train.ClassNames, size), model, test);
-
-        o.WriteLine("SGD (lr = 1e-3), batch 32, 10 epochs");
-        trainer.TrainingLoop(trainLoader, 10, m => Report("sgd", m, 10), [.. sgdRun is null ? [] : new ITrainingCallback[] { sgdRun }]);
-        var sgd = trainer.Test(testLoader);
-        sgdRun?.Finish("finished", sgd.Loss, sgd.Accuracy);
-        o.WriteLine($"Test accuracy: {CommonOptions.F(100 * sgd.Accuracy, 1)} %  (loss {CommonOptions.F(sgd.Loss, 4)})");
-
-        o.WriteLine("Adam (defaults), same model, 3 epochs");
-        trainer.Optimizer = new Adam(model.Parameters());
-        int before = trainer.EpochCount;
-        var adamRun = session?.Record("adam", new RunInfo("adam", "seed", plan, "Adam", trainer.Optimizer.LearningRate, batch, 3, trainLoader.BatchCount, "fashion-mnist", train.ClassNames, size)
-            { EpochOffset = before, TrainerEpochBase = before }, model, test);
-        trainer.TrainingLoop(trainLoader, 3, m => Report("adam", m with { Epoch = m.Epoch - before }, 3), [.. adamRun is null ? [] : new ITrainingCallback[] { adamRun }]);
-        var adam = trainer.Test(testLoader);
-        adamRun?.Finish("finished", adam.Loss, adam.Accuracy);
-        if (trainer.HasDiverged(adam.Loss))
-            throw new TrainingDivergedException($"The test loss is {adam.Loss}: training diverged.");
-        o.WriteLine($"Test accuracy: {CommonOptions.F(100 * adam.Accuracy, 1)} %  (loss {CommonOptions.F(adam.Loss, 4)})");
         if (save is not null)
         {
-            IO.ModelFile.Save(save, model, train.ClassNames, metadata: InputSpec.Image(((Data.ImageDataset)train).Height, ((Data.ImageDataset)train).Width, "fashion-mnist").ToMetadata());
+            var images = (ImageDataset)train;
+            IO.ModelFile.Save(save, run.Model, train.ClassNames, metadata: InputSpec.Image(images.Height, images.Width, "fashion-mnist").ToMetadata());
             o.WriteLine($"Saved the model to {save}");
         }
-
-        if (json)
-        {
-            var obj = new JsonObject
-            {
-                ["sgd_accuracy"] = Math.Round(100 * sgd.Accuracy, 2),
-                ["adam_accuracy"] = Math.Round(100 * adam.Accuracy, 2),
-                ["train_seconds"] = Math.Round(trainSeconds, 3),
-                ["test_seconds"] = Math.Round(sgd.Seconds + adam.Seconds, 3),
-                ["total_seconds"] = Math.Round(ProcessSeconds(), 3),
-                ["seed"] = seed,
-                ["threads"] = threads,
-                ["gemm"] = gemm,
-                ["device"] = trainer.Accelerator?.Description ?? "cpu",
-                ["upload_seconds"] = trainer.Accelerator is Cuda.Training.CudaAccelerator gpuRun ? Math.Round(gpuRun.DataUploadSeconds, 3) : 0,
-                ["epochs"] = epochs,
-            };
-            o.WriteLine(obj.ToJsonString());
-        }
+        if (json) o.WriteLine(Json(results, seed, threads, gemm, RunSetup.UploadSeconds(run)).ToJsonString());
         session?.Complete();
         return 0;
+    }
+
+    /// <summary>
+    /// One phase: an epoch line each (numbered within the phase), the test accuracy. The dashboard shows
+    /// the two phases as two runs, Adam's epochs continuing SGD's on the x axis.
+    /// </summary>
+    private static RunResult RunPhase(TrainingRun run, string name, IDataset test, DashboardSession? session, TextWriter o)
+    {
+        var c = run.Config;
+        int start = run.StartEpoch, epochs = c.Epochs - start;
+        string optimizer = OptimizerFactory.PyTorchName(c.Optimizer);
+        var recorder = session?.Record(name, new RunInfo(name, "seed", RunInfo.Describe(run.Model, test.Features), optimizer, run.Trainer.Optimizer.LearningRate,
+            c.BatchSize, epochs, run.Loader.BatchCount, "fashion-mnist", test.ClassNames, TrainCommand.ImageSize(test)) { EpochOffset = start, TrainerEpochBase = start },
+            run.Model, test);
+        var history = run.Fit([.. recorder is null ? [] : new ITrainingCallback[] { recorder }, Callback.OnEpochEnd(m =>
+            o.WriteLine($"[{name}] Epoch {m.Epoch - start}/{epochs}  loss {CommonOptions.F(m.TrainLoss, 4)}  accuracy {CommonOptions.F(100 * m.TrainAccuracy, 1)} %  {CommonOptions.F(m.Seconds, 3)} s  {m.SamplesPerSecond:N0} samples/s"))]);
+        var result = run.Finish(test, history);
+        recorder?.Finish("finished", result.Test.Loss, result.Test.Accuracy);
+        o.WriteLine($"Test accuracy: {CommonOptions.F(100 * result.Test.Accuracy, 1)} %  (loss {CommonOptions.F(result.Test.Loss, 4)})");
+        return result;
+    }
+
+    /// <summary>The --json line: both phases' accuracies, every epoch, and the timings.</summary>
+    private static JsonObject Json(List<RunResult> results, ulong seed, int threads, string gemm, double uploadSeconds)
+    {
+        var epochs = new JsonArray();
+        for (int p = 0; p < results.Count; p++)
+            foreach (var m in results[p].History)
+                epochs.Add(new JsonObject { ["phase"] = Phases[p].Name, ["train_loss"] = Math.Round(m.TrainLoss, 6), ["seconds"] = Math.Round(m.Seconds, 4) });
+        return new JsonObject
+        {
+            ["sgd_accuracy"] = Math.Round(100 * results[0].Test.Accuracy, 2),
+            ["adam_accuracy"] = Math.Round(100 * results[1].Test.Accuracy, 2),
+            ["train_seconds"] = Math.Round(results.Sum(r => r.TrainSeconds), 3),
+            ["test_seconds"] = Math.Round(results.Sum(r => r.Test.Seconds), 3),
+            ["total_seconds"] = Math.Round(ProcessSeconds(), 3),
+            ["seed"] = seed,
+            ["threads"] = threads,
+            ["gemm"] = gemm,
+            ["device"] = results[^1].Device,
+            ["upload_seconds"] = Math.Round(uploadSeconds, 3),
+            ["epochs"] = epochs,
+        };
     }
 
     /// <summary>Seconds since the process started, runtime start-up included.</summary>

@@ -90,25 +90,50 @@ internal static class TrainCommand
     private static int Run(TrainConfig c, DataSource from, DeviceChoice device, int threads, string gemm, bool json,
         Persistence files, DashboardSettings dashboard, TextWriter o, TextWriter warn)
     {
-        string? save = files.Save;
         var console = o;
         if (files.Quiet) o = TextWriter.Null; // progress and summaries off; the result lines go to `console`
-        using var gpu = CommonOptions.SetUp(threads, device, gemm, o);
+        using var setup = RunSetup.Start(threads, device, gemm, o);
         using var session = DashboardSession.Start(dashboard, "train", console);
         bool regression = c.Task == TrainTask.Regression;
-        if (gpu is null && !regression) DataSets.WarmUp(from.Name, c.Hidden, c.Activation, c.Dropout, c.BatchSize, [c.Optimizer]);
+        if (setup.Gpu is null && !regression) DataSets.WarmUp(from.Name, c.Hidden, c.Activation, c.Dropout, c.BatchSize, [c.Optimizer]);
+        var (train, test, input, preprocessor) = LoadData(from, o, warn);
+        var run = TrainingRun.Create(c, train, preprocessor);
+        setup.Accelerate(run, o);
+        if (run.Trainer.Accelerator is not null && files.CheckpointDir is not null && files.CheckpointEvery > 0)
+            throw new UsageException("--checkpoint-every: on CUDA, checkpoints are written at each epoch's end (the weights stay on the device mid-epoch); drop --checkpoint-every or use --device cpu.");
+        o.WriteLine(ModelSummary.Format(run.Model, train.Features));
+        o.WriteLine($"{c.Optimizer} (lr = {run.Trainer.Optimizer.LearningRate.ToString(CultureInfo.InvariantCulture)}), batch {c.BatchSize}, up to {c.Epochs} epochs");
+        Persist(run, files, o);
+        var recorder = session?.Record(null, new RunInfo("train", "train", RunInfo.Describe(run.Model, train.Features), OptimizerFactory.PyTorchName(c.Optimizer),
+            run.Trainer.Optimizer.LearningRate, c.BatchSize, c.Epochs, run.Loader.BatchCount, from.Name, regression ? [] : train.ClassNames, ImageSize(test)),
+            run.Model, regression ? null : test);
+        var history = Fit(run, recorder, files.Log, o, live: ReferenceEquals(o, Console.Out) && !Console.IsOutputRedirected && !json);
+        if (run.Stopper is { StoppedEpoch: > 0 } stopper)
+            o.WriteLine($"Early stopping at epoch {stopper.StoppedEpoch}; restored the weights of epoch {stopper.BestEpoch} (val loss {CommonOptions.F(stopper.BestLoss, 4)}).");
+        if (run.Convergence is { StoppedEpoch: > 0 } converged)
+            o.WriteLine($"Converged at epoch {converged.StoppedEpoch}: the training loss improved by less than {converged.Tolerance.ToString(CultureInfo.InvariantCulture)} for {converged.Patience + 1} epochs (--tol).");
+        var result = run.Finish(test, history, input.TargetNames);
+        recorder?.Finish("finished", result.Test.Loss, regression ? null : result.Test.Accuracy);
+        console.WriteLine(result.Regression is { } fit ? RegressionLine(fit) : $"Test accuracy: {CommonOptions.F(100 * result.Test.Accuracy, 1)} %  (loss {CommonOptions.F(result.Test.Loss, 4)})");
+        WriteFiles(run, result, train, test, input, files, o);
+        if (json) console.WriteLine(Json(result, input, gemm, RunSetup.UploadSeconds(run)).ToJsonString());
+        session?.Complete();
+        return 0;
+    }
+
+    /// <summary>The training and test sets, as --dataset and --data say, with what the model must record about its input.</summary>
+    private static (IDataset Train, IDataset Test, InputSpec Input, TablePreprocessor? Preprocessor) LoadData(DataSource from, TextWriter o, TextWriter warn)
+    {
         var (train, test, source, input, preprocessor) = from.Name == "csv"
             ? TableData.Load(from.Dir, from.Table, warn)
             : DataSets.Load(from.Name, from.Dir, from.Table.Options.Csv, from.Table.Scaling, from.ImageHeight, from.ImageWidth);
-        string datasetName = from.Name;
-        o.WriteLine($"{datasetName}: {train.Count:N0} training and {test.Count:N0} test samples from {source}{(input.Split is { } split ? $" ({TableFlags.F(split.Fraction)} held out as the test set, seed {split.Seed})" : "")}");
-        var run = TrainingRun.Create(c, train, preprocessor);
-        var (model, trainer, stopper) = (run.Model, run.Trainer, run.Stopper);
-        CommonOptions.Accelerate(trainer, gpu, device, train.Features, c.BatchSize, o);
-        if (trainer.Accelerator is not null && files.CheckpointDir is not null && files.CheckpointEvery > 0)
-            throw new UsageException("--checkpoint-every: on CUDA, checkpoints are written at each epoch's end (the weights stay on the device mid-epoch); drop --checkpoint-every or use --device cpu.");
-        o.WriteLine(ModelSummary.Format(model, train.Features));
-        o.WriteLine($"{c.Optimizer} (lr = {trainer.Optimizer.LearningRate.ToString(CultureInfo.InvariantCulture)}), batch {c.BatchSize}, up to {c.Epochs} epochs");
+        o.WriteLine($"{from.Name}: {train.Count:N0} training and {test.Count:N0} test samples from {source}{(input.Split is { } split ? $" ({TableFlags.F(split.Fraction)} held out as the test set, seed {split.Seed})" : "")}");
+        return (train, test, input, preprocessor);
+    }
+
+    /// <summary>--resume and --checkpoint: where the run starts and where it writes its checkpoints.</summary>
+    private static void Persist(TrainingRun run, Persistence files, TextWriter o)
+    {
         if (files.Resume is not null)
         {
             run.Resume(files.Resume);
@@ -119,100 +144,95 @@ internal static class TrainCommand
             run.CheckpointPath = Path.Combine(files.CheckpointDir, "last.safetensors");
             run.CheckpointEvery = files.CheckpointEvery;
         }
-        var recorder = session?.Record(null, new RunInfo("train", "train", RunInfo.Describe(model, train.Features), OptimizerFactory.PyTorchName(c.Optimizer),
-            trainer.Optimizer.LearningRate, c.BatchSize, c.Epochs, run.Loader.BatchCount, datasetName, regression ? [] : train.ClassNames, ImageSize(test)),
-            model, regression ? null : test);
+    }
+
+    /// <summary>Trains, printing one line per epoch (or a live bar on a terminal) and rewriting --log after each.</summary>
+    private static List<EpochMetrics> Fit(TrainingRun run, ITrainingCallback? recorder, string? log, TextWriter o, bool live)
+    {
+        var c = run.Config;
+        bool regression = c.Task == TrainTask.Regression;
         var logged = new List<EpochMetrics>();
-        List<EpochMetrics> Fit(Action<string> report, ITrainingCallback? progress) => run.Fit([.. progress is null ? [] : new[] { progress },
-            .. recorder is null ? [] : new ITrainingCallback[] { recorder },
+        List<EpochMetrics> FitWith(Action<string> report, ITrainingCallback? progress) => run.Fit([.. progress is null ? [] : new[] { progress },
+            .. recorder is null ? [] : new[] { recorder },
             Callback.OnEpochEnd(m =>
             {
                 logged.Add(m);
-                if (files.Log is not null) MetricsCsv.Write(files.Log, logged, hasAccuracy: !regression);
-                // Regression has no accuracy: its loss (the mean squared error) is the measure.
-                string val = m.Validation is { } v ? $"  val loss {CommonOptions.F(v.Loss, 4)}{(regression ? "" : $"  val accuracy {CommonOptions.F(100 * v.Accuracy, 1)} %")}" : "";
-                report($"Epoch {m.Epoch}/{c.Epochs}  loss {CommonOptions.F(m.TrainLoss, 4)}{(regression ? "" : $"  accuracy {CommonOptions.F(100 * m.TrainAccuracy, 1)} %")}{val}  {CommonOptions.F(m.Seconds, 3)} s  {m.SamplesPerSecond:N0} samples/s");
+                if (log is not null) MetricsCsv.Write(log, logged, hasAccuracy: !regression);
+                report(EpochLine(m, c.Epochs, regression));
             })]);
-        // A live progress bar on a terminal; one plain line per epoch otherwise (logs, pipes, --json, --quiet).
-        var history = ReferenceEquals(o, Console.Out) && !Console.IsOutputRedirected && !json
-            ? LiveProgress.Run(run.Loader.BatchCount, c.BatchSize, c.Epochs, Fit)
-            : Fit(o.WriteLine, null);
-        if (stopper is { StoppedEpoch: > 0 })
-            o.WriteLine($"Early stopping at epoch {stopper.StoppedEpoch}; restored the weights of epoch {stopper.BestEpoch} (val loss {CommonOptions.F(stopper.BestLoss, 4)}).");
-        if (run.Convergence is { StoppedEpoch: > 0 } converged)
-            o.WriteLine($"Converged at epoch {converged.StoppedEpoch}: the training loss improved by less than {converged.Tolerance.ToString(CultureInfo.InvariantCulture)} for {converged.Patience + 1} epochs (--tol).");
-        var result = trainer.Test(new DataLoader(test, Math.Min(c.BatchSize, Math.Max(test.Count, 1))));
-        if (trainer.HasDiverged(result.Loss))
-            throw new TrainingDivergedException($"The test loss is {result.Loss}: training diverged.");
-        var fit = regression ? RegressionReport.Evaluate(model, test, input.TargetNames!) : null;
-        recorder?.Finish("finished", result.Loss, regression ? null : result.Accuracy);
-        if (fit is not null) console.WriteLine(RegressionLine(fit));
-        else console.WriteLine($"Test accuracy: {CommonOptions.F(100 * result.Accuracy, 1)} %  (loss {CommonOptions.F(result.Loss, 4)})");
-        if (files.Log is not null) MetricsCsv.Write(files.Log, history, regression ? null : result.Accuracy, hasAccuracy: !regression);
-        if (files.PlotDir is not null && history.Count > 0 && fit is not null)
+        return live ? LiveProgress.Run(run.Loader.BatchCount, c.BatchSize, c.Epochs, FitWith) : FitWith(o.WriteLine, null);
+    }
+
+    /// <summary>One epoch's line: loss (and accuracy for a classifier; regression has none, its loss is the measure), validation, time.</summary>
+    private static string EpochLine(EpochMetrics m, int epochs, bool regression)
+    {
+        string val = m.Validation is { } v ? $"  val loss {CommonOptions.F(v.Loss, 4)}{(regression ? "" : $"  val accuracy {CommonOptions.F(100 * v.Accuracy, 1)} %")}" : "";
+        return $"Epoch {m.Epoch}/{epochs}  loss {CommonOptions.F(m.TrainLoss, 4)}{(regression ? "" : $"  accuracy {CommonOptions.F(100 * m.TrainAccuracy, 1)} %")}{val}  {CommonOptions.F(m.Seconds, 3)} s  {m.SamplesPerSecond:N0} samples/s";
+    }
+
+    /// <summary>--log, --plot and --save, after training.</summary>
+    private static void WriteFiles(TrainingRun run, RunResult result, IDataset train, IDataset test, InputSpec input, Persistence files, TextWriter o)
+    {
+        bool regression = result.Regression is not null;
+        var history = result.History;
+        if (files.Log is not null) MetricsCsv.Write(files.Log, history, regression ? null : result.Test.Accuracy, hasAccuracy: !regression);
+        if (files.PlotDir is not null && history.Count > 0)
         {
-            Plots.Curves(files.PlotDir, history, testAccuracy: null);
-            Plots.Regression(files.PlotDir, fit);
-            o.WriteLine($"Wrote charts to {files.PlotDir}");
-        }
-        else if (files.PlotDir is not null && history.Count > 0)
-        {
-            Plots.Curves(files.PlotDir, history, result.Accuracy);
-            var report = ClassificationReport.Evaluate(model, test);
-            Plots.Confusion(files.PlotDir, report);
-            if (test is ImageDataset images) Plots.Misclassified(files.PlotDir, images, report.Misclassified, report.Count - (int)Math.Round(report.Accuracy * report.Count));
-            o.WriteLine($"Wrote charts to {files.PlotDir}");
-        }
-        if (save is not null)
-        {
-            IO.ModelFile.Save(save, model, regression ? input.TargetNames! : train.ClassNames, metadata: input.ToMetadata());
-            o.WriteLine($"Saved the model to {save}");
-        }
-        if (json)
-        {
-            var epochs = new JsonArray();
-            foreach (var m in history)
-            {
-                var e = new JsonObject
-                {
-                    ["epoch"] = m.Epoch,
-                    ["train_loss"] = Math.Round(m.TrainLoss, 6),
-                    ["seconds"] = Math.Round(m.Seconds, 4),
-                };
-                if (!regression) e["train_accuracy"] = Math.Round(100 * m.TrainAccuracy, 3);
-                if (m.Validation is { } v)
-                {
-                    e["val_loss"] = Math.Round(v.Loss, 6);
-                    if (!regression) e["val_accuracy"] = Math.Round(100 * v.Accuracy, 3);
-                }
-                epochs.Add(e);
-            }
-            o = console;
-            var obj = new JsonObject
-            {
-                ["task"] = regression ? "regression" : "classification",
-                ["test_loss"] = Math.Round(result.Loss, 6),
-                ["epochs"] = epochs,
-                ["stopped_early"] = stopper is { StoppedEpoch: > 0 },
-                ["converged_epoch"] = run.Convergence?.StoppedEpoch is > 0 and var convergedAt ? convergedAt : null,
-                ["split"] = input.Split?.ToJson(),
-                ["train_seconds"] = Math.Round(history.Sum(m => m.Seconds), 3),
-                ["total_seconds"] = Math.Round(SeedCommand.ProcessSeconds(), 3),
-                ["gemm"] = gemm,
-                ["device"] = trainer.Accelerator?.Description ?? "cpu",
-                ["upload_seconds"] = trainer.Accelerator is Cuda.Training.CudaAccelerator gpuRun ? Math.Round(gpuRun.DataUploadSeconds, 3) : 0,
-            };
-            if (fit is null) obj["test_accuracy"] = Math.Round(100 * result.Accuracy, 2);
+            Plots.Curves(files.PlotDir, history, regression ? null : result.Test.Accuracy);
+            if (result.Regression is { } fit) Plots.Regression(files.PlotDir, fit);
             else
             {
-                obj["test_rmse"] = Math.Round(fit.OverallRmse, 6);
-                obj["test_mae"] = Math.Round(fit.OverallMae, 6);
-                obj["test_r2"] = Math.Round(fit.OverallR2, 6);
+                var report = ClassificationReport.Evaluate(run.Model, test);
+                Plots.Confusion(files.PlotDir, report);
+                if (test is ImageDataset images) Plots.Misclassified(files.PlotDir, images, report.Misclassified, report.Count - (int)Math.Round(report.Accuracy * report.Count));
             }
-            o.WriteLine(obj.ToJsonString());
+            o.WriteLine($"Wrote charts to {files.PlotDir}");
         }
-        session?.Complete();
-        return 0;
+        if (files.Save is not null)
+        {
+            ModelFile.Save(files.Save, run.Model, regression ? input.TargetNames! : train.ClassNames, metadata: input.ToMetadata());
+            o.WriteLine($"Saved the model to {files.Save}");
+        }
+    }
+
+    /// <summary>The --json line: the result, each epoch, and where and how fast it ran.</summary>
+    private static JsonObject Json(RunResult result, InputSpec input, string gemm, double uploadSeconds)
+    {
+        bool regression = result.Regression is not null;
+        var obj = new JsonObject
+        {
+            ["task"] = regression ? "regression" : "classification",
+            ["test_loss"] = Math.Round(result.Test.Loss, 6),
+            ["epochs"] = new JsonArray([.. result.History.Select(m => (JsonNode)EpochJson(m, regression))]),
+            ["stopped_early"] = result.StoppedEarlyAt is not null,
+            ["converged_epoch"] = result.ConvergedAt,
+            ["split"] = input.Split?.ToJson(),
+            ["train_seconds"] = Math.Round(result.TrainSeconds, 3),
+            ["total_seconds"] = Math.Round(SeedCommand.ProcessSeconds(), 3),
+            ["gemm"] = gemm,
+            ["device"] = result.Device,
+            ["upload_seconds"] = Math.Round(uploadSeconds, 3),
+        };
+        if (result.Regression is not { } fit) obj["test_accuracy"] = Math.Round(100 * result.Test.Accuracy, 2);
+        else
+        {
+            obj["test_rmse"] = Math.Round(fit.OverallRmse, 6);
+            obj["test_mae"] = Math.Round(fit.OverallMae, 6);
+            obj["test_r2"] = Math.Round(fit.OverallR2, 6);
+        }
+        return obj;
+    }
+
+    private static JsonObject EpochJson(EpochMetrics m, bool regression)
+    {
+        var e = new JsonObject { ["epoch"] = m.Epoch, ["train_loss"] = Math.Round(m.TrainLoss, 6), ["seconds"] = Math.Round(m.Seconds, 4) };
+        if (!regression) e["train_accuracy"] = Math.Round(100 * m.TrainAccuracy, 3);
+        if (m.Validation is { } v)
+        {
+            e["val_loss"] = Math.Round(v.Loss, 6);
+            if (!regression) e["val_accuracy"] = Math.Round(100 * v.Accuracy, 3);
+        }
+        return e;
     }
 
     /// <summary>Height and width of an image dataset's samples, for the dashboard's pictures.</summary>

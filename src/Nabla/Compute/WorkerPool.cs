@@ -50,9 +50,6 @@ public sealed class WorkerPool : IDisposable
     private Exception? _error;
     [ThreadStatic] private static bool t_inWorker;
 
-    /// <summary>The pool used by operations that take no explicit pool; set by <c>--threads</c>.</summary>
-    public static WorkerPool Default { get; set; } = new(Environment.ProcessorCount);
-
     /// <summary>Creates a pool that runs work on <paramref name="threads"/> threads (the caller counts as one).</summary>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="threads"/> is outside [1, <see cref="MaxThreads"/>].</exception>
     public WorkerPool(int threads)

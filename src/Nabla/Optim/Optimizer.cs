@@ -19,6 +19,8 @@ public abstract class Optimizer
     private const int Chunk = 4_096; // elements per parallel part; fixed, so the split never depends on the threads
     private readonly ChunkJob _job;
     private StepConstants _k; // the running parameter's step constants
+    private int _width = 1; // floats per SIMD lane for this step, from the caller's context
+    private WorkerPool? _pool; // the pool for this step's large updates
 
     /// <summary>Takes the parameters to update (typically <c>model.Parameters()</c>).</summary>
     /// <exception cref="ArgumentException">No parameters.</exception>
@@ -48,7 +50,7 @@ public abstract class Optimizer
     /// <summary>Updates taken so far, per parameter (PyTorch's <c>state['step']</c>).</summary>
     public long[] Steps { get; }
 
-    /// <summary>The pool that runs large updates in parallel (default: <see cref="WorkerPool.Default"/>).</summary>
+    /// <summary>The pool that runs large updates in parallel (default: the current <see cref="ComputeContext"/>'s).</summary>
     public WorkerPool? Pool { get; set; }
 
     /// <summary>
@@ -82,9 +84,6 @@ public abstract class Optimizer
     /// <summary>The constants of this optimizer's step number <paramref name="step"/> (1 for the first), as PyTorch computes them.</summary>
     internal abstract StepConstants Constants(long step);
 
-    /// <summary>The most floats per SIMD lane the CPU path uses (16, 8 or 1); tests lower it to force narrower paths.</summary>
-    internal static int MaxLaneWidth { get; set; } = int.MaxValue;
-
     /// <summary>Clears every parameter's gradient buffer (keeping it allocated).</summary>
     public void ZeroGrad()
     {
@@ -109,6 +108,9 @@ public abstract class Optimizer
     internal void BeginParameter(int i)
     {
         Steps[i]++;
+        // Read on the calling thread: the workers that run parts of the update see no context of their own.
+        var context = ComputeContext.Current;
+        (_width, _pool) = (context.VectorWidth, Pool ?? context.Pool);
         _k = Constants(Steps[i]);
         _k.L1 = L1Penalty;
     }
@@ -116,7 +118,7 @@ public abstract class Optimizer
     /// <summary>Updates all of parameter <paramref name="i"/> (after <see cref="BeginParameter"/>), large ones in parallel chunks.</summary>
     internal void UpdateParameter(int i)
     {
-        var pool = Pool ?? WorkerPool.Default;
+        var pool = _pool ?? ComputeContext.Current.Pool;
         int size = Parameters[i].Size;
         int chunks = (size + Chunk - 1) / Chunk;
         if (chunks < 4 || pool.Threads == 1) UpdateRange(i, 0, size);
@@ -150,15 +152,15 @@ public abstract class Optimizer
         {
             // The textbook's plain SGD, θ ← fma(g, −γ, θ): UpdateRules.Sgd's arithmetic exactly (a test holds them to
             // the same bits), in an unrolled loop, which a one-line rule gains most from.
-            AddScaled(theta, grad, -_k.Lr);
+            AddScaled(theta, grad, -_k.Lr, _width);
             return;
         }
         var a = s1 is null ? default : s1.AsSpan(start, count);
         var b = s2 is null ? default : s2.AsSpan(start, count);
         var c = s3 is null ? default : s3.AsSpan(start, count);
         int done = 0;
-        if (MaxLaneWidth >= 16 && Vector512Lane.IsSupported) done = Run<Vector512Lane>(theta, grad, a, b, c, _k, done);
-        if (MaxLaneWidth >= 8 && Vector256Lane.IsSupported) done = Run<Vector256Lane>(theta, grad, a, b, c, _k, done);
+        if (_width >= 16 && Vector512Lane.IsSupported) done = Run<Vector512Lane>(theta, grad, a, b, c, _k, done);
+        if (_width >= 8 && Vector256Lane.IsSupported) done = Run<Vector256Lane>(theta, grad, a, b, c, _k, done);
         Run<ScalarLane>(theta, grad, a, b, c, _k, done);
     }
 
@@ -168,11 +170,11 @@ public abstract class Optimizer
     /// run's first step.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void AddScaled(Span<float> theta, ReadOnlySpan<float> grad, float a)
+    private static void AddScaled(Span<float> theta, ReadOnlySpan<float> grad, float a, int width)
     {
         if (grad.Length < theta.Length) throw new ArgumentException("Fewer gradients than parameters.");
         int i = 0, n = theta.Length;
-        if (MaxLaneWidth >= 16 && Vector512.IsHardwareAccelerated)
+        if (width >= 16 && Vector512.IsHardwareAccelerated)
         {
             var va = Vector512.Create(a);
             for (; i <= n - 64; i += 64)
@@ -185,7 +187,7 @@ public abstract class Optimizer
             for (; i <= n - 16; i += 16)
                 Vector512.FusedMultiplyAdd(Vector512.Create(grad.Slice(i, 16)), va, Vector512.Create(theta.Slice(i, 16))).CopyTo(theta.Slice(i, 16));
         }
-        if (MaxLaneWidth >= 8 && Vector256.IsHardwareAccelerated && Fma.IsSupported)
+        if (width >= 8 && Vector256.IsHardwareAccelerated && Fma.IsSupported)
         {
             var va = Vector256.Create(a);
             for (; i <= n - 8; i += 8)

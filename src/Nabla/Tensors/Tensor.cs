@@ -58,7 +58,7 @@ public sealed class Tensor
 
     /// <summary>A new zeroed tensor of <paramref name="shape"/> on <paramref name="device"/>.</summary>
     public static Tensor Zeros(Shape shape, Device device) =>
-        device.IsCpu ? new Tensor(shape) : new Tensor(Backends.Get(device).Allocate(shape.Size), 0, shape);
+        device.IsCpu ? new Tensor(shape) : new Tensor(Compute.ComputeContext.Current.Backends.Get(device).Allocate(shape.Size), 0, shape);
 
     /// <summary>Another tensor over the same storage (host or device) with another offset and shape.</summary>
     internal Tensor View(int offset, Shape shape) =>
@@ -84,7 +84,7 @@ public sealed class Tensor
             DeviceStorage!.Download(host.Data, Offset);
             return host;
         }
-        var storage = Backends.Get(device).Allocate(Size);
+        var storage = Compute.ComputeContext.Current.Backends.Get(device).Allocate(Size);
         if (DeviceStorage is null) storage.Upload(Data, 0);
         else
         {

@@ -23,7 +23,7 @@ internal sealed class HostEngine(Trainer trainer) : ITrainingEngine
     public StepOutcome Step(DataLoader loader, int epoch, int batch)
     {
         var b = loader.LoadBatch(batch);
-        loader.GatherAhead(batch + 1, WorkerPool.Default); // a worker gathers the next batch while this one trains
+        loader.GatherAhead(batch + 1, ComputeContext.Current.Pool); // a worker gathers the next batch while this one trains
         if (b.Targets is { } targets) return new StepOutcome(trainer.HostRegressionStep(b.Features, targets, b.Size, b.Width, _optimizer!, _maxGradNorm), 0, true);
         var (loss, correct) = trainer.HostStep(b.Features, b.Labels, b.Size, b.Width, _optimizer!, _maxGradNorm);
         return new StepOutcome(loss, correct, true);
@@ -36,7 +36,7 @@ internal sealed class HostEngine(Trainer trainer) : ITrainingEngine
     public StepOutcome Evaluate(DataLoader loader, int batch)
     {
         var b = loader.LoadBatch(batch);
-        loader.GatherAhead(batch + 1, WorkerPool.Default);
+        loader.GatherAhead(batch + 1, ComputeContext.Current.Pool);
         var engine = trainer.EvaluationEngine(loader.BatchSize, b.Width);
         if (b.Targets is { } targets) return new StepOutcome(engine.RunRegression(b.Features, targets, b.Size, backward: false), 0, true);
         var (loss, correct) = engine.Run(b.Features, b.Labels, b.Size, backward: false);

@@ -40,10 +40,12 @@ public sealed class TrainingRun
     private readonly RandomSampler _sampler;
     private ulong[] _epochShuffle;
     private readonly string _configJson;
+    private readonly int _inputFeatures;
 
     private TrainingRun(TrainConfig config, IDataset train, Subset? validation, IDataset fitSet, TablePreprocessor? preprocessor)
     {
         Config = config;
+        _inputFeatures = train.Features;
         Fingerprint = FingerprintOf(train);
         var seeds = new RunSeeds(config.Seed);
         Model = BuildModel(config, train, preprocessor, seeds);
@@ -151,8 +153,8 @@ public sealed class TrainingRun
         return new TrainingRun(config, train, validation, fitSet, preprocessor);
     }
 
-    /// <summary>The configuration.</summary>
-    public TrainConfig Config { get; }
+    /// <summary>The configuration (of the current phase, after <see cref="NextPhase"/>).</summary>
+    public TrainConfig Config { get; private set; }
 
     /// <summary>The model's outputs: one per class, or one per numeric target.</summary>
     private static int Outputs(TrainConfig config, IDataset data) => config.Task == TrainTask.Regression ? data.Targets : data.Classes;
@@ -265,6 +267,58 @@ public sealed class TrainingRun
         if (Convergence is not null) all.Add(Convergence);
         if (CheckpointPath is not null) all.Add(new Checkpointing(this));
         return Trainer.Fit(Loader, Config.Epochs, ValidationLoader, all, Scheduler, startEpoch: StartEpoch, skipBatches: SkipBatches);
+    }
+
+    /// <summary>
+    /// Trains on <paramref name="device"/> when it can run this run's model and loss. When it cannot, the run stays on
+    /// the CPU and the reason is returned — or, if <paramref name="required"/>, thrown.
+    /// </summary>
+    /// <returns>Null when the device took the run; else why it stayed on the CPU.</returns>
+    /// <exception cref="NotSupportedException"><paramref name="required"/>, and the device cannot run it; the message says why.</exception>
+    public string? UseDevice(IAcceleratorFactory device, bool required)
+    {
+        ArgumentNullException.ThrowIfNull(device);
+        try
+        {
+            Trainer.Accelerator = device.Create(Trainer, _inputFeatures, Loader.BatchSize);
+            return null;
+        }
+        catch (NotSupportedException e) when (!required)
+        {
+            return e.Message;
+        }
+    }
+
+    /// <summary>
+    /// Starts another phase on the same model (the textbook's experiment: SGD for 10 epochs, then Adam for 3): a new
+    /// optimizer of <paramref name="optimizer"/> with <paramref name="learningRate"/> (null: its PyTorch default) for
+    /// <paramref name="epochs"/> more epochs, the shuffling continuing where the last phase left it.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">The run has a learning-rate schedule, which belongs to one optimizer.</exception>
+    public void NextPhase(OptimizerKind optimizer, float? learningRate, int epochs)
+    {
+        if (Scheduler is not null) throw new InvalidOperationException("A run with a learning-rate schedule has one phase: the schedule belongs to its optimizer.");
+        ArgumentOutOfRangeException.ThrowIfLessThan(epochs, 1);
+        Trainer.Optimizer = OptimizerFactory.Create(optimizer, Model.Parameters(), learningRate, Config.Momentum, Config.WeightDecay, Config.L1);
+        (StartEpoch, SkipBatches) = (Config.Epochs, 0);
+        Config = Config with { Optimizer = optimizer, LearningRate = learningRate, Epochs = Config.Epochs + epochs };
+    }
+
+    /// <summary>
+    /// Ends a phase: the test pass on <paramref name="test"/> (and, for a regression, RMSE, MAE and R² per target
+    /// named in <paramref name="targetNames"/>), after checking that training did not diverge.
+    /// </summary>
+    /// <exception cref="TrainingDivergedException">The test loss is not finite, or far above the first batch's.</exception>
+    public RunResult Finish(IDataset test, IReadOnlyList<EpochMetrics> history, IReadOnlyList<string>? targetNames = null)
+    {
+        var result = Trainer.Test(new DataLoader(test, Math.Min(Config.BatchSize, Math.Max(test.Count, 1))));
+        if (Trainer.HasDiverged(result.Loss))
+            throw new TrainingDivergedException($"The test loss is {result.Loss}: training diverged.");
+        var regression = Config.Task == TrainTask.Regression
+            ? RegressionReport.Evaluate(Model, test, targetNames ?? [.. Enumerable.Range(0, test.Targets).Select(j => $"target {j}")])
+            : null;
+        return new RunResult(history, result, regression, Stopper is { StoppedEpoch: > 0 } s ? s.StoppedEpoch : null,
+            Convergence is { StoppedEpoch: > 0 } c ? c.StoppedEpoch : null, Trainer.Accelerator?.Description ?? "cpu");
     }
 
     private void SaveCheckpoint(int epoch, int batch) =>

@@ -1,6 +1,7 @@
 using System.Text.Json;
 using Nabla.Cli;
-using Nabla.Devices;
+using Nabla.Compute;
+using Nabla.Training;
 
 namespace Nabla.Tests.Cuda;
 
@@ -27,17 +28,11 @@ public sealed class CudaCliTests(SimulatorFixture sim)
     {
         var o = new StringWriter();
         var e = new StringWriter();
-        CommonOptions.Simulate.Value = true;
-        try
-        {
-            int code = Program.Run(["train", "--dataset", "csv", "--data", dir, "--hidden", "8", "--epochs", "3", "--batch-size", "16",
-                "--optimizer", "adam", "--lr", "0.01", "--threads", "1", "--device", device, "--json", .. extra], o, e);
-            return (code, o.ToString(), e.ToString());
-        }
-        finally
-        {
-            CommonOptions.Simulate.Value = false;
-        }
+        // The test's context asks for the simulator; the command's own context inherits that choice.
+        using var context = ComputeContext.Begin(new ComputeSettings { Threads = 1, SimulateCuda = true });
+        int code = Program.Run(["train", "--dataset", "csv", "--data", dir, "--hidden", "8", "--epochs", "3", "--batch-size", "16",
+            "--optimizer", "adam", "--lr", "0.01", "--threads", "1", "--device", device, "--json", .. extra], o, e);
+        return (code, o.ToString(), e.ToString());
     }
 
     [Fact]
@@ -48,7 +43,6 @@ public sealed class CudaCliTests(SimulatorFixture sim)
         WriteCsv(dir.File("t_test.csv"), 30, 2);
         var cpu = Train(dir.Path, "cpu");
         var cuda = Train(dir.Path, "cuda", "--save", dir.File("m.safetensors"));
-        Backends.Register(sim.Backend); // the command's own simulator took cuda:0 while it ran
         Assert.True(cpu.Code == 0, cpu.Err);
         Assert.True(cuda.Code == 0, cuda.Err);
         Assert.Contains("Using device: cuda:0", cuda.Out);
@@ -70,7 +64,6 @@ public sealed class CudaCliTests(SimulatorFixture sim)
         WriteCsv(dir.File("t_train.csv"), 96, 1);
         WriteCsv(dir.File("t_test.csv"), 30, 2);
         var run = Train(dir.Path, "cuda", "--dropout", "0.2", "--val-split", "0.25");
-        Backends.Register(sim.Backend);
         Assert.True(run.Code == 0, run.Err);
         Assert.Contains("Using device: cuda:0", run.Out);
         using var doc = JsonDocument.Parse(run.Out.Trim().Split('\n')[^1]);
@@ -84,7 +77,6 @@ public sealed class CudaCliTests(SimulatorFixture sim)
         WriteCsv(dir.File("t_train.csv"), 48, 1);
         WriteCsv(dir.File("t_test.csv"), 12, 2);
         var run = Train(dir.Path, "cuda", "--checkpoint", dir.File("ckpt"), "--checkpoint-every", "2");
-        Backends.Register(sim.Backend);
         Assert.Equal(2, run.Code);
         Assert.StartsWith("nabla: error: --checkpoint-every: on CUDA", run.Err);
         Assert.DoesNotContain("   at ", run.Err);
@@ -93,20 +85,23 @@ public sealed class CudaCliTests(SimulatorFixture sim)
     [Fact]
     public void Auto_keeps_a_model_cuda_cannot_run_on_the_cpu_and_cuda_refuses_it()
     {
-        var r = new Nabla.Tensors.Rng(1);
-        var model = new Nabla.NN.Sequential(new Nabla.NN.Linear(4, 3, r), new Nabla.NN.Softmax());
-        var trainer = new Nabla.Training.Trainer(model, new Nabla.Losses.NllLoss(), new Nabla.Optim.Sgd(model.Parameters()), 4, 2);
-        var o = new StringWriter();
-        CommonOptions.Accelerate(trainer, sim.Backend, DeviceChoice.Auto, 4, 2, o);
-        Assert.Null(trainer.Accelerator);
-        Assert.Contains("Using device: cpu (CUDA cannot run this model", o.ToString());
-        var e = Assert.Throws<UsageException>(() => CommonOptions.Accelerate(trainer, sim.Backend, DeviceChoice.Parse("cuda"), 4, 2, o));
-        Assert.StartsWith("--device cuda:", e.Message);
+        // Class weights: a loss the CUDA step (plain cross-entropy fused with softmax) does not compute.
+        var data = new Nabla.Data.TensorDataset([.. Enumerable.Range(0, 32).Select(i => (float)(i % 7))], [.. Enumerable.Range(0, 8).Select(i => i % 2)], 4, ["a", "b"]);
+        var run = TrainingRun.Create(new TrainConfig { Hidden = [3], ClassWeight = ClassWeighting.Balanced, BatchSize = 2 }, data);
+        string? why = run.UseDevice(sim.Backend, required: false);
+        Assert.Null(run.Trainer.Accelerator);
+        Assert.Contains("cross-entropy", why);
+        Assert.Contains("class weights", why);
+        var e = Assert.Throws<NotSupportedException>(() => run.UseDevice(sim.Backend, required: true));
+        Assert.Null(run.Trainer.Accelerator);
+        var plain = TrainingRun.Create(new TrainConfig { Hidden = [3], BatchSize = 2 }, data);
+        Assert.Null(plain.UseDevice(sim.Backend, required: true));
+        Assert.NotNull(plain.Trainer.Accelerator);
     }
 }
 
 /// <summary><c>nabla devices</c> says what --device auto picks, and --check refuses clearly without a GPU.</summary>
-[Collection("Cuda")] // on a GPU machine the command opens cuda:0, where the simulator fixture is registered
+[Collection("Cuda")] // the command opens cuda:0, where the simulator fixture is registered
 public sealed class DevicesCommandTests(SimulatorFixture sim)
 {
     [Fact]
@@ -114,7 +109,9 @@ public sealed class DevicesCommandTests(SimulatorFixture sim)
     {
         var o = new StringWriter();
         Assert.Equal(0, Program.Run(["devices", "--json"], o, new StringWriter()));
-        Backends.Register(sim.Backend);
+        // The device the command opened lived in its own context: the fixture's cuda:0 is still the one registered here.
+        Assert.True(ComputeContext.Current.Backends.TryGet(sim.Backend.Device, out var registered));
+        Assert.Same(sim.Backend, registered);
         using var doc = JsonDocument.Parse(o.ToString().Trim());
         Assert.StartsWith("cpu:", doc.RootElement.GetProperty("cpu").GetString());
         bool cuda = Nabla.Cuda.CudaBackend.IsAvailable(out _);

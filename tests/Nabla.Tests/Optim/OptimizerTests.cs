@@ -1,3 +1,4 @@
+using Nabla.Compute;
 using Nabla.Optim;
 using Nabla.Tensors;
 using Nabla.Tests.Testing;
@@ -210,9 +211,7 @@ public class OptimizerVectorTests
     {
         float[] Train(int width)
         {
-            int saved = Optimizer.MaxLaneWidth;
-            Optimizer.MaxLaneWidth = width;
-            try
+            using (ComputeContext.Begin(new ComputeSettings { MaxVectorWidth = width }))
             {
                 var p = Tensor.FromArray(Nabla.Tests.Testing.Close.Random(157, 1)).RequireGrad(); // 2×64 + 16 + 8 + 5
                 Optimizer opt = config switch
@@ -229,10 +228,6 @@ public class OptimizerVectorTests
                     opt.Step();
                 }
                 return p.ToArray();
-            }
-            finally
-            {
-                Optimizer.MaxLaneWidth = saved;
             }
         }
         var widest = Train(16);

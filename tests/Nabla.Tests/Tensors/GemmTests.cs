@@ -76,23 +76,16 @@ public class GemmTests
         var a = Close.Random((ta ? k : m) * lda, 1);
         var b = Close.Random((tb ? n : k) * ldb, 2);
         var c0 = Close.Random(m * n, 3);
-        bool saved = GemmMicroKernel.UseAvx512;
-        try
-        {
-            var wide = (float[])c0.Clone();
-            Gemm.Run(ta, tb, m, n, k, 1.5f, a, lda, b, ldb, beta, wide, n, new WorkerPool(2));
-            GemmMicroKernel.UseAvx512 = false;
-            var narrow = (float[])c0.Clone();
-            Gemm.Run(ta, tb, m, n, k, 1.5f, a, lda, b, ldb, beta, narrow, n, new WorkerPool(2));
-            Assert.Equal(narrow, wide);
-            var naive = (float[])c0.Clone();
-            GemmNaive.Run(ta, tb, m, n, k, 1.5f, a, lda, b, ldb, beta, naive, n);
-            Close.All(naive, wide, atol: 1e-4 * Math.Sqrt(k + 1), rtol: 1e-4);
-        }
-        finally
-        {
-            GemmMicroKernel.UseAvx512 = saved;
-        }
+        var wide = (float[])c0.Clone();
+        using (ComputeContext.Begin(new ComputeSettings { Threads = 2 }))
+            Gemm.Run(ta, tb, m, n, k, 1.5f, a, lda, b, ldb, beta, wide, n);
+        var narrow = (float[])c0.Clone();
+        using (ComputeContext.Begin(new ComputeSettings { Threads = 2, MaxVectorWidth = 8 }))
+            Gemm.Run(ta, tb, m, n, k, 1.5f, a, lda, b, ldb, beta, narrow, n);
+        Assert.Equal(narrow, wide);
+        var naive = (float[])c0.Clone();
+        GemmNaive.Run(ta, tb, m, n, k, 1.5f, a, lda, b, ldb, beta, naive, n);
+        Close.All(naive, wide, atol: 1e-4 * Math.Sqrt(k + 1), rtol: 1e-4);
     }
 
     [Fact]
@@ -111,8 +104,7 @@ public class GemmTests
     }
 }
 
-/// <summary>Switches the process-wide GEMM provider: runs alone (Serial), or parallel GEMM tests would see OpenBLAS.</summary>
-[Collection("Serial")]
+/// <summary>OpenBLAS as the GEMM provider of this test's own context: parallel GEMM tests keep Nabla's.</summary>
 public class OpenBlasProviderTests
 {
     [Fact]
@@ -123,10 +115,8 @@ public class OpenBlasProviderTests
             Assert.Contains("apt-get install libopenblas0-pthread", error);
             return;
         }
-        var previous = Gemm.Provider;
-        try
+        using (ComputeContext.Begin(new ComputeSettings { Gemm = GemmProvider.OpenBlas }))
         {
-            Gemm.Provider = GemmProvider.OpenBlas;
             foreach (var (ta, tb) in new[] { (false, false), (false, true), (true, false), (true, true) })
             {
                 int m = 33, n = 47, k = 65;
@@ -138,10 +128,6 @@ public class OpenBlasProviderTests
                 GemmNaive.Run(ta, tb, m, n, k, 0.5f, a, ta ? m : k, b, tb ? k : n, 2f, c2, n);
                 Close.All(c2, c1, 1e-4, 1e-4, $"openblas ta={ta} tb={tb}");
             }
-        }
-        finally
-        {
-            Gemm.Provider = previous;
         }
     }
 }

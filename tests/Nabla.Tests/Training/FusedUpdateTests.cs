@@ -42,9 +42,7 @@ public class FusedUpdateTests
     [InlineData("adam", 100, 2)] // k = 100: the packed GEMM, the update once the whole gradient is done
     public void FusedStep_SameBitsAsBackwardThenStep(string config, int batch, int threads)
     {
-        var saved = WorkerPool.Default;
-        WorkerPool.Default = new WorkerPool(threads);
-        try
+        using (ComputeContext.Begin(new ComputeSettings { Threads = threads }))
         {
             // 37 hidden units: four 8-row parts and a 5-row edge part.
             var separate = Mlp.Create(Inputs, [37, 24], ActivationKind.Sigmoid, Classes, new Rng(7));
@@ -72,10 +70,6 @@ public class FusedUpdateTests
             Assert.Equal(optA.Steps, optB.Steps);
             foreach (var ((name, bufA), (_, bufB)) in optA.State().Zip(optB.State()))
                 for (int i = 0; i < bufA.Length; i++) Assert.True(bufA[i].SequenceEqual(bufB[i]), $"{name}[{i}] differs");
-        }
-        finally
-        {
-            WorkerPool.Default = saved;
         }
     }
 

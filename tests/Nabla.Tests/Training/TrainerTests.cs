@@ -61,7 +61,7 @@ public class TrainerTests
     public void SteadyStateStep_AllocatesNothing()
     {
         var (trainer, loader) = Setup(hidden: 32, batch: 32);
-        WorkerPool.Default = new WorkerPool(2);
+        using var context = ComputeContext.Begin(new ComputeSettings { Threads = 2 });
         trainer.TrainEpoch(loader); // warm up: JIT, lazily sized buffers
         trainer.TrainEpoch(loader);
         long before = GC.GetTotalAllocatedBytes(precise: true);
@@ -84,7 +84,7 @@ public class TrainerTests
         var model = Mlp.Create(20, [32], ActivationKind.Sigmoid, 2, new Rng(2));
         var trainer = new Trainer(model, new MseLoss(), OptimizerFactory.Create(OptimizerKind.Adam, model.Parameters(), 1e-2f), 20, 32);
         var loader = DataLoader.Shuffled(new RegressionDataset(x, t, 20, ["a", "b"]), 32, new Rng(3));
-        WorkerPool.Default = new WorkerPool(2);
+        using var context = ComputeContext.Begin(new ComputeSettings { Threads = 2 });
         trainer.TrainEpoch(loader);
         trainer.TrainEpoch(loader);
         long before = GC.GetTotalAllocatedBytes(precise: true);
@@ -98,7 +98,7 @@ public class TrainerTests
     {
         float[] Run(int threads)
         {
-            WorkerPool.Default = new WorkerPool(threads);
+            using var context = ComputeContext.Begin(new ComputeSettings { Threads = threads });
             var (trainer, loader) = Setup(hidden: 64, batch: 32);
             trainer.TrainingLoop(loader, 2);
             return [.. trainer.Model.Parameters().SelectMany(p => p.ToArray())];

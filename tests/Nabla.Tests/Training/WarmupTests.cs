@@ -12,24 +12,19 @@ public class WarmupTests
     public void Warmup_FinishesAndLeavesThePoolAsItFoundIt()
     {
         // The warm-up shares the pool with the real run: it must end with no posted gather left behind (the run's
-        // loader could then never post its own) and without replacing the default pool.
-        var saved = WorkerPool.Default;
-        var pool = WorkerPool.Default = new WorkerPool(2);
-        try
+        // loader could then never post its own) and without leaving the run's context.
+        using var context = ComputeContext.Begin(new ComputeSettings { Threads = 2 });
+        var pool = context.Pool;
         {
             var failures = new List<Exception>();
             var thread = Warmup.Start(new MlpArchitecture(28 * 28, [32], ActivationKind.Sigmoid, 10), 32,
                 [OptimizerKind.Sgd, OptimizerKind.Adam], 28, 28, failures.Add);
             Assert.True(thread.Join(TimeSpan.FromSeconds(60)), "the warm-up did not finish");
             Assert.Empty(failures);
-            Assert.Same(pool, WorkerPool.Default);
+            Assert.Same(context, ComputeContext.Current);
             Assert.False(pool.HasPosted);
             Warmup.Run(new MlpArchitecture(5, [4], ActivationKind.Relu, 3), 8, [OptimizerKind.RmsProp]); // feature vectors
             Assert.False(pool.HasPosted);
-        }
-        finally
-        {
-            WorkerPool.Default = saved;
         }
     }
 

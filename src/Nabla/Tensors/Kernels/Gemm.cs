@@ -27,12 +27,6 @@ internal static unsafe class Gemm
     internal const int MC = 96;
     internal const int NC = 4096;
 
-    /// <summary>
-    /// The implementation used by every GEMM; <see cref="GemmProvider.Managed"/> unless set (the CLI's
-    /// <c>--gemm openblas</c>). Set <see cref="GemmProvider.OpenBlas"/> only after <see cref="OpenBlas.TryLoad"/> succeeded.
-    /// </summary>
-    public static GemmProvider Provider { get; set; } = GemmProvider.Managed;
-
     [ThreadStatic] private static float* t_packA;
     [ThreadStatic] private static float* t_packB;
     [ThreadStatic] private static PackedJob? t_job;
@@ -76,23 +70,27 @@ internal static unsafe class Gemm
             ScaleC(m, n, beta, c, ldc);
             return;
         }
-        pool ??= WorkerPool.Default;
+        // The settings are read here, on the calling thread, and handed to the parts: a worker has no context.
+        var context = ComputeContext.Current;
+        pool ??= context.Pool;
+        bool avx512 = context.VectorWidth >= 16;
         if (2L * m * n * k < 150_000) pool = null; // below a few µs of work, waking a thread costs more than it saves
         fixed (float* pa = a, pb = b, pc = c)
         {
-            if (Provider == GemmProvider.OpenBlas)
+            if (context.Gemm == GemmProvider.OpenBlas)
             {
+                if (!OpenBlas.TryLoad(out string? error)) throw new InvalidOperationException("The context asks for OpenBLAS's GEMM: " + error);
                 OpenBlas.Sgemm(transA, transB, m, n, k, alpha, pa, lda, pb, ldb, beta, pc, ldc);
                 return;
             }
             if (GemmDot.Suits(transA, transB, m, n, k))
             {
                 var dot = t_dotJob ??= new GemmDot.Job();
-                dot.Set(m, n, k, alpha, pa, lda, pb, ldb, beta, pc, ldc);
+                dot.Set(m, n, k, alpha, pa, lda, pb, ldb, beta, pc, ldc, avx512);
                 RunParts(pool, dot.Parts, dot);
                 return;
             }
-            if (GemmOuter.Suits(transA, transB, m, n, k))
+            if (avx512 && GemmOuter.Suits(transA, transB, m, n, k))
             {
                 var outer = t_outerJob ??= new GemmOuter.Job();
                 outer.Set(m, n, k, alpha, pa, lda, pb, ldb, beta, pc, ldc, rowsDone);
@@ -101,7 +99,7 @@ internal static unsafe class Gemm
                 return;
             }
             var job = t_job ??= new PackedJob();
-            job.Set(transA, transB, m, n, k, alpha, pa, lda, pb, ldb, beta, pc, ldc);
+            job.Set(transA, transB, m, n, k, alpha, pa, lda, pb, ldb, beta, pc, ldc, avx512);
             job.Execute(pool);
         }
     }
@@ -146,12 +144,13 @@ internal static unsafe class Gemm
         private float* _a, _b, _c;
         private float* _packB;
         private int _jc, _nc, _pc, _kc, _mBlocks, _nParts, _partWidth;
-        private bool _packPerPart;
+        private bool _packPerPart, _avx512;
         private PackBJob? _packJob;
 
         public void Set(bool transA, bool transB, int m, int n, int k, float alpha, float* a, int lda,
-            float* b, int ldb, float beta, float* c, int ldc)
+            float* b, int ldb, float beta, float* c, int ldc, bool avx512)
         {
+            _avx512 = avx512;
             _transA = transA; _transB = transB; _m = m; _n = n; _k = k; _alpha = alpha; _beta = beta;
             _a = a; _lda = lda; _b = b; _ldb = ldb; _c = c; _ldc = ldc;
         }
@@ -217,7 +216,7 @@ internal static unsafe class Gemm
             if (_packPerPart) PackBColumns(j0, width);
             GemmPacking.PackA(_transA, _a, _lda, i0, _pc, mc, _kc, packA);
             float beta = _pc == 0 ? _beta : 1f;
-            bool avx512 = GemmMicroKernel.UseAvx512;
+            bool avx512 = _avx512;
             for (int jr = j0; jr < j0 + width; jr += NR)
             {
                 int nr = Math.Min(NR, _nc - jr);

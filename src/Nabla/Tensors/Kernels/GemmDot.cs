@@ -29,11 +29,13 @@ internal static unsafe class GemmDot
         private int _m, _n, _k, _lda, _ldb, _ldc;
         private float _alpha, _beta;
         private float* _a, _b, _c;
+        private bool _avx512;
 
         public int Parts { get; private set; }
 
-        public void Set(int m, int n, int k, float alpha, float* a, int lda, float* b, int ldb, float beta, float* c, int ldc)
+        public void Set(int m, int n, int k, float alpha, float* a, int lda, float* b, int ldb, float beta, float* c, int ldc, bool avx512)
         {
+            _avx512 = avx512;
             _m = m; _n = n; _k = k; _alpha = alpha; _a = a; _lda = lda; _b = b; _ldb = ldb; _beta = beta; _c = c; _ldc = ldc;
             Parts = (m + PartRows - 1) / PartRows;
         }
@@ -42,7 +44,7 @@ internal static unsafe class GemmDot
         public void Run(int part)
         {
             int i = part * PartRows, i1 = Math.Min(_m, i + PartRows);
-            bool avx512 = GemmMicroKernel.UseAvx512;
+            bool avx512 = _avx512;
             for (; i + RM <= i1; i += RM)
             {
                 int j = 0;

@@ -17,12 +17,6 @@ internal static unsafe class GemmMicroKernel
     public const int NR = 16;
 
     /// <summary>
-    /// Whether the AVX-512 kernels (<see cref="RunPair"/>, <see cref="GemmDot"/>'s paired blocks, <see cref="GemmOuter"/>)
-    /// run where the CPU has them; tests turn them off to hold them to the AVX2 kernels. Chosen once at start-up.
-    /// </summary>
-    internal static bool UseAvx512 { get; set; } = Vector512.IsHardwareAccelerated && Avx512F.IsSupported && Avx512DQ.IsSupported;
-
-    /// <summary>
     /// Two adjacent full 6×16 tiles at once with AVX-512: the slivers <paramref name="pb0"/> and <paramref name="pb1"/>
     /// of B (16 columns each, as packed), 12 zmm accumulators (six rows × two 16-float vectors), 12 FMAs of 16 lanes
     /// per k step for 2 loads and 6 broadcasts — twice the AVX2 kernel's work per instruction. Every C element is the

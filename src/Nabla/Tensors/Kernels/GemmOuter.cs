@@ -17,9 +17,9 @@ internal static unsafe class GemmOuter
 {
     private const int RowsPerTile = 8; // also the rows of C per parallel part: whole rows, contiguous in C
 
-    /// <summary>Whether this kernel runs the shape (AVX-512, Aᵀ·B, a short k, a C that fits in cache).</summary>
+    /// <summary>Whether this kernel runs the shape (Aᵀ·B, a short k, a C that fits in cache); the caller checks for AVX-512.</summary>
     public static bool Suits(bool transA, bool transB, int m, int n, int k) =>
-        transA && !transB && GemmMicroKernel.UseAvx512 && k <= 64 && k <= Gemm.KC && (long)m * n <= 1 << 20;
+        transA && !transB && k <= 64 && k <= Gemm.KC && (long)m * n <= 1 << 20;
 
     public sealed class Job : IParallelBody
     {
