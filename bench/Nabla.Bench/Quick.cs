@@ -238,7 +238,7 @@ public static class Quick
             for (int i = 0; i < 20000; i++) { if (cycle) trainer.Step(xs[i & 511], ys[i & 511], 32); else trainer.Step(x, y, 32); }
             int denormal = trainer.Model.Parameters().Sum(p => p.ToArray().Count(v => v != 0 && float.IsSubnormal(v)));
             var adam = (Adam)trainer.Optimizer;
-            int stateDenormal = adam.State().Sum(s => s.Buffers.Sum(b => b.Count(v => v != 0 && float.IsSubnormal(v))));
+            int stateDenormal = adam.State().Sum(s => s.Buffers.Data.ToArray().Count(v => v != 0 && float.IsSubnormal(v)));
             Console.WriteLine($"round {round}: {sw.Elapsed.TotalMicroseconds / 20000:F1} us/step, loss {trainer.LastLoss:G3}, subnormal params {denormal}, state {stateDenormal}");
         }
     }

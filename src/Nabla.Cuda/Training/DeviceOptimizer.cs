@@ -18,7 +18,7 @@ internal sealed class DeviceOptimizer : IDisposable
     private readonly CudaBackend _backend;
     private readonly int[] _offsets; // arena offset of each optimizer parameter
     private readonly int _total;
-    private readonly List<(string Name, float[][] Host, MemoryBuffer1D<float, Stride1D.Dense> Device)> _state = [];
+    private readonly List<(string Name, TensorArena Host, MemoryBuffer1D<float, Stride1D.Dense> Device)> _state = [];
     private readonly MemoryBuffer1D<float, Stride1D.Dense> _dummy;
     private long _step;
     private float[]? _staging; // host image of one state buffer, reused by every upload and download
@@ -50,7 +50,7 @@ internal sealed class DeviceOptimizer : IDisposable
         var flat = _staging ??= new float[_total];
         foreach (var (_, host, device) in _state)
         {
-            for (int i = 0; i < host.Length; i++) host[i].CopyTo(flat, _offsets[i]);
+            for (int i = 0; i < host.Count; i++) host[i].Data.CopyTo(flat.AsSpan(_offsets[i]));
             device.AsArrayView().CopyFromCPU(flat.AsSpan());
         }
     }
@@ -94,7 +94,7 @@ internal sealed class DeviceOptimizer : IDisposable
         foreach (var (_, host, device) in _state)
         {
             device.AsArrayView().CopyToCPU(flat.AsSpan());
-            for (int i = 0; i < host.Length; i++) flat.AsSpan(_offsets[i], host[i].Length).CopyTo(host[i]);
+            for (int i = 0; i < host.Count; i++) flat.AsSpan(_offsets[i], host[i].Size).CopyTo(host[i].Data);
         }
         Array.Fill(Host.Steps, _step);
     }

@@ -140,11 +140,23 @@ public abstract class Module
     /// <summary>Every parameter, in <see cref="NamedParameters"/> order.</summary>
     public Tensor[] Parameters() => NamedParameters().Select(p => p.Parameter).ToArray();
 
-    /// <summary>Zeroes every parameter's gradient buffer in place (keeping the buffers).</summary>
-    public void ZeroGrad()
+    /// <summary>
+    /// The one arena this model's parameters live in, in <see cref="Parameters"/> order, with their gradient arena
+    /// beside it (each parameter's <see cref="Tensor.Grad"/> a view there): gathered the first time (an optimizer over
+    /// <c>model.Parameters()</c> gathers them too). Null when they cannot be one arena: on a device, views, or split
+    /// between optimizers that gathered parts of them.
+    /// </summary>
+    public TensorArena? ParameterArena()
     {
-        foreach (var (_, p) in NamedParameters()) p.Grad?.Data.Clear();
+        var parameters = Parameters();
+        if (parameters.Length == 0) return null;
+        var arena = TensorArena.Holding(parameters) ?? (TensorArena.CannotGather(parameters) is null ? TensorArena.Gather(parameters) : null);
+        arena?.AttachGradients();
+        return arena;
     }
+
+    /// <summary>Zeroes every parameter's gradient buffer in place (keeping the buffers): one clear of the gradient arena.</summary>
+    public void ZeroGrad() => TensorArena.ZeroGradients(Parameters());
 
     /// <summary>Short description for summaries, e.g. <c>Linear(in=784, out=32)</c>.</summary>
     public override string ToString() => GetType().Name + "()";

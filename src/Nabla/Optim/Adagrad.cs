@@ -13,7 +13,7 @@ public sealed record AdagradOptions(float LearningRate = 1e-2f, float LrDecay = 
 /// </summary>
 public sealed class Adagrad : Optimizer
 {
-    private readonly float[][] _sum;
+    private readonly TensorArena _sum;
     private readonly double _lrDecay;
 
     /// <summary>Creates the optimizer.</summary>
@@ -26,7 +26,7 @@ public sealed class Adagrad : Optimizer
         CheckNonNegative(options.InitialAccumulatorValue, "initial accumulator value");
         CheckNonNegative(options.Eps, "eps");
         _sum = StateLike();
-        foreach (var s in _sum) Array.Fill(s, options.InitialAccumulatorValue);
+        for (int i = 0; i < _sum.Count; i++) _sum[i].Data.Fill(options.InitialAccumulatorValue);
         _lrDecay = StepConstants.Decimal(options.LrDecay);
         BindSlots();
     }
@@ -40,10 +40,10 @@ public sealed class Adagrad : Optimizer
     public AdagradOptions Options { get; }
 
     /// <inheritdoc/>
-    public override IEnumerable<(string Name, float[][] Buffers)> State() => [("sum", _sum)];
+    public override IEnumerable<(string Name, TensorArena Buffers)> State() => [("sum", _sum)];
 
     /// <summary>Accumulated squared gradients s, per parameter.</summary>
-    public float[][] Sum => _sum;
+    public TensorArena Sum => _sum;
 
     /// <inheritdoc/>
     public override IReadOnlyList<string?> SlotNames => ["sum", null, null];

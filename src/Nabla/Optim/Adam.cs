@@ -14,8 +14,8 @@ public sealed record AdamOptions(float LearningRate = 1e-3f, float Beta1 = 0.9f,
 /// </summary>
 public class Adam : Optimizer
 {
-    private readonly float[][] _m, _v;
-    private readonly float[][]? _vMax;
+    private readonly TensorArena _m, _v;
+    private readonly TensorArena? _vMax;
     private readonly double _beta1, _beta2, _weightDecay; // as the decimals PyTorch receives
 
     /// <summary>Creates the optimizer.</summary>
@@ -43,17 +43,17 @@ public class Adam : Optimizer
     public AdamOptions Options { get; }
 
     /// <inheritdoc/>
-    public override IEnumerable<(string Name, float[][] Buffers)> State() =>
+    public override IEnumerable<(string Name, TensorArena Buffers)> State() =>
         _vMax is null ? [("exp_avg", _m), ("exp_avg_sq", _v)] : [("exp_avg", _m), ("exp_avg_sq", _v), ("max_exp_avg_sq", _vMax)];
 
     /// <summary>First-moment estimates m, per parameter.</summary>
-    public float[][] ExpAvg => _m;
+    public TensorArena ExpAvg => _m;
 
     /// <summary>Second-moment estimates v, per parameter.</summary>
-    public float[][] ExpAvgSq => _v;
+    public TensorArena ExpAvgSq => _v;
 
     /// <summary>Running maxima of v under AMSGrad (null otherwise).</summary>
-    public float[][]? MaxExpAvgSq => _vMax;
+    public TensorArena? MaxExpAvgSq => _vMax;
 
     /// <summary>Whether weight decay is decoupled (AdamW) rather than added to the gradient.</summary>
     protected virtual bool Decoupled => false;

@@ -14,6 +14,13 @@ namespace Nabla.Optim;
 /// chunks run in parallel for large parameters, none of which can change a result since the update is element-wise.
 /// State buffers are allocated once, in the constructor; <see cref="Step"/> allocates nothing.
 /// </summary>
+/// <remarks>
+/// Gradients are data: the constructor gathers the parameters into one <see cref="TensorArena"/> (unless they
+/// already are one, or cannot be: device tensors, views), gives them a gradient arena of the same layout (each
+/// <see cref="Tensor.Grad"/> a view into it) and lays its state out in arenas of that layout too. Then
+/// <see cref="ZeroGrad"/> is one clear and a step is one loop over the arenas, as when every parameter had the same
+/// number of steps; otherwise (a gradient replaced, a parameter skipped) it steps parameter by parameter, the same bits.
+/// </remarks>
 public abstract class Optimizer
 {
     private const int Chunk = 4_096; // elements per parallel part; fixed, so the split never depends on the threads
@@ -32,7 +39,12 @@ public abstract class Optimizer
         LearningRate = learningRate;
         Steps = new long[Parameters.Length];
         _job = new ChunkJob(this);
+        Arena = TensorArena.Holding(Parameters) ?? (TensorArena.CannotGather(Parameters) is null ? TensorArena.Gather(Parameters) : null);
+        Arena?.AttachGradients();
     }
+
+    /// <summary>The arena the parameters live in, in order (null when they could not be gathered: device tensors, views).</summary>
+    public TensorArena? Arena { get; }
 
     /// <summary>The parameters, in order.</summary>
     public Tensor[] Parameters { get; }
@@ -54,10 +66,11 @@ public abstract class Optimizer
     public WorkerPool? Pool { get; set; }
 
     /// <summary>
-    /// The optimizer's per-parameter state buffers by name (PyTorch's names: <c>exp_avg</c>, <c>exp_avg_sq</c>, …),
-    /// one array per parameter, for checkpoints. Restoring means copying into these arrays (and <see cref="Steps"/>).
+    /// The optimizer's state buffers by name (PyTorch's names: <c>exp_avg</c>, <c>exp_avg_sq</c>, …), each an arena of the
+    /// parameters' layout (tensor <c>i</c> is parameter <c>i</c>'s), for checkpoints. Restoring means copying into these
+    /// tensors (and <see cref="Steps"/>).
     /// </summary>
-    public virtual IEnumerable<(string Name, float[][] Buffers)> State() => [];
+    public virtual IEnumerable<(string Name, TensorArena Buffers)> State() => [];
 
     /// <summary>
     /// Which of <see cref="State"/>'s buffers fill the rule's slots 1, 2 and 3 (see <see cref="LaneState{T}"/>);
@@ -84,15 +97,19 @@ public abstract class Optimizer
     /// <summary>The constants of this optimizer's step number <paramref name="step"/> (1 for the first), as PyTorch computes them.</summary>
     internal abstract StepConstants Constants(long step);
 
-    /// <summary>Clears every parameter's gradient buffer (keeping it allocated).</summary>
-    public void ZeroGrad()
-    {
-        foreach (var p in Parameters) p.Grad?.Data.Clear();
-    }
+    /// <summary>Clears every parameter's gradient buffer (keeping it allocated): one clear of the gradient arena.</summary>
+    public void ZeroGrad() => TensorArena.ZeroGradients(Parameters);
 
     /// <summary>Applies one update to every parameter that has a gradient.</summary>
     public void Step()
     {
+        if (WholeArena())
+        {
+            for (int i = 0; i < Steps.Length; i++) Steps[i]++;
+            Begin(Steps[0]);
+            UpdateParameter(Whole);
+            return;
+        }
         for (int i = 0; i < Parameters.Length; i++)
         {
             if (Parameters[i].Grad is null) continue;
@@ -105,21 +122,37 @@ public abstract class Optimizer
     /// Starts parameter <paramref name="i"/>'s update of this step: counts the step and sets its constants, which
     /// <see cref="UpdateRange"/> then applies to any range of its elements, from any thread, in any order.
     /// </summary>
-    internal void BeginParameter(int i)
+    internal void BeginParameter(int i) => Begin(++Steps[i]);
+
+    private void Begin(long step)
     {
-        Steps[i]++;
         // Read on the calling thread: the workers that run parts of the update see no context of their own.
         var context = ComputeContext.Current;
         (_width, _pool) = (context.VectorWidth, Pool ?? context.Pool);
-        _k = Constants(Steps[i]);
+        _k = Constants(step);
         _k.L1 = L1Penalty;
+    }
+
+    /// <summary>The index <see cref="UpdateParameter"/> and <see cref="UpdateRange"/> take for the whole arena at once.</summary>
+    private const int Whole = -1;
+
+    /// <summary>
+    /// Whether this step can be one loop over the arenas: every parameter's gradient is its view in the gradient
+    /// arena and every parameter has taken the same number of steps (so one set of constants is every parameter's).
+    /// </summary>
+    private bool WholeArena()
+    {
+        if (Arena?.Gradients is not { } grads) return false;
+        for (int i = 0; i < Parameters.Length; i++)
+            if (Parameters[i].Grad is not { } g || !grads.Holds(g, i) || Steps[i] != Steps[0]) return false;
+        return true;
     }
 
     /// <summary>Updates all of parameter <paramref name="i"/> (after <see cref="BeginParameter"/>), large ones in parallel chunks.</summary>
     internal void UpdateParameter(int i)
     {
         var pool = _pool ?? ComputeContext.Current.Pool;
-        int size = Parameters[i].Size;
+        int size = i == Whole ? Arena!.Length : Parameters[i].Size;
         int chunks = (size + Chunk - 1) / Chunk;
         if (chunks < 4 || pool.Threads == 1) UpdateRange(i, 0, size);
         else
@@ -132,22 +165,39 @@ public abstract class Optimizer
     /// <summary>The index of <paramref name="p"/> among <see cref="Parameters"/> (by reference), or −1.</summary>
     internal int IndexOf(Tensor p) => Array.IndexOf(Parameters, p);
 
-    /// <summary>The state buffers of parameter <paramref name="index"/> in slot order (null where unused).</summary>
-    private float[]? Slot(int slot, int index)
+    /// <summary>The state arena of slot <paramref name="slot"/> (null where unused).</summary>
+    private TensorArena? Slot(int slot)
     {
         string? name = SlotNames[slot];
         if (name is null) return null;
-        foreach (var (n, buffers) in State()) if (n == name) return buffers[index];
+        foreach (var (n, buffers) in State()) if (n == name) return buffers;
         return null;
     }
 
-    /// <summary>Updates elements [start, start + count) of parameter <paramref name="i"/> with the constants <see cref="BeginParameter"/> set.</summary>
+    /// <summary>
+    /// Updates elements [start, start + count) of parameter <paramref name="i"/> (or of the whole arena, for
+    /// <see cref="Whole"/>) with the constants <see cref="BeginParameter"/> set.
+    /// </summary>
     internal void UpdateRange(int i, int start, int count)
     {
-        var p = Parameters[i];
-        var (s1, s2, s3) = _slots[i];
-        var theta = p.Data.Slice(start, count);
-        var grad = p.Grad!.Data.Slice(start, count);
+        var (s1, s2, s3) = _slots;
+        Span<float> theta, grad, a = default, b = default, c = default;
+        if (i == Whole)
+        {
+            theta = Arena!.Data.Slice(start, count);
+            grad = Arena.Gradients!.Data.Slice(start, count);
+            if (s1 is not null) a = s1.Data.Slice(start, count);
+            if (s2 is not null) b = s2.Data.Slice(start, count);
+            if (s3 is not null) c = s3.Data.Slice(start, count);
+        }
+        else
+        {
+            theta = Parameters[i].Data.Slice(start, count);
+            grad = Parameters[i].Grad!.Data.Slice(start, count);
+            if (s1 is not null) a = s1[i].Data.Slice(start, count);
+            if (s2 is not null) b = s2[i].Data.Slice(start, count);
+            if (s3 is not null) c = s3[i].Data.Slice(start, count);
+        }
         if (_k.Kind == RuleKind.Sgd && (_k.Flags & StepConstants.HasMomentum) == 0 && _k.WeightDecay == 0 && _k.L1 == 0)
         {
             // The textbook's plain SGD, θ ← fma(g, −γ, θ): UpdateRules.Sgd's arithmetic exactly (a test holds them to
@@ -155,9 +205,6 @@ public abstract class Optimizer
             AddScaled(theta, grad, -_k.Lr, _width);
             return;
         }
-        var a = s1 is null ? default : s1.AsSpan(start, count);
-        var b = s2 is null ? default : s2.AsSpan(start, count);
-        var c = s3 is null ? default : s3.AsSpan(start, count);
         int done = 0;
         if (_width >= 16 && Vector512Lane.IsSupported) done = Run<Vector512Lane>(theta, grad, a, b, c, _k, done);
         if (_width >= 8 && Vector256Lane.IsSupported) done = Run<Vector256Lane>(theta, grad, a, b, c, _k, done);
@@ -223,13 +270,13 @@ public abstract class Optimizer
         return i;
     }
 
-    private (float[]? S1, float[]? S2, float[]? S3)[] _slots = [];
+    private (TensorArena? S1, TensorArena? S2, TensorArena? S3) _slots;
 
     /// <summary>Binds the slots to the state buffers; subclasses call it at the end of their constructor.</summary>
-    protected void BindSlots() => _slots = [.. Enumerable.Range(0, Parameters.Length).Select(i => (Slot(0, i), Slot(1, i), Slot(2, i)))];
+    protected void BindSlots() => _slots = (Slot(0), Slot(1), Slot(2));
 
-    /// <summary>One zeroed state buffer per parameter, shaped like it.</summary>
-    protected float[][] StateLike() => [.. Parameters.Select(p => new float[p.Size])];
+    /// <summary>A zeroed state buffer per parameter, shaped like it, as one arena of the parameters' layout.</summary>
+    protected TensorArena StateLike() => Arena?.Like() ?? TensorArena.Create([.. Parameters.Select(p => p.Shape)]);
 
     /// <summary>Throws a clear error for a negative or non-finite hyper-parameter.</summary>
     protected static void CheckNonNegative(float value, string name)
@@ -250,7 +297,8 @@ public abstract class Optimizer
         public void Run(int index)
         {
             int start = index * Chunk;
-            owner.UpdateRange(Parameter, start, Math.Min(Chunk, owner.Parameters[Parameter].Size - start));
+            int size = Parameter == Whole ? owner.Arena!.Length : owner.Parameters[Parameter].Size;
+            owner.UpdateRange(Parameter, start, Math.Min(Chunk, size - start));
         }
     }
 }

@@ -13,8 +13,8 @@ public sealed record RmsPropOptions(float LearningRate = 1e-2f, float Alpha = 0.
 /// </summary>
 public sealed class RmsProp : Optimizer
 {
-    private readonly float[][] _v;
-    private readonly float[][]? _gAvg, _buf;
+    private readonly TensorArena _v;
+    private readonly TensorArena? _gAvg, _buf;
     private readonly float _oneMinusAlpha; // 1 − α in double, as PyTorch's value=1 − alpha
 
     /// <summary>Creates the optimizer.</summary>
@@ -42,7 +42,7 @@ public sealed class RmsProp : Optimizer
     public RmsPropOptions Options { get; }
 
     /// <inheritdoc/>
-    public override IEnumerable<(string Name, float[][] Buffers)> State()
+    public override IEnumerable<(string Name, TensorArena Buffers)> State()
     {
         yield return ("square_avg", _v);
         if (_gAvg is not null) yield return ("grad_avg", _gAvg);
@@ -50,7 +50,7 @@ public sealed class RmsProp : Optimizer
     }
 
     /// <summary>Square averages v, per parameter.</summary>
-    public float[][] SquareAvg => _v;
+    public TensorArena SquareAvg => _v;
 
     /// <inheritdoc/>
     public override IReadOnlyList<string?> SlotNames => ["square_avg", _gAvg is null ? null : "grad_avg", _buf is null ? null : "momentum_buffer"];

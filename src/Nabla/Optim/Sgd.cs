@@ -14,7 +14,7 @@ public sealed record SgdOptions(float LearningRate = 1e-3f, float Momentum = 0f,
 /// </summary>
 public sealed class Sgd : Optimizer
 {
-    private readonly float[][]? _momentum;
+    private readonly TensorArena? _momentum;
     private readonly float _oneMinusDampening; // 1 − τ in double, as PyTorch's alpha=1 − dampening
 
     /// <summary>Creates the optimizer.</summary>
@@ -41,11 +41,11 @@ public sealed class Sgd : Optimizer
     public SgdOptions Options { get; }
 
     /// <inheritdoc/>
-    public override IEnumerable<(string Name, float[][] Buffers)> State() =>
+    public override IEnumerable<(string Name, TensorArena Buffers)> State() =>
         _momentum is null ? [] : [("momentum_buffer", _momentum)];
 
     /// <summary>Momentum buffers b (null without momentum).</summary>
-    public float[][]? MomentumBuffers => _momentum;
+    public TensorArena? MomentumBuffers => _momentum;
 
     /// <inheritdoc/>
     public override IReadOnlyList<string?> SlotNames => ["momentum_buffer", null, null];

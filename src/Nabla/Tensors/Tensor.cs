@@ -13,8 +13,12 @@ namespace Nabla.Tensors;
 /// </summary>
 public sealed class Tensor
 {
-    internal readonly float[] Storage;
-    internal readonly int Offset;
+    // Not readonly: a TensorArena moves a parameter into its contiguous buffer once (MoveInto).
+    internal float[] Storage;
+    internal int Offset;
+
+    /// <summary>The arena this tensor was gathered into or created in, if any.</summary>
+    internal TensorArena? Arena;
 
     /// <summary>The device memory this tensor views, or null for a host tensor (then <see cref="Storage"/> holds it).</summary>
     internal readonly IDeviceStorage? DeviceStorage;
@@ -59,6 +63,17 @@ public sealed class Tensor
     /// <summary>A new zeroed tensor of <paramref name="shape"/> on <paramref name="device"/>.</summary>
     public static Tensor Zeros(Shape shape, Device device) =>
         device.IsCpu ? new Tensor(shape) : new Tensor(Compute.ComputeContext.Current.Backends.Get(device).Allocate(shape.Size), 0, shape);
+
+    /// <summary>
+    /// Moves this host tensor's elements to <paramref name="storage"/> at <paramref name="offset"/> and makes that its
+    /// storage (a <see cref="TensorArena"/> gathering parameters). Views taken of it before keep the old storage.
+    /// </summary>
+    internal void MoveInto(float[] storage, int offset)
+    {
+        if (DeviceStorage is not null) throw new InvalidOperationException("A device tensor cannot move into a host arena.");
+        Data.CopyTo(storage.AsSpan(offset, Size));
+        (Storage, Offset) = (storage, offset);
+    }
 
     /// <summary>Another tensor over the same storage (host or device) with another offset and shape.</summary>
     internal Tensor View(int offset, Shape shape) =>

@@ -37,7 +37,7 @@ public static class Checkpoint
         var named = model.NamedParameters();
         foreach (var (name, p) in named) tensors.Add((name, p.ToArray(), [.. p.Shape.ToArray().Select(d => (long)d)]));
         foreach (var (buffer, arrays) in optimizer.State())
-            for (int i = 0; i < arrays.Length; i++) tensors.Add(($"optimizer.{buffer}.{named[i].Name}", arrays[i], [arrays[i].Length]));
+            for (int i = 0; i < arrays.Count; i++) tensors.Add(($"optimizer.{buffer}.{named[i].Name}", arrays[i].ToArray(), [arrays[i].Size]));
         if (stopper?.BestWeights is { } best)
             for (int i = 0; i < best.Length; i++) tensors.Add(($"early_stopping.best.{named[i].Name}", best[i], [best[i].Length]));
         var meta = new Dictionary<string, string>
@@ -86,12 +86,12 @@ public static class Checkpoint
                                                            && !t.Name.StartsWith("early_stopping.", StringComparison.Ordinal))]);
         var byName = tensors.ToDictionary(t => t.Name);
         foreach (var (buffer, arrays) in optimizer.State())
-            for (int i = 0; i < arrays.Length; i++)
+            for (int i = 0; i < arrays.Count; i++)
             {
                 string key = $"optimizer.{buffer}.{named[i].Name}";
-                if (!byName.TryGetValue(key, out var t) || t.Data.Length != arrays[i].Length)
+                if (!byName.TryGetValue(key, out var t) || t.Data.Length != arrays[i].Size)
                     throw new DataFormatException($"{path}: optimizer buffer '{key}' is missing or has the wrong size.");
-                t.Data.CopyTo(arrays[i], 0);
+                t.Data.CopyTo(arrays[i].Data);
             }
         if (steps.Length != optimizer.Steps.Length) throw new DataFormatException($"{path}: step counts for {steps.Length} parameters, the model has {optimizer.Steps.Length}.");
         steps.CopyTo(optimizer.Steps, 0);

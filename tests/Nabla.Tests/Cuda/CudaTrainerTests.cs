@@ -105,7 +105,7 @@ public sealed class CudaTrainerTests(SimulatorFixture sim)
         var sg = cuda.Optimizer.State().ToList();
         Assert.Equal(sc.Select(s => s.Name), sg.Select(s => s.Name));
         for (int s = 0; s < sc.Count; s++)
-            for (int i = 0; i < sc[s].Buffers.Length; i++) Close(sc[s].Buffers[i], sg[s].Buffers[i], sc[s].Name, rel);
+            for (int i = 0; i < sc[s].Buffers.Count; i++) Close(sc[s].Buffers[i].Data, sg[s].Buffers[i].Data, sc[s].Name, rel);
     }
 
     [Theory]

@@ -97,19 +97,27 @@ public class OptimizerTests
     public void Step_ThreeSteps_EveryBufferBitwiseAsPyTorch(string name, string buffer, float[] expected)
     {
         // The constants are PyTorch's (bias corrections and 1 − β in double, rounded once) and the rules follow its
-        // order of operations and fusions, so every buffer agrees to the bit.
+        // order of operations and fusions, so every buffer agrees to the bit. Both ways of stepping: parameter by
+        // parameter (each gradient a tensor of its own, as assigning Grad makes it) and one loop over the arenas (the
+        // gradient written into the parameter's view in the gradient arena, as backward does).
         const int n = 32;
-        var p = Tensor.FromArray([.. Enumerable.Range(0, n).Select(j => (float)(((j * 7) % 13 - 6) / 4.0))]).RequireGrad();
-        var opt = Make(name, [p]);
-        for (int t = 0; t < 3; t++)
+        foreach (bool throughArena in new[] { false, true })
         {
-            p.Grad = Tensor.FromArray([.. Enumerable.Range(0, n).Select(j => (float)((((j + 1) * (t + 3) * 5) % 17 - 8) / 20.0))]);
-            opt.Step();
+            var p = Tensor.FromArray([.. Enumerable.Range(0, n).Select(j => (float)(((j * 7) % 13 - 6) / 4.0))]).RequireGrad();
+            var opt = Make(name, [p]);
+            Assert.NotNull(opt.Arena);
+            for (int t = 0; t < 3; t++)
+            {
+                float[] g = [.. Enumerable.Range(0, n).Select(j => (float)((((j + 1) * (t + 3) * 5) % 17 - 8) / 20.0))];
+                if (throughArena) g.CopyTo(p.Grad!.Data);
+                else p.Grad = Tensor.FromArray(g);
+                opt.Step();
+            }
+            var actual = buffer == "param" ? p.ToArray() : opt.State().Single(s => s.Name == buffer).Buffers[0].ToArray();
+            for (int i = 0; i < n; i++)
+                Assert.True(BitConverter.SingleToInt32Bits(expected[i]) == BitConverter.SingleToInt32Bits(actual[i]),
+                    $"{name} {buffer}[{i}] ({(throughArena ? "arena" : "per parameter")}): PyTorch {expected[i]:R}, Nabla {actual[i]:R}");
         }
-        var actual = buffer == "param" ? p.ToArray() : opt.State().Single(s => s.Name == buffer).Buffers[0];
-        for (int i = 0; i < n; i++)
-            Assert.True(BitConverter.SingleToInt32Bits(expected[i]) == BitConverter.SingleToInt32Bits(actual[i]),
-                $"{name} {buffer}[{i}]: PyTorch {expected[i]:R}, Nabla {actual[i]:R}");
     }
 
     [Fact]

@@ -69,7 +69,7 @@ public class FusedUpdateTests
             }
             Assert.Equal(optA.Steps, optB.Steps);
             foreach (var ((name, bufA), (_, bufB)) in optA.State().Zip(optB.State()))
-                for (int i = 0; i < bufA.Length; i++) Assert.True(bufA[i].SequenceEqual(bufB[i]), $"{name}[{i}] differs");
+                for (int i = 0; i < bufA.Count; i++) Assert.True(bufA[i].ToArray().SequenceEqual(bufB[i].ToArray()), $"{name}[{i}] differs");
         }
     }
 
