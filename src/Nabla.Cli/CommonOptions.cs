@@ -94,20 +94,22 @@ internal static class CommonOptions
     /// <summary>The most --threads accepted: four per core this process may use (affinity and CPU quota count), at most 256.</summary>
     public static int MaxThreads => Math.Min(256, 4 * Math.Max(1, Environment.ProcessorCount));
 
-    public static Option<int> Threads()
+    /// <summary>--threads, parsed once into a <see cref="ThreadChoice"/>.</summary>
+    public static Option<ThreadChoice> Threads() => new("--threads")
     {
-        var o = Positive(new Option<int>("--threads")
+        Description = "CPU threads for the kernels: auto (the default: training times its steps with 1 up to the cores this process may use and keeps the fastest, re-checking as it goes) or a fixed count. Results are the same bits for any count",
+        DefaultValueFactory = _ => ThreadChoice.Auto,
+        CustomParser = r =>
         {
-            Description = "CPU threads for the kernels (results are the same for any count; default: the cores this process may use)",
-            DefaultValueFactory = _ => Environment.ProcessorCount,
-        });
-        o.Validators.Add(r =>
-        {
-            if (r.Tokens.Count > 0 && int.TryParse(r.Tokens[^1].Value, CultureInfo.InvariantCulture, out int v) && v > MaxThreads)
-                r.AddError($"--threads must be at most {MaxThreads} (4 × the {Environment.ProcessorCount} cores this process may use); got {v}.");
-        });
-        return o;
-    }
+            string text = r.Tokens.Count == 0 ? "auto" : r.Tokens[^1].Value;
+            try { return ThreadChoice.Parse(text, MaxThreads); }
+            catch (FormatException e)
+            {
+                r.AddError(e.Message);
+                return ThreadChoice.Auto;
+            }
+        },
+    };
 
     /// <summary>The largest --batch-size accepted (a batch larger than the data is one batch of all of it).</summary>
     public const int MaxBatchSize = 1 << 20;

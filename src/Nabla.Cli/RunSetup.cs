@@ -29,17 +29,21 @@ internal sealed class RunSetup : IDisposable
     /// simulates) makes "cuda" ILGPU's CPU simulator: slow, for small data only.
     /// </summary>
     /// <exception cref="UsageException">--device cuda where no CUDA GPU is usable; the message says why.</exception>
-    public static RunSetup Start(int threads, DeviceChoice device, string gemm, TextWriter output)
+    public static RunSetup Start(ThreadChoice threads, DeviceChoice device, string gemm, TextWriter output)
     {
         bool simulate = Simulating;
         var provider = gemm == "openblas" ? GemmProvider.OpenBlas : GemmProvider.Managed;
         if (provider == GemmProvider.OpenBlas)
         {
             if (!Tensors.Kernels.OpenBlas.TryLoad(out string? error)) throw new IOException("--gemm openblas: " + error);
-            Tensors.Kernels.OpenBlas.SetThreads(threads);
+            Tensors.Kernels.OpenBlas.SetThreads(threads.Count);
             output.WriteLine("GEMM: OpenBLAS (cblas_sgemm)");
         }
-        var context = ComputeContext.Begin(new ComputeSettings { Threads = threads, Gemm = provider, SimulateCuda = simulate });
+        // auto with OpenBLAS: its own threads are set once; the tuner would only change Nabla's around it.
+        var context = ComputeContext.Begin(new ComputeSettings
+        {
+            Threads = threads.Count, AdaptThreads = threads.IsAuto && provider == GemmProvider.Managed, Gemm = provider, SimulateCuda = simulate,
+        });
         try
         {
             return new RunSetup(context, device, OpenDevice(device, simulate, output));
@@ -87,6 +91,21 @@ internal sealed class RunSetup : IDisposable
             throw new UsageException($"--device {Device}: {e.Message}");
         }
         output.WriteLine(fellBack is null ? $"Using device: {Gpu.Description}" : $"Using device: cpu (CUDA cannot run this model: {fellBack})");
+    }
+
+    /// <summary>
+    /// The --json fields of the thread count: <c>threads</c>, the count in use at the end; with auto, also
+    /// <c>threads_auto</c> and <c>thread_changes</c>, every choice the run made (step, count).
+    /// </summary>
+    public static void AddThreads(System.Text.Json.Nodes.JsonObject json)
+    {
+        var context = ComputeContext.Current;
+        json["threads"] = context.Pool.ActiveThreads;
+        if (context.Tuner is not { } tuner) return;
+        json["threads_auto"] = true;
+        json["thread_changes"] = new System.Text.Json.Nodes.JsonArray([.. tuner.Changes.Select(c =>
+            (System.Text.Json.Nodes.JsonNode)new System.Text.Json.Nodes.JsonObject { ["step"] = c.Step, ["threads"] = c.Threads })]);
+        json["thread_switches"] = tuner.Switches;
     }
 
     /// <summary>Seconds the GPU engine spent making datasets resident (0 on the CPU).</summary>

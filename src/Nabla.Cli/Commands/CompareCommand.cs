@@ -57,7 +57,7 @@ internal static class CompareCommand
     private static (Data.IDataset, Data.IDataset) Pair((Data.IDataset Train, Data.IDataset Test, string) d) => (d.Train, d.Test);
 
     private static int Run(OptimizerKind[] kinds, string datasetName, string? dataDir, int[] hidden, ActivationKind activation, float? lr,
-        int epochs, int batch, ulong seed, int threads, bool json, string? plotDir, DashboardSettings dashboard, TextWriter o)
+        int epochs, int batch, ulong seed, ThreadChoice threads, bool json, string? plotDir, DashboardSettings dashboard, TextWriter o)
     {
         using var setup = RunSetup.Start(threads, new DeviceChoice(Devices.Device.Cpu), "managed", o);
         using var session = DashboardSession.Start(dashboard, "compare", o);

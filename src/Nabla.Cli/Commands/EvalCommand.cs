@@ -27,9 +27,9 @@ internal static class EvalCommand
         return cmd;
     }
 
-    private static int Run(string path, string datasetName, bool datasetExplicit, string? dataDir, string? activation, int threads, bool json, TextWriter o, TextWriter warn)
+    private static int Run(string path, string datasetName, bool datasetExplicit, string? dataDir, string? activation, ThreadChoice threads, bool json, TextWriter o, TextWriter warn)
     {
-        using var context = Compute.ComputeContext.Begin(new Compute.ComputeSettings { Threads = threads });
+        using var context = Compute.ComputeContext.Begin(new Compute.ComputeSettings { Threads = threads.Count }); // no steps to time: auto is every core
         var loaded = CommonOptions.LoadModel(path, activation);
         var input = InputSpec.Of(loaded, path);
         if (input.Regression) return RunRegression(path, loaded, input, dataDir, json, o, warn);

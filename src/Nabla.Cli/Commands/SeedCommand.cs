@@ -45,7 +45,7 @@ internal static class SeedCommand
         ("adam", OptimizerKind.Adam, null, 3, "Adam (defaults), same model, 3 epochs"),
     ];
 
-    private static int Run(string? dataDir, DeviceChoice device, int threads, string gemm, bool json, ulong seed, string? save,
+    private static int Run(string? dataDir, DeviceChoice device, ThreadChoice threads, string gemm, bool json, ulong seed, string? save,
         DashboardSettings dashboard, TextWriter o)
     {
         using var setup = RunSetup.Start(threads, device, gemm, o);
@@ -75,7 +75,7 @@ internal static class SeedCommand
             IO.ModelFile.Save(save, run.Model, train.ClassNames, metadata: InputSpec.Image(images.Height, images.Width, "fashion-mnist").ToMetadata());
             o.WriteLine($"Saved the model to {save}");
         }
-        if (json) o.WriteLine(Json(results, seed, threads, gemm, RunSetup.UploadSeconds(run)).ToJsonString());
+        if (json) o.WriteLine(Json(results, seed, gemm, RunSetup.UploadSeconds(run)).ToJsonString());
         session?.Complete();
         return 0;
     }
@@ -101,13 +101,13 @@ internal static class SeedCommand
     }
 
     /// <summary>The --json line: both phases' accuracies, every epoch, and the timings.</summary>
-    private static JsonObject Json(List<RunResult> results, ulong seed, int threads, string gemm, double uploadSeconds)
+    private static JsonObject Json(List<RunResult> results, ulong seed, string gemm, double uploadSeconds)
     {
         var epochs = new JsonArray();
         for (int p = 0; p < results.Count; p++)
             foreach (var m in results[p].History)
                 epochs.Add(new JsonObject { ["phase"] = Phases[p].Name, ["train_loss"] = Math.Round(m.TrainLoss, 6), ["seconds"] = Math.Round(m.Seconds, 4) });
-        return new JsonObject
+        var json = new JsonObject
         {
             ["sgd_accuracy"] = Math.Round(100 * results[0].Test.Accuracy, 2),
             ["adam_accuracy"] = Math.Round(100 * results[1].Test.Accuracy, 2),
@@ -115,12 +115,13 @@ internal static class SeedCommand
             ["test_seconds"] = Math.Round(results.Sum(r => r.Test.Seconds), 3),
             ["total_seconds"] = Math.Round(ProcessSeconds(), 3),
             ["seed"] = seed,
-            ["threads"] = threads,
             ["gemm"] = gemm,
             ["device"] = results[^1].Device,
             ["upload_seconds"] = Math.Round(uploadSeconds, 3),
             ["epochs"] = epochs,
         };
+        RunSetup.AddThreads(json);
+        return json;
     }
 
     /// <summary>Seconds since the process started, runtime start-up included.</summary>

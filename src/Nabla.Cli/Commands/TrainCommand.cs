@@ -87,7 +87,7 @@ internal static class TrainCommand
             ? (w, h) : null;
     }
 
-    private static int Run(TrainConfig c, DataSource from, DeviceChoice device, int threads, string gemm, bool json,
+    private static int Run(TrainConfig c, DataSource from, DeviceChoice device, ThreadChoice threads, string gemm, bool json,
         Persistence files, DashboardSettings dashboard, TextWriter o, TextWriter warn)
     {
         var console = o;
@@ -220,6 +220,7 @@ internal static class TrainCommand
             obj["test_mae"] = Math.Round(fit.OverallMae, 6);
             obj["test_r2"] = Math.Round(fit.OverallR2, 6);
         }
+        RunSetup.AddThreads(obj);
         return obj;
     }
 

@@ -103,6 +103,10 @@ internal sealed class RunRecorder : ITrainingCallback, IDisposable
         _json.WriteNumber("samples_per_second", Math.Round(_windowSamples / seconds));
         _json.WriteNumber("seconds_left", Math.Round(Math.Max(left, 0) / Math.Max(rate, 1e-9), 1));
         _json.WriteNumber("time", Math.Round(now, 3));
+        // The count in use (--threads auto changes it as it finds faster; the events show when).
+        var context = Nabla.Compute.ComputeContext.Current;
+        _json.WriteNumber("threads", context.Pool.ActiveThreads);
+        if (context.Tuner is not null) _json.WriteBoolean("threads_auto", true);
         if (trainer.Accelerator is null) WriteGradNorms();
         _json.WriteEndObject();
         Append(flush: now - _flushed >= FlushInterval);

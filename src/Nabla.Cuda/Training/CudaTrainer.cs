@@ -120,11 +120,13 @@ public sealed class CudaTrainer : IDisposable
             {
                 case LayerKind.Flatten:
                     break;
+                case LayerKind.Dropout when spec.P is null:
+                    throw new NotSupportedException("a Dropout whose probability its file did not record (a PyTorch state dict) cannot train");
                 case LayerKind.Dropout when spec.P == 0:
                     break;
                 case LayerKind.Dropout when layers.Count > 0 && layers[^1].DropP == 0:
                     // Dropout after a layer's activation: its mask is applied inside that layer's kernels.
-                    layers[^1] = layers[^1] with { DropP = spec.P, DropSeed = spec.Seed };
+                    layers[^1] = layers[^1] with { DropP = spec.P.Value, DropSeed = spec.Seed };
                     break;
                 case LayerKind.Linear:
                     var parameters = model.Layers[i].NamedParameters().ToDictionary(p => p.Name, p => p.Parameter);

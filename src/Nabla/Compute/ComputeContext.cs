@@ -24,6 +24,15 @@ public sealed record ComputeSettings
 
     /// <summary>Whether opening a CUDA device opens ILGPU's CPU simulator instead (slow: for tests on small data).</summary>
     public bool SimulateCuda { get; init; }
+
+    /// <summary>
+    /// <c>--threads auto</c>: training times its own steps with 1 to <see cref="Threads"/> threads and keeps the
+    /// fastest, re-checking now and then (<see cref="ThreadTuner"/>). Results are the same bits whichever it picks.
+    /// </summary>
+    public bool AdaptThreads { get; init; }
+
+    /// <summary>How the tuner measures and decides, with <see cref="AdaptThreads"/> (null: the defaults).</summary>
+    public ThreadTunerPolicy? TunerPolicy { get; init; }
 }
 
 /// <summary>
@@ -50,6 +59,7 @@ public sealed class ComputeContext : IDisposable
         Settings = settings;
         Pool = new WorkerPool(settings.Threads);
         VectorWidth = HardwareWidth(settings.MaxVectorWidth);
+        Tuner = settings.AdaptThreads && settings.Threads > 1 ? new ThreadTuner(Pool, settings.TunerPolicy) : null;
         (_previous, _entered) = (previous, entered);
     }
 
@@ -76,6 +86,9 @@ public sealed class ComputeContext : IDisposable
 
     /// <summary>The worker threads (<see cref="ComputeSettings.Threads"/> of them, the caller included).</summary>
     public WorkerPool Pool { get; }
+
+    /// <summary>With <see cref="ComputeSettings.AdaptThreads"/> (and more than one thread): what picks the count in use.</summary>
+    public ThreadTuner? Tuner { get; }
 
     /// <summary>The matrix multiply in use.</summary>
     public GemmProvider Gemm => Settings.Gemm;

@@ -57,6 +57,7 @@ public sealed class WorkerPool : IDisposable
         if (threads < 1 || threads > MaxThreads)
             throw new ArgumentOutOfRangeException(nameof(threads), $"A pool has between 1 and {MaxThreads} threads; got {threads}.");
         Threads = threads;
+        _active = threads;
         _threads = new Thread[threads - 1];
         _wake = new SemaphoreSlim[threads - 1];
         _sleeping = new int[threads - 1];
@@ -72,6 +73,24 @@ public sealed class WorkerPool : IDisposable
     /// <summary>Number of threads that run parts, the calling thread included.</summary>
     public int Threads { get; }
 
+    private int _active;
+
+    /// <summary>
+    /// How many of the <see cref="Threads"/> run parts now (1 to <see cref="Threads"/>; all by default): a
+    /// <see cref="ThreadTuner"/> lowers and raises it as it finds faster. With 1, jobs and posted tasks run on the
+    /// caller, as in a pool of one thread. Results do not depend on it.
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException">Outside [1, <see cref="Threads"/>].</exception>
+    public int ActiveThreads
+    {
+        get => Volatile.Read(ref _active);
+        set
+        {
+            if (value < 1 || value > Threads) throw new ArgumentOutOfRangeException(nameof(value), $"Active threads must be in [1, {Threads}]; got {value}.");
+            Volatile.Write(ref _active, value);
+        }
+    }
+
     /// <summary>Runs parts 0 … <paramref name="count"/>−1 of <paramref name="body"/> and returns when all are done.</summary>
     public void For(int count, IParallelBody body)
     {
@@ -79,7 +98,7 @@ public sealed class WorkerPool : IDisposable
         // Serial when parallelism cannot help, when nested (in a worker, or in a part the caller runs: the gate is
         // re-entrant, so its holder must not enter again), or when another thread is using the pool (the pool runs
         // one body at a time; a concurrent caller does its own work rather than wait).
-        if (count == 1 || _threads.Length == 0 || t_inWorker || _gate.IsHeldByCurrentThread || Contended || !_gate.TryEnter())
+        if (count == 1 || _threads.Length == 0 || ActiveThreads == 1 || t_inWorker || _gate.IsHeldByCurrentThread || Contended || !_gate.TryEnter())
         {
             for (int i = 0; i < count; i++) body.Run(i);
             return;
@@ -145,10 +164,11 @@ public sealed class WorkerPool : IDisposable
         }
     }
 
-    /// <summary>Wakes the workers that announced sleep (after the caller's full fence published new work).</summary>
+    /// <summary>Wakes the active workers that announced sleep (after the caller's full fence published new work).</summary>
     private void WakeSleepers()
     {
-        for (int i = 0; i < _threads.Length; i++)
+        int active = Math.Min(ActiveThreads - 1, _threads.Length);
+        for (int i = 0; i < active; i++)
             if (Volatile.Read(ref _sleeping[i]) == 1 && Interlocked.Exchange(ref _sleeping[i], 0) == 1) _wake[i].Release();
     }
 
@@ -179,7 +199,7 @@ public sealed class WorkerPool : IDisposable
         if (Interlocked.CompareExchange(ref _postedState, PostedSettingUp, PostedNone) != PostedNone) return false;
         _posted = body;
         _postedError = null;
-        afterNextJob |= Contended; // backing off: no parallel job follows, so Join runs it on the caller
+        afterNextJob |= Contended || ActiveThreads == 1; // no parallel job follows, so Join runs it on the caller
         Interlocked.Exchange(ref _postedState, afterNextJob ? PostedDeferred : PostedWaiting); // full fence: publishes the body
         if (!afterNextJob) WakeSleepers();
         return true;
@@ -260,7 +280,7 @@ public sealed class WorkerPool : IDisposable
             }
             if (_disposed) return;
             seen = Volatile.Read(ref _ticket) >> 32;
-            Drain();
+            if (id < ActiveThreads - 1) Drain(); // a worker beyond the active count sits this job out
         }
     }
 

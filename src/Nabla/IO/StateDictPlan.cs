@@ -42,7 +42,7 @@ internal static class StateDictPlan
             if (j == linears.Count - 1) break;
             int gap = linears[j + 1].Index - l.Index - 1;
             if (gap >= 1) specs.Add(LayerSpec.ActivationLayer(acts[hidden++], (int)l.Out));
-            if (gap == 2) specs.Add(LayerSpec.DropoutLayer(0f, (int)l.Out)); // p is not in the file; identity at inference
+            if (gap == 2) specs.Add(LayerSpec.DropoutLayer(null, (int)l.Out)); // p is not in the file: unknown (identity at inference)
         }
         try
         {

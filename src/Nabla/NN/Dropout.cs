@@ -24,10 +24,22 @@ public sealed class Dropout : Module
         Seed = rng.NextUInt64();
     }
 
-    /// <summary>Probability of zeroing an element.</summary>
-    public float P { get; }
+    private Dropout(Rng rng) => Seed = rng.NextUInt64();
+
+    /// <summary>
+    /// A Dropout whose probability is not known: read from a file that does not record it (a PyTorch state dict). It is
+    /// the identity in evaluation, as every Dropout is; it refuses to train, since no probability would be its own.
+    /// </summary>
+    internal static Dropout Unrecorded(Rng rng) => new(rng);
+
+    /// <summary>Probability of zeroing an element; null when the file the model came from did not record it.</summary>
+    public float? P { get; }
 
     internal override LayerSpec Spec(int inputFeatures) => LayerSpec.DropoutLayer(P, inputFeatures) with { Seed = Seed };
+
+    /// <summary>P in training: 0 turns the layer off; an unknown P cannot train.</summary>
+    private float TrainingP => P ?? throw new InvalidOperationException(
+        "This Dropout's probability was not in the file the model was loaded from (a PyTorch state dict does not record it): it can evaluate, not train. Rebuild the layer with the probability you want.");
 
     /// <summary>The layer's mask seed: with the step's (epoch, batch), it determines the mask.</summary>
     public ulong Seed { get; }
@@ -37,12 +49,12 @@ public sealed class Dropout : Module
     public override void SetStep(int epoch, int batch) => (_epoch, _batch) = (epoch, batch);
 
     /// <inheritdoc/>
-    public override string ToString() => $"Dropout(p={P.ToString(System.Globalization.CultureInfo.InvariantCulture)})";
+    public override string ToString() => $"Dropout(p={P?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "not recorded"})";
 
     /// <inheritdoc/>
     public override Tensor Forward(Tensor x)
     {
-        if (!IsTraining || P == 0) return x;
+        if (!IsTraining || TrainingP == 0) return x;
         var mask = new Tensor(x.Shape);
         FillMask(mask.Data);
         return x.Mul(mask);
@@ -50,7 +62,7 @@ public sealed class Dropout : Module
 
     private void FillMask(Span<float> mask)
     {
-        DropoutMask.Fill(mask, DropoutMask.StepSeed(Seed, _epoch, _batch), P);
+        DropoutMask.Fill(mask, DropoutMask.StepSeed(Seed, _epoch, _batch), TrainingP);
         _batch++; // the next forward, unless the trainer says which step it is, draws a fresh mask
     }
 
@@ -67,7 +79,7 @@ public sealed class Dropout : Module
     public override void ForwardBatch(ReadOnlySpan<float> x, Span<float> y, int batch, int inputFeatures)
     {
         int n = batch * inputFeatures;
-        if (!IsTraining || P == 0) { x[..n].CopyTo(y); return; }
+        if (!IsTraining || TrainingP == 0) { x[..n].CopyTo(y); return; }
         var mask = _mask.AsSpan(0, n);
         FillMask(mask);
         TensorPrimitives.Multiply(x[..n], mask, y[..n]);
@@ -79,7 +91,7 @@ public sealed class Dropout : Module
     {
         int n = batch * inputFeatures;
         if (dx.IsEmpty) return;
-        if (!IsTraining || P == 0) { dy[..n].CopyTo(dx); return; }
+        if (!IsTraining || TrainingP == 0) { dy[..n].CopyTo(dx); return; }
         TensorPrimitives.Multiply(dy[..n], _mask.AsSpan(0, n), dx[..n]);
     }
 }

@@ -43,7 +43,7 @@ public sealed class LayerPlan
             CheckWidth(l.OutFeatures, $"layer {i} ({l.TypeName})");
             if (l.Kind is not (LayerKind.Linear or LayerKind.ColumnTransformer) && l.OutFeatures != l.InFeatures)
                 throw new ArgumentException($"layer {i} ({l.TypeName}) cannot change the width ({l.InFeatures} → {l.OutFeatures}).");
-            if (l.Kind == LayerKind.Dropout && !(l.P >= 0 && l.P < 1))
+            if (l.Kind == LayerKind.Dropout && l.P is { } p && !(p >= 0 && p < 1))
                 throw new ArgumentException($"layer {i}: dropout probability {l.P} is outside [0, 1).");
             if (l.Kind == LayerKind.Activation && (l.Activation is not { } act || !Enum.IsDefined(act)))
                 throw new ArgumentException($"layer {i}: an activation layer needs a known activation; got {l.Activation?.ToString() ?? "none"}.");
@@ -143,7 +143,7 @@ public sealed class LayerPlan
             LayerKind.Flatten => new Flatten(),
             LayerKind.Linear => rng is null ? Linear.Empty(l.InFeatures, l.OutFeatures, l.Bias) : new Linear(l.InFeatures, l.OutFeatures, rng, l.Bias),
             LayerKind.Activation => Activation.Create(l.Activation!.Value),
-            LayerKind.Dropout => new Dropout(l.P, dropoutRng),
+            LayerKind.Dropout => l.P is { } p ? new Dropout(p, dropoutRng) : Dropout.Unrecorded(dropoutRng),
             LayerKind.Softmax => new Softmax(),
             LayerKind.ColumnTransformer => new ColumnTransformer(l.Preprocessor!),
             LayerKind.Rescaling => new Rescaling(l.Scale!, l.Offset!),
@@ -170,7 +170,7 @@ public sealed class LayerPlan
         {
             var o = new JsonObject { ["kind"] = KindName(l) };
             if (l.Kind == LayerKind.Linear) { o["in"] = l.InFeatures; o["out"] = l.OutFeatures; o["bias"] = l.Bias; }
-            if (l.Kind == LayerKind.Dropout) o["p"] = l.P;
+            if (l.Kind == LayerKind.Dropout) o["p"] = l.P; // null: not recorded where it came from
             if (l.Kind == LayerKind.ColumnTransformer) o["columns"] = l.Preprocessor!.ToJson()["columns"]!.DeepClone();
             if (l.Kind == LayerKind.Rescaling)
             {
@@ -211,7 +211,7 @@ public sealed class LayerPlan
                     "sigmoid" => LayerSpec.ActivationLayer(ActivationKind.Sigmoid, features),
                     "relu" => LayerSpec.ActivationLayer(ActivationKind.Relu, features),
                     "tanh" => LayerSpec.ActivationLayer(ActivationKind.Tanh, features),
-                    "dropout" => LayerSpec.DropoutLayer(e.GetProperty("p").GetSingle(), features),
+                    "dropout" => LayerSpec.DropoutLayer(e.GetProperty("p").ValueKind == JsonValueKind.Null ? null : e.GetProperty("p").GetSingle(), features),
                     "softmax" => LayerSpec.SoftmaxLayer(features),
                     "column_transformer" => LayerSpec.ColumnTransformerLayer(Data.TablePreprocessor.FromJson(JsonNode.Parse(e.GetRawText()))),
                     "rescaling" => LayerSpec.RescalingLayer(Floats(e.GetProperty("scale")), Floats(e.GetProperty("offset"))),
@@ -246,7 +246,7 @@ public sealed class LayerPlan
         var acts = Activations.Select(a => a.ToString().ToLowerInvariant()).ToList();
         string text = string.Join('-', widths.Select(w => w.ToString(CultureInfo.InvariantCulture)));
         if (acts.Count > 0) text += " " + (acts.Distinct().Count() == 1 ? acts[0] : string.Join(',', acts));
-        var ps = _layers.Where(l => l.Kind == LayerKind.Dropout).Select(l => l.P.ToString(CultureInfo.InvariantCulture)).Distinct().ToList();
+        var ps = _layers.Where(l => l.Kind == LayerKind.Dropout).Select(l => l.P?.ToString(CultureInfo.InvariantCulture) ?? "not recorded").Distinct().ToList();
         if (ps.Count > 0) text += ", dropout " + string.Join(',', ps);
         if (_layers.Length > 0 && _layers[^1].Kind == LayerKind.Softmax) text += ", softmax";
         if (table) text = $"{InputFeatures} columns → {text}";

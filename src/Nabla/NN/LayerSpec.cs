@@ -30,10 +30,10 @@ public enum LayerKind
 /// <param name="OutFeatures">Features per sample leaving it (equal to the input's except for Linear).</param>
 /// <param name="Bias">Linear: whether it has a bias.</param>
 /// <param name="Activation">Activation: which function (null for every other kind: a layer without an activation has none).</param>
-/// <param name="P">Dropout: the probability of zeroing an element.</param>
+/// <param name="P">Dropout: the probability of zeroing an element; null when the file it was read from does not record it (a PyTorch state dict).</param>
 /// <param name="Seed">Dropout: the layer's mask seed (<see cref="Dropout.Seed"/>); state of a model, not of its file.</param>
 public sealed record LayerSpec(LayerKind Kind, int InFeatures, int OutFeatures, bool Bias = false,
-    ActivationKind? Activation = null, float P = 0f, ulong Seed = 0)
+    ActivationKind? Activation = null, float? P = null, ulong Seed = 0)
 {
     /// <summary>A Linear layer.</summary>
     public static LayerSpec LinearLayer(int inFeatures, int outFeatures, bool bias = true) => new(LayerKind.Linear, inFeatures, outFeatures, bias);
@@ -41,8 +41,8 @@ public sealed record LayerSpec(LayerKind Kind, int InFeatures, int OutFeatures, 
     /// <summary>An activation on <paramref name="features"/> per sample.</summary>
     public static LayerSpec ActivationLayer(ActivationKind kind, int features) => new(LayerKind.Activation, features, features, Activation: kind);
 
-    /// <summary>A dropout layer.</summary>
-    public static LayerSpec DropoutLayer(float p, int features) => new(LayerKind.Dropout, features, features, P: p);
+    /// <summary>A dropout layer (<paramref name="p"/> null: its probability is not known).</summary>
+    public static LayerSpec DropoutLayer(float? p, int features) => new(LayerKind.Dropout, features, features, P: p);
 
     /// <summary>A Flatten layer.</summary>
     public static LayerSpec FlattenLayer(int features) => new(LayerKind.Flatten, features, features);
@@ -81,7 +81,7 @@ public sealed record LayerSpec(LayerKind Kind, int InFeatures, int OutFeatures, 
     public override string ToString() => Kind switch
     {
         LayerKind.Linear => $"Linear(in_features={InFeatures}, out_features={OutFeatures}, bias={(Bias ? "True" : "False")})",
-        LayerKind.Dropout => $"Dropout(p={P.ToString(CultureInfo.InvariantCulture)})",
+        LayerKind.Dropout => $"Dropout(p={P?.ToString(CultureInfo.InvariantCulture) ?? "not recorded"})",
         LayerKind.ColumnTransformer => $"ColumnTransformer({Preprocessor})",
         LayerKind.Rescaling => $"Rescaling(features={OutFeatures})",
         _ => TypeName + "()",

@@ -154,7 +154,7 @@ public abstract class Optimizer
         var pool = _pool ?? ComputeContext.Current.Pool;
         int size = i == Whole ? Arena!.Length : Parameters[i].Size;
         int chunks = (size + Chunk - 1) / Chunk;
-        if (chunks < 4 || pool.Threads == 1) UpdateRange(i, 0, size);
+        if (chunks < 4 || pool.ActiveThreads == 1) UpdateRange(i, 0, size);
         else
         {
             _job.Parameter = i;

@@ -196,6 +196,9 @@ public sealed class Trainer
         foreach (var cb in callbacks) cb.OnEpochBegin(this, epoch);
         _clock.Restart();
         device.BeginEpoch(loader, loader.BeginPass(), Optimizer, MaxGradNorm, epoch);
+        // --threads auto: the context's tuner times the host's steps (a device's are queued, not timed).
+        var tuner = Accelerator is null ? Compute.ComputeContext.Current.Tuner : null;
+        tuner?.Pause();
         double lossSum = 0;
         int correct = 0, seen = 0;
         for (int b = skipBatches; b < loader.BatchCount; b++)
@@ -211,6 +214,7 @@ public sealed class Trainer
             }
             seen += loader.BatchSizeAt(b);
             StepCount++;
+            tuner?.StepDone();
             for (int c = 0; c < callbacks.Count; c++) callbacks[c].OnStepEnd(this, epoch, b + 1);
         }
         var totals = device.EndEpoch();

@@ -16,6 +16,8 @@ public class CliTests
     [InlineData("train", "--epochs", "x")]
     [InlineData("train", "--dropout", "1.5")]
     [InlineData("seed", "--threads", "0")]
+    [InlineData("seed", "--threads", "many")]
+    [InlineData("train", "--threads", "99999")]
     [InlineData("seed", "--device", "tpu")]
     [InlineData("nosuchcommand")]
     public void BadValue_UsageErrorExit2_NoStackTrace(params string[] args)

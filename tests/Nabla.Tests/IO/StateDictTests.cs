@@ -31,7 +31,7 @@ public class StateDictTests
     [Theory]
     [InlineData("relu", "784-64-10 relu", "Flatten,Linear,ReLU,Linear")]
     [InlineData("tanh", "784-48-10 tanh", "Flatten,Linear,Tanh,Linear")]
-    [InlineData("dropout", "784-64-32-10 relu, dropout 0", "Flatten,Linear,ReLU,Dropout,Linear,ReLU,Dropout,Linear")]
+    [InlineData("dropout", "784-64-32-10 relu, dropout not recorded", "Flatten,Linear,ReLU,Dropout,Linear,ReLU,Dropout,Linear")]
     [InlineData("noflatten", "784-40-10 sigmoid", "Linear,Sigmoid,Linear")]
     public void Load_WithActivation_RebuildsPyTorchsLayers_AndItsLogits(string name, string plan, string layers)
     {
@@ -49,6 +49,22 @@ public class StateDictTests
         using (GradMode.NoGrad()) logits = loaded.Model.Forward(Tensor.FromArray(x, 2, 784)).ToArray();
         var want = f.GetProperty("logits_first_two_test_images").EnumerateArray().SelectMany(r => r.EnumerateArray()).Select(v => (float)v.GetDouble()).ToArray();
         Close.All(want, logits, 1e-4, 1e-4);
+    }
+
+    [Fact]
+    public void AStateDictsDropout_HasNoProbability_EvaluatesAndRefusesToTrain()
+    {
+        // PyTorch's state dict does not record a Dropout's p: the loaded layer says so rather than holding a 0.
+        var loaded = ModelFile.Load(FixturePath("dropout"), CommonOptions.ParseActivations(Fixture("dropout").GetProperty("activation").GetString()!));
+        var dropout = loaded.Model.Layers.OfType<Nabla.NN.Dropout>().First();
+        Assert.Null(dropout.P);
+        Assert.Equal("Dropout(p=not recorded)", dropout.ToString());
+        var x = Tensor.FromArray(new float[2 * 784], 2, 784);
+        loaded.Model.Eval();
+        loaded.Model.Forward(x); // the identity in evaluation
+        loaded.Model.Train();
+        var e = Assert.Throws<InvalidOperationException>(() => loaded.Model.Forward(x));
+        Assert.Contains("probability was not in the file", e.Message);
     }
 
     private static (ImageDataset Train, ImageDataset Test) Data()
@@ -109,7 +125,7 @@ public class StateDictTests
     {
         var (code, output, err) = Run("summary", FixturePath("dropout"), "--activation", "relu,tanh", "--json");
         Assert.True(code == 0, err);
-        Assert.Equal("784-64-32-10 relu,tanh, dropout 0", JsonDocument.Parse(output).RootElement.GetProperty("architecture").GetString());
+        Assert.Equal("784-64-32-10 relu,tanh, dropout not recorded", JsonDocument.Parse(output).RootElement.GetProperty("architecture").GetString());
         (code, _, err) = Run("summary", FixturePath("dropout"), "--activation", "relu,tanh,sigmoid");
         Assert.Equal(1, code);
         Assert.Contains("3 activations given for its 2 hidden layers", err);

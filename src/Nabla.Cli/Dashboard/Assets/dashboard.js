@@ -221,6 +221,7 @@ function drawFocus() {
   item('optimizer', `${run.meta.optimizer} (lr ${run.meta.lr})`);
   item('epoch', last ? `${fmt(last.epoch - (run.meta.epoch_offset || 0), 2)} / ${run.meta.epochs}` : '–');
   item('samples/s', last ? Math.round(last.samples_per_second).toLocaleString('en') : '–');
+  if (last && last.threads !== undefined) item('threads', `${last.threads}${last.threads_auto ? ' (auto)' : ''}`);
   item('time left', run.end ? '0 s' : last ? `${fmt(last.seconds_left, 1)} s` : '–');
   item('learning rate', last ? String(last.lr) : '–');
   item('loss (last steps)', last && last.loss !== undefined ? fmt(last.loss) : '–');

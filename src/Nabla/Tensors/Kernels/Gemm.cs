@@ -157,7 +157,7 @@ internal static unsafe class Gemm
 
         public void Execute(WorkerPool? pool)
         {
-            int threads = pool?.Threads ?? 1;
+            int threads = pool?.ActiveThreads ?? 1;
             _packB = t_packB != null ? t_packB : (t_packB = Alloc(NC * KC));
             _mBlocks = (_m + MC - 1) / MC;
             for (_jc = 0; _jc < _n; _jc += NC)
