@@ -19,6 +19,22 @@ public static class Program
     /// <summary>Runs the tool with the given arguments, writers and standard input (null: the process's).</summary>
     public static int Run(string[] args, TextWriter stdout, TextWriter stderr, Stream? stdin)
     {
+        // Under an MPI launcher this process is one of a job: MPI first (and the same command line everywhere), then
+        // the command, with rank 0 alone printing.
+        MpiJob? job;
+        try { job = MpiJob.Start(args); }
+        catch (UsageException e)
+        {
+            if (Environment.GetEnvironmentVariable("PMI_RANK") is null or "0") stderr.WriteLine("nabla: error: " + e.Message);
+            return 2;
+        }
+        using (job) return Run(args, stdout, stderr, stdin, job);
+    }
+
+    private static int Run(string[] args, TextWriter stdout, TextWriter stderr, Stream? stdin, MpiJob? job)
+    {
+        var realError = stderr;
+        if (job is not null) (stdout, stderr) = (job.Output(stdout), job.Output(stderr));
         // A plain command named "nabla" rather than RootCommand, whose name is the executable's file name
         // ("Nabla.Cli" under `dotnet Nabla.Cli.dll`): usage lines name the command users type.
         var root = new Command("nabla", "Nabla: multilayer perceptrons for .NET, from the textbook's backprop to fast training.")
@@ -26,8 +42,8 @@ public static class Program
             new System.CommandLine.Help.HelpOption(),
             new VersionOption(),
             BackpropCommand.Create(stdout),
-            SeedCommand.Create(stdout, stderr),
-            TrainCommand.Create(stdout, stderr),
+            SeedCommand.Create(stdout, stderr, job),
+            TrainCommand.Create(stdout, stderr, job),
             EvalCommand.Create(stdout, stderr),
             SummaryCommand.Create(stdout),
             ExportCommand.Create(stdout),
@@ -57,9 +73,19 @@ public static class Program
             var (code, line) = Describe(e);
             stderr.WriteLine("nabla: error: " + line.ReplaceLineEndings(" "));
             if (Environment.GetEnvironmentVariable("NABLA_TRACE") == "1") stderr.WriteLine(caught);
+            if (job is { World.Size: > 1 } && !SameOnEveryProcess(e))
+            {
+                // An error this process alone may have (a file it failed to write, a bug): the others would wait for it
+                // in the next exchange, so the whole job ends now.
+                if (!job.World.IsRoot) realError.WriteLine($"nabla: error (process {job.World.Rank} of {job.World.Size}): " + line.ReplaceLineEndings(" "));
+                job.World.Abort(code);
+            }
             return code;
         }
     }
+
+    /// <summary>Errors every process of an MPI job meets alike (the same flags, the same files): rank 0 reports them, nobody aborts.</summary>
+    private static bool SameOnEveryProcess(Exception e) => e is UsageException or Data.DataFormatException or Training.TrainingDivergedException;
 
     /// <summary>"--flag: " for an error about an option whose message does not name it.</summary>
     private static string Flag(System.CommandLine.Parsing.ParseError e)

@@ -18,7 +18,7 @@ namespace Nabla.Cli.Commands;
 /// </summary>
 internal static class SeedCommand
 {
-    public static Command Create(TextWriter stdout, TextWriter stderr)
+    public static Command Create(TextWriter stdout, TextWriter stderr, MpiJob? job = null)
     {
         var data = CommonOptions.Data();
         var device = CommonOptions.Device();
@@ -33,8 +33,14 @@ internal static class SeedCommand
             data, device, threads, gemm, json, seed, save,
         };
         foreach (var option in dashboard.All) cmd.Options.Add(option);
-        cmd.SetAction(r => Run(r.GetValue(data), r.GetValue(device)!, r.GetValue(threads), r.GetValue(gemm)!, r.GetValue(json), r.GetValue(seed),
-            OutputPaths.File(r.GetValue(save), "--save"), dashboard.Read(r), stdout));
+        cmd.SetAction(r =>
+        {
+            var (threadChoice, deviceChoice) = job is null ? (r.GetValue(threads), r.GetValue(device)!) : MpiJob.Adjust(r.GetValue(threads), r.GetValue(device)!);
+            bool root = job is null || job.World.IsRoot; // under MPI, rank 0 alone writes and serves
+            var settings = dashboard.Read(r);
+            return Run(r.GetValue(data), deviceChoice, threadChoice, r.GetValue(gemm)!, r.GetValue(json), r.GetValue(seed),
+                root ? OutputPaths.File(r.GetValue(save), "--save") : null, root ? settings : settings with { Enabled = false }, stdout, job);
+        });
         return cmd;
     }
 
@@ -46,7 +52,7 @@ internal static class SeedCommand
     ];
 
     private static int Run(string? dataDir, DeviceChoice device, ThreadChoice threads, string gemm, bool json, ulong seed, string? save,
-        DashboardSettings dashboard, TextWriter o)
+        DashboardSettings dashboard, TextWriter o, MpiJob? job)
     {
         using var setup = RunSetup.Start(threads, device, gemm, o);
         using var session = DashboardSession.Start(dashboard, "seed", o);
@@ -60,7 +66,8 @@ internal static class SeedCommand
         {
             Hidden = [32], Activation = ActivationKind.Sigmoid, Optimizer = first.Kind, LearningRate = first.Lr, Epochs = first.Epochs, BatchSize = batch, Seed = seed,
         }, train);
-        setup.Accelerate(run, o);
+        if (job is not null) job.Share(run, Distributed.DataParallelEngine.DefaultMicroShards, o);
+        else setup.Accelerate(run, o);
         o.WriteLine(run.Model);
         var results = new List<RunResult>();
         foreach (var phase in Phases)
@@ -75,7 +82,12 @@ internal static class SeedCommand
             IO.ModelFile.Save(save, run.Model, train.ClassNames, metadata: InputSpec.Image(images.Height, images.Width, "fashion-mnist").ToMetadata());
             o.WriteLine($"Saved the model to {save}");
         }
-        if (json) o.WriteLine(Json(results, seed, gemm, RunSetup.UploadSeconds(run)).ToJsonString());
+        if (json)
+        {
+            var obj = Json(results, seed, gemm, RunSetup.UploadSeconds(run));
+            job?.AddJson(obj, run);
+            o.WriteLine(obj.ToJsonString());
+        }
         session?.Complete();
         return 0;
     }

@@ -15,7 +15,7 @@ namespace Nabla.Cli.Commands;
 /// <summary><c>nabla train</c>: any MLP on Fashion-MNIST, MNIST or a CSV, with the usual knobs.</summary>
 internal static class TrainCommand
 {
-    public static Command Create(TextWriter stdout, TextWriter stderr)
+    public static Command Create(TextWriter stdout, TextWriter stderr, MpiJob? job = null)
     {
         var dataset = CommonOptions.Dataset();
         var table = new TableFlags();
@@ -39,10 +39,19 @@ internal static class TrainCommand
         var quiet = new Option<bool>("--quiet", "-q") { Description = "Print only the result (and the JSON line with --json)" };
         var resume = new Option<string?>("--resume") { Description = "Continue the run of this checkpoint (its configuration is used; --epochs may extend it)" };
         var dashboard = new DashboardOptions();
+        var microShards = new Option<int>("--micro-shards")
+        {
+            Description = "Under mpiexec: cut each batch into this many micro-shards, whose gradients are summed in one fixed tree (a power of two; 1, 2, 4 … of them processes give the same bits)",
+            DefaultValueFactory = _ => Distributed.DataParallelEngine.DefaultMicroShards,
+        };
+        microShards.Validators.Add(r =>
+        {
+            if (r.Tokens.Count > 0 && r.GetValueOrDefault<int>() is var v && (v < 1 || v > 1024 || (v & (v - 1)) != 0)) r.AddError($"--micro-shards must be a power of two from 1 to 1024; got {v}.");
+        });
         var overwrite = new Option<bool>("--overwrite") { Description = "Replace a checkpoint already in --checkpoint DIR (another run's) instead of refusing" };
         var cmd = new Command("train", "Train a multilayer perceptron and report test accuracy (RMSE, MAE and R² with --task regression)")
         {
-            dataset, data, device, threads, gemm, json, save, checkpoint, checkpointEvery, resume, overwrite, log, quiet, plot, imageSize,
+            dataset, data, device, threads, gemm, json, save, checkpoint, checkpointEvery, resume, overwrite, log, quiet, plot, imageSize, microShards,
         };
         foreach (var option in model.All.Concat(table.All).Concat(dashboard.All)) cmd.Options.Add(option);
         cmd.SetAction(r =>
@@ -68,13 +77,27 @@ internal static class TrainCommand
                 stdout.WriteLine($"Table defaults (scikit-learn's MLP): {string.Join(", ", new[] { table.Scaling(r) is null ? "standardized inputs" : null, tableDefaults }.Where(t => t is not null))}; give a flag to change one");
             var (w, h) = ParseSize(r.GetValue(imageSize)!)!.Value;
             var source = new DataSource(datasetName, r.GetValue(data), table.Read(r, config.Task == TrainTask.Regression, scaling, config.Seed), h, w);
-            return Run(config, source, r.GetValue(device)!, r.GetValue(threads), r.GetValue(gemm)!, r.GetValue(json), persistence, dashboard.Read(r), stdout, stderr);
+            var where = new Placement(r.GetValue(device)!, r.GetValue(threads), r.GetValue(gemm)!, job, r.GetValue(microShards));
+            return Run(config, source, where, r.GetValue(json), persistence, dashboard.Read(r), stdout, stderr);
         });
         return cmd;
     }
 
     /// <summary>What to write and read: --save, --checkpoint, --checkpoint-every, --resume.</summary>
     private sealed record Persistence(string? Save, string? CheckpointDir, int CheckpointEvery, string? Resume, string? Log, bool Quiet, string? PlotDir);
+
+    /// <summary>Where it computes: --device, --threads, --gemm, and the MPI job with its --micro-shards.</summary>
+    private sealed record Placement(DeviceChoice Device, ThreadChoice Threads, string Gemm, MpiJob? Job, int MicroShards)
+    {
+        /// <summary>Under MPI: the CPU, this host's cores shared; the files and the dashboard rank 0's alone.</summary>
+        public (Placement, Persistence, DashboardSettings) ForThisProcess(Persistence files, DashboardSettings dashboard)
+        {
+            if (Job is null) return (this, files, dashboard);
+            var (threads, device) = MpiJob.Adjust(Threads, Device);
+            if (!Job.World.IsRoot) (files, dashboard) = (files with { Save = null, CheckpointDir = null, Log = null, PlotDir = null }, dashboard with { Enabled = false });
+            return (this with { Threads = threads, Device = device }, files, dashboard);
+        }
+    }
 
     /// <summary>--dataset, --data and how to read and scale it.</summary>
     private sealed record DataSource(string Name, string? Dir, TableSettings Table, int ImageHeight, int ImageWidth);
@@ -87,18 +110,20 @@ internal static class TrainCommand
             ? (w, h) : null;
     }
 
-    private static int Run(TrainConfig c, DataSource from, DeviceChoice device, ThreadChoice threads, string gemm, bool json,
-        Persistence files, DashboardSettings dashboard, TextWriter o, TextWriter warn)
+    private static int Run(TrainConfig c, DataSource from, Placement where, bool json, Persistence files, DashboardSettings dashboard,
+        TextWriter o, TextWriter warn)
     {
+        (where, files, dashboard) = where.ForThisProcess(files, dashboard);
         var console = o;
         if (files.Quiet) o = TextWriter.Null; // progress and summaries off; the result lines go to `console`
-        using var setup = RunSetup.Start(threads, device, gemm, o);
+        using var setup = RunSetup.Start(where.Threads, where.Device, where.Gemm, o);
         using var session = DashboardSession.Start(dashboard, "train", console);
         bool regression = c.Task == TrainTask.Regression;
         if (setup.Gpu is null && !regression) DataSets.WarmUp(from.Name, c.Hidden, c.Activation, c.Dropout, c.BatchSize, [c.Optimizer]);
         var (train, test, input, preprocessor) = LoadData(from, o, warn);
         var run = TrainingRun.Create(c, train, preprocessor);
-        setup.Accelerate(run, o);
+        if (where.Job is { } job) job.Share(run, where.MicroShards, o);
+        else setup.Accelerate(run, o);
         if (run.Trainer.Accelerator is not null && files.CheckpointDir is not null && files.CheckpointEvery > 0)
             throw new UsageException("--checkpoint-every: on CUDA, checkpoints are written at each epoch's end (the weights stay on the device mid-epoch); drop --checkpoint-every or use --device cpu.");
         o.WriteLine(ModelSummary.Format(run.Model, train.Features));
@@ -116,7 +141,12 @@ internal static class TrainCommand
         recorder?.Finish("finished", result.Test.Loss, regression ? null : result.Test.Accuracy);
         console.WriteLine(result.Regression is { } fit ? RegressionLine(fit) : $"Test accuracy: {CommonOptions.F(100 * result.Test.Accuracy, 1)} %  (loss {CommonOptions.F(result.Test.Loss, 4)})");
         WriteFiles(run, result, train, test, input, files, o);
-        if (json) console.WriteLine(Json(result, input, gemm, RunSetup.UploadSeconds(run)).ToJsonString());
+        if (json)
+        {
+            var obj = Json(result, input, where.Gemm, RunSetup.UploadSeconds(run));
+            where.Job?.AddJson(obj, run);
+            console.WriteLine(obj.ToJsonString());
+        }
         session?.Complete();
         return 0;
     }

@@ -60,9 +60,15 @@ public sealed class Dropout : Module
         return x.Mul(mask);
     }
 
-    private void FillMask(Span<float> mask)
+    /// <summary>
+    /// The row of the step's batch that the next forward's first row is (a data-parallel process runs a part of the
+    /// batch): its mask is those rows of the whole batch's, so any split of the batch draws the same masks.
+    /// </summary>
+    internal int FirstRow { get; set; }
+
+    private void FillMask(Span<float> mask, int features = 0)
     {
-        DropoutMask.Fill(mask, DropoutMask.StepSeed(Seed, _epoch, _batch), TrainingP);
+        DropoutMask.Fill(mask, DropoutMask.StepSeed(Seed, _epoch, _batch), TrainingP, FirstRow * features);
         _batch++; // the next forward, unless the trainer says which step it is, draws a fresh mask
     }
 
@@ -81,7 +87,7 @@ public sealed class Dropout : Module
         int n = batch * inputFeatures;
         if (!IsTraining || TrainingP == 0) { x[..n].CopyTo(y); return; }
         var mask = _mask.AsSpan(0, n);
-        FillMask(mask);
+        FillMask(mask, inputFeatures);
         TensorPrimitives.Multiply(x[..n], mask, y[..n]);
     }
 

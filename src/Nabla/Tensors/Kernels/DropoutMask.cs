@@ -28,9 +28,9 @@ internal static class DropoutMask
     }
 
     /// <summary>Fills <paramref name="mask"/> with the factors of elements 0, 1, … for <paramref name="seed"/>.</summary>
-    public static void Fill(Span<float> mask, uint seed, float p)
+    public static void Fill(Span<float> mask, uint seed, float p, int first = 0)
     {
-        for (int i = 0; i < mask.Length; i++) mask[i] = Factor(seed, i, p);
+        for (int i = 0; i < mask.Length; i++) mask[i] = Factor(seed, first + i, p);
     }
 
     /// <summary>SplitMix64's finalizer.</summary>

@@ -1,0 +1,19 @@
+using Nabla.Training;
+
+namespace Nabla.Distributed;
+
+/// <summary>
+/// The processes of an MPI job as a device a <see cref="TrainingRun"/> can train on
+/// (<c>run.UseDevice(new DataParallel(world), required: true)</c>): a <see cref="DataParallelEngine"/> around the trainer.
+/// </summary>
+/// <param name="world">The job.</param>
+/// <param name="microShards">Micro-shards per batch (the leaves of the fixed summation tree): the bits are the same for every process count that divides it as a power of two.</param>
+public sealed class DataParallel(MpiWorld world, int microShards = DataParallelEngine.DefaultMicroShards) : IAcceleratorFactory
+{
+    /// <inheritdoc/>
+    public string Description => $"cpu, data-parallel over {world.Size} MPI processes";
+
+    /// <inheritdoc/>
+    public ITrainingEngine Create(Trainer trainer, int inputFeatures, int batchSize) =>
+        new DataParallelEngine(world, trainer, inputFeatures, batchSize, microShards);
+}
