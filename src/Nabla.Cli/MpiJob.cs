@@ -77,7 +77,8 @@ internal sealed class MpiJob : IDisposable
     {
         try
         {
-            run.UseDevice(new DataParallel(World, microShards), required: true);
+            // NABLA_MPI_OVERLAP=0 exchanges after the backward pass instead of during it (for measuring; the bits are the same).
+            run.UseDevice(new DataParallel(World, microShards, Environment.GetEnvironmentVariable("NABLA_MPI_OVERLAP") != "0"), required: true);
         }
         catch (NotSupportedException e)
         {
@@ -95,6 +96,8 @@ internal sealed class MpiJob : IDisposable
             mpi["micro_shards"] = engine.MicroShards;
             mpi["step_seconds"] = Math.Round(engine.StepSeconds, 4);
             mpi["exchange_seconds"] = Math.Round(engine.ExchangeSeconds, 4);
+            mpi["wait_seconds"] = Math.Round(engine.WaitSeconds, 4);
+            mpi["overlapped"] = engine.Overlapped;
         }
         json["mpi"] = mpi;
     }

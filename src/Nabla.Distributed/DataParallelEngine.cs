@@ -25,7 +25,7 @@ namespace Nabla.Distributed;
 /// process. At each epoch's end a hash of the parameters is compared across processes: if they ever differ, the job
 /// stops with an error rather than train on.</para>
 /// </remarks>
-public sealed class DataParallelEngine : ITrainingEngine
+public sealed class DataParallelEngine : ITrainingEngine, IDisposable
 {
     /// <summary>The default number of micro-shards per batch: 1, 2 or 4 processes give the same bits.</summary>
     public const int DefaultMicroShards = 4;
@@ -43,6 +43,8 @@ public sealed class DataParallelEngine : ITrainingEngine
     private readonly TensorArena[] _stackBuffer = new TensorArena[32];
     private readonly int[] _isWeight; // 1 for a Linear weight (its gradient GEMM can add onto a buffer), else 0
     private readonly float[] _saved;
+    private readonly int[] _savedAt; // where each non-weight parameter's saved gradient starts in _saved
+    private readonly OverlappedExchange? _overlap;
     private readonly Dropout[] _dropouts;
     private readonly int _features, _outputs, _leaves, _firstLeaf;
     private readonly float[] _x, _targets, _dOut;
@@ -54,9 +56,15 @@ public sealed class DataParallelEngine : ITrainingEngine
     private int _epoch, _batchSize;
 
     /// <summary>Prepares the data-parallel engine for <paramref name="trainer"/> and copies rank 0's parameters to every process.</summary>
+    /// <param name="world">The job.</param>
+    /// <param name="trainer">The trainer whose model, loss and optimizer it runs.</param>
+    /// <param name="inputFeatures">Features per sample.</param>
+    /// <param name="batchSize">The global batch.</param>
+    /// <param name="microShards">Micro-shards per batch (a power of two that the process count divides).</param>
     /// <exception cref="NotSupportedException">The process count does not divide the micro-shards as a power of two, the model has a
     /// layer without a batch form, or the optimizer's parameters are not one arena; the message says which.</exception>
-    public DataParallelEngine(MpiWorld world, Trainer trainer, int inputFeatures, int batchSize, int microShards = DefaultMicroShards)
+    /// <param name="overlap">Exchange (and update) each layer while earlier layers are differentiated (see <see cref="Overlapped"/>).</param>
+    public DataParallelEngine(MpiWorld world, Trainer trainer, int inputFeatures, int batchSize, int microShards = DefaultMicroShards, bool overlap = true)
     {
         if (Refuses(world.Size, batchSize, microShards) is { } why) throw new NotSupportedException(why);
         _world = world;
@@ -81,6 +89,12 @@ public sealed class DataParallelEngine : ITrainingEngine
         var weights = _model.Layers.OfType<Linear>().Select(l => l.Weight).ToHashSet(ReferenceEqualityComparer.Instance);
         _isWeight = [.. _parameters.Select(p => weights.Contains(p) ? 1 : 0)];
         _saved = new float[_parameters.Where((p, i) => _isWeight[i] == 0).Sum(p => p.Size)];
+        _savedAt = new int[_parameters.Length];
+        for (int i = 0, at = 0; i < _parameters.Length; i++)
+            if (_isWeight[i] == 0) (_savedAt[i], at) = (at, at + _parameters[i].Size);
+        // Overlap needs each layer's gradient final when the backward pass leaves it: one leaf, or a pair added in place.
+        if (overlap && world.Size > 1 && _leaves <= 2 && maxShard <= MaxSingleChunkRows && _engine.EachParameterOnce)
+            _overlap = new OverlappedExchange(world, _parameters, _gradients, _receive);
         _dropouts = [.. _model.Layers.OfType<Dropout>()];
         world.Broadcast(arena.Data); // every process starts from rank 0's weights
     }
@@ -103,13 +117,16 @@ public sealed class DataParallelEngine : ITrainingEngine
         return null;
     }
 
+    /// <summary>Whether each layer's exchange (and update) runs while earlier layers are differentiated.</summary>
+    public bool Overlapped => _overlap is not null;
+
     /// <summary>Micro-shards per batch: the leaves of the fixed summation tree.</summary>
     public int MicroShards { get; }
 
     /// <inheritdoc/>
     public string Description => $"cpu, data-parallel over {_world.Size} MPI processes on {_world.Hosts} host{(_world.Hosts == 1 ? "" : "s")}";
 
-    /// <summary>Seconds this process spent in the exchange of gradients (waiting included), since it started.</summary>
+    /// <summary>Seconds spent in the exchange's MPI calls (on the communication thread when overlapped), since it started.</summary>
     public double ExchangeSeconds { get; private set; }
 
     /// <summary>Seconds this process spent in training steps, since it started.</summary>
@@ -140,15 +157,74 @@ public sealed class DataParallelEngine : ITrainingEngine
     {
         long start = System.Diagnostics.Stopwatch.GetTimestamp();
         int size = loader.BatchSizeAt(batch);
-        ReduceLocally(loader.Dataset, batch, size);
-        long exchange = System.Diagnostics.Stopwatch.GetTimestamp();
-        Combine();
-        ExchangeSeconds += System.Diagnostics.Stopwatch.GetElapsedTime(exchange).TotalSeconds;
-        if (_maxGradNorm > 0) GradClip.ClipGradNorm(_parameters, _maxGradNorm);
-        _optimizer!.Step();
+        if (_overlap is not null) OverlappedStep(loader.Dataset, batch, size);
+        else
+        {
+            ReduceLocally(loader.Dataset, batch, size);
+            long exchange = System.Diagnostics.Stopwatch.GetTimestamp();
+            Combine();
+            WaitSeconds += System.Diagnostics.Stopwatch.GetElapsedTime(exchange).TotalSeconds;
+            ExchangeSeconds = WaitSeconds;
+            if (_maxGradNorm > 0) GradClip.ClipGradNorm(_parameters, _maxGradNorm);
+            _optimizer!.Step();
+        }
         StepSeconds += System.Diagnostics.Stopwatch.GetElapsedTime(start).TotalSeconds;
         return StepOutcome.Deferred;
     }
+
+    /// <summary>
+    /// The step with the exchange overlapped: this process's one leaf (or pair of leaves) back-propagated with each
+    /// layer handed to the communication thread as soon as it is final, which exchanges it and, unless the gradients
+    /// are clipped (which needs them all), updates it; then the step waits for the last layer.
+    /// </summary>
+    private void OverlappedStep(IDataset data, int batch, int size)
+    {
+        bool fuse = _maxGradNorm == 0 && _optimizer!.Parameters.SequenceEqual(_parameters);
+        bool pair = _leaves == 2;
+        _overlap!.Begin(fuse ? _optimizer : null, pair ? _addSavedBias : null);
+        if (pair)
+        {
+            Leaf(data, batch, size, _firstLeaf, overwrite: true, sink: null);
+            SaveAndClearBiases();
+        }
+        Leaf(data, batch, size, _firstLeaf + _leaves - 1, overwrite: _leaves == 1, sink: _overlap);
+        long wait = System.Diagnostics.Stopwatch.GetTimestamp();
+        _overlap.Finish();
+        WaitSeconds += System.Diagnostics.Stopwatch.GetElapsedTime(wait).TotalSeconds;
+        ExchangeSeconds = _overlap.ExchangeSeconds;
+        if (fuse) return;
+        if (_maxGradNorm > 0) GradClip.ClipGradNorm(_parameters, _maxGradNorm);
+        _optimizer!.Step();
+    }
+
+    private Action<int>? _addSavedBiasCache;
+
+    /// <summary>For parameter i of a pair's second leaf (on the exchange thread): a bias's gradient is the first leaf's, saved, plus the second's.</summary>
+    private Action<int> _addSavedBias => _addSavedBiasCache ??= i =>
+    {
+        if (_isWeight[i] == 1) return;
+        var g = _parameters[i].Grad!.Data;
+        TensorPrimitives.Add(_saved.AsSpan(_savedAt[i], g.Length), g, g);
+    };
+
+    private void SaveAndClearBiases()
+    {
+        for (int i = 0; i < _parameters.Length; i++)
+        {
+            if (_isWeight[i] == 1) continue;
+            var g = _parameters[i].Grad!.Data;
+            g.CopyTo(_saved.AsSpan(_savedAt[i]));
+            g.Clear();
+        }
+    }
+
+    private void AddSavedBiases()
+    {
+        for (int i = 0; i < _parameters.Length; i++) _addSavedBias(i);
+    }
+
+    /// <summary>Seconds the training thread spent waiting for the exchange (after its own work was done), since it started.</summary>
+    public double WaitSeconds { get; private set; }
 
     /// <summary>
     /// This process's leaves of the batch's tree, reduced into the gradient arena: leaves in pairs (the second added
@@ -194,24 +270,9 @@ public sealed class DataParallelEngine : ITrainingEngine
             PointGradientsAt(buffer);
             return;
         }
-        int at = 0;
-        for (int i = 0; i < _parameters.Length; i++)
-        {
-            if (_isWeight[i] == 1) continue;
-            var g = _parameters[i].Grad!.Data;
-            g.CopyTo(_saved.AsSpan(at));
-            g.Clear();
-            at += g.Length;
-        }
+        SaveAndClearBiases();
         Leaf(data, batch, size, leaf, overwrite: false);
-        at = 0;
-        for (int i = 0; i < _parameters.Length; i++)
-        {
-            if (_isWeight[i] == 1) continue;
-            var g = _parameters[i].Grad!.Data;
-            TensorPrimitives.Add(_saved.AsSpan(at, g.Length), g, g);
-            at += g.Length;
-        }
+        AddSavedBiases();
     }
 
     private TensorArena Spare(int index)
@@ -228,7 +289,7 @@ public sealed class DataParallelEngine : ITrainingEngine
     }
 
     /// <summary>Forward and backward of one micro-shard: its rows of the batch, its dropout masks, its loss recorded at its slot.</summary>
-    private void Leaf(IDataset data, int batch, int size, int leaf, bool overwrite)
+    private void Leaf(IDataset data, int batch, int size, int leaf, bool overwrite, IGradientSink? sink = null)
     {
         int r0 = (int)((long)leaf * size / MicroShards), r1 = (int)((long)(leaf + 1) * size / MicroShards), m = r1 - r0;
         var indices = _order.AsSpan(batch * _batchSize + r0, m);
@@ -251,7 +312,7 @@ public sealed class DataParallelEngine : ITrainingEngine
         _lossAt[batch * MicroShards + leaf] = (double)loss * m;
         // The loss is the batch's mean: this shard's gradient (a mean over its m rows) weighs m/B.
         TensorPrimitives.Multiply(dOut, (float)m / size, dOut);
-        _engine.Backward(dOut, overwrite, sink: null);
+        _engine.Backward(dOut, overwrite, sink);
     }
 
     /// <summary>The rest of the tree: recursive doubling, the lower and upper halves of each pair of blocks added (in either order: the same bits).</summary>
@@ -315,4 +376,7 @@ public sealed class DataParallelEngine : ITrainingEngine
 
     /// <inheritdoc/>
     public PassTotals EndEvaluation() => default;
+
+    /// <summary>Stops the communication thread.</summary>
+    public void Dispose() => _overlap?.Dispose();
 }

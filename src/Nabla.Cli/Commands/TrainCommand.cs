@@ -19,11 +19,7 @@ internal static class TrainCommand
     {
         var dataset = CommonOptions.Dataset();
         var table = new TableFlags();
-        var imageSize = new Option<string>("--image-size") { Description = "--dataset folder: the size images are converted to, WxH", DefaultValueFactory = _ => "28x28" };
-        imageSize.Validators.Add(r =>
-        {
-            if (r.Tokens.Count > 0 && ParseSize(r.Tokens[^1].Value) is null) r.AddError($"--image-size must be WxH with sides in [1, 1024]; got '{r.Tokens[^1].Value}'.");
-        });
+        var imageSize = ImageSize();
         var data = CommonOptions.Data();
         var model = new ModelFlags();
         var device = CommonOptions.Device();
@@ -39,15 +35,7 @@ internal static class TrainCommand
         var quiet = new Option<bool>("--quiet", "-q") { Description = "Print only the result (and the JSON line with --json)" };
         var resume = new Option<string?>("--resume") { Description = "Continue the run of this checkpoint (its configuration is used; --epochs may extend it)" };
         var dashboard = new DashboardOptions();
-        var microShards = new Option<int>("--micro-shards")
-        {
-            Description = "Under mpiexec: cut each batch into this many micro-shards, whose gradients are summed in one fixed tree (a power of two; 1, 2, 4 … of them processes give the same bits)",
-            DefaultValueFactory = _ => Distributed.DataParallelEngine.DefaultMicroShards,
-        };
-        microShards.Validators.Add(r =>
-        {
-            if (r.Tokens.Count > 0 && r.GetValueOrDefault<int>() is var v && (v < 1 || v > 1024 || (v & (v - 1)) != 0)) r.AddError($"--micro-shards must be a power of two from 1 to 1024; got {v}.");
-        });
+        var microShards = MicroShards();
         var overwrite = new Option<bool>("--overwrite") { Description = "Replace a checkpoint already in --checkpoint DIR (another run's) instead of refusing" };
         var cmd = new Command("train", "Train a multilayer perceptron and report test accuracy (RMSE, MAE and R² with --task regression)")
         {
@@ -81,6 +69,30 @@ internal static class TrainCommand
             return Run(config, source, where, r.GetValue(json), persistence, dashboard.Read(r), stdout, stderr);
         });
         return cmd;
+    }
+
+    private static Option<string> ImageSize()
+    {
+        var o = new Option<string>("--image-size") { Description = "--dataset folder: the size images are converted to, WxH", DefaultValueFactory = _ => "28x28" };
+        o.Validators.Add(r =>
+        {
+            if (r.Tokens.Count > 0 && ParseSize(r.Tokens[^1].Value) is null) r.AddError($"--image-size must be WxH with sides in [1, 1024]; got '{r.Tokens[^1].Value}'.");
+        });
+        return o;
+    }
+
+    private static Option<int> MicroShards()
+    {
+        var o = new Option<int>("--micro-shards")
+        {
+            Description = "Under mpiexec: cut each batch into this many micro-shards, whose gradients are summed in one fixed tree (a power of two; every process count that divides it gives the same bits)",
+            DefaultValueFactory = _ => Distributed.DataParallelEngine.DefaultMicroShards,
+        };
+        o.Validators.Add(r =>
+        {
+            if (r.Tokens.Count > 0 && r.GetValueOrDefault<int>() is var v && (v < 1 || v > 1024 || (v & (v - 1)) != 0)) r.AddError($"--micro-shards must be a power of two from 1 to 1024; got {v}.");
+        });
+        return o;
     }
 
     /// <summary>What to write and read: --save, --checkpoint, --checkpoint-every, --resume.</summary>

@@ -13,12 +13,13 @@ public class LayeringTests
     private static readonly Assembly Core = typeof(Nabla.Tensors.Tensor).Assembly;
     private static readonly Assembly Cli = typeof(Nabla.Cli.Program).Assembly;
     private static readonly Assembly Cuda = typeof(Nabla.Cuda.CudaBackend).Assembly;
+    private static readonly Assembly Distributed = typeof(Nabla.Distributed.MpiWorld).Assembly;
 
     /// <summary>Every namespace of the solution that a rule can allow or forbid.</summary>
     private static readonly string[] All =
     [
         "Nabla.Compute", "Nabla.Devices", "Nabla.Tensors", "Nabla.Autograd", "Nabla.Backprop", "Nabla.Data", "Nabla.NN",
-        "Nabla.Losses", "Nabla.Optim", "Nabla.IO", "Nabla.Training", "Nabla.Cli", "Nabla.Cuda",
+        "Nabla.Losses", "Nabla.Optim", "Nabla.IO", "Nabla.Training", "Nabla.Cli", "Nabla.Cuda", "Nabla.Distributed",
     ];
 
     /// <summary>
@@ -80,8 +81,18 @@ public class LayeringTests
     [Fact]
     public void TheLibrary_UsesNoCli_NoBackend_NoCommandLinePackages()
     {
-        var result = Types.InAssembly(Core).ShouldNot().HaveDependencyOnAny("Nabla.Cli", "Nabla.Cuda", "System.CommandLine", "Spectre.Console").GetResult();
+        var result = Types.InAssembly(Core).ShouldNot().HaveDependencyOnAny("Nabla.Cli", "Nabla.Cuda", "Nabla.Distributed", "System.CommandLine", "Spectre.Console").GetResult();
         Assert.True(result.IsSuccessful, string.Join(", ", result.FailingTypes?.Select(t => t.FullName) ?? []));
+    }
+
+    [Fact]
+    public void Distributed_SitsBesideTheBackends_UsingTheLibraryOnly()
+    {
+        // MPI is a device of its own kind: it builds on the library's training contract, as the CUDA backend does, and
+        // neither it nor the library sees the other backend or the command line.
+        var bad = Violations(Distributed, "Nabla.Distributed", [.. All.Where(n => n is not ("Nabla.Cli" or "Nabla.Cuda"))]);
+        Assert.True(bad.Count == 0, string.Join('\n', bad));
+        Assert.NotEmpty(Violations(Distributed, "Nabla.Distributed", [])); // and the rule can fail: it does use Training
     }
 
     [Fact]

@@ -3,7 +3,7 @@ using System.Reflection;
 namespace Nabla.Tests.Architecture;
 
 /// <summary>
-/// The public surface is a reviewed decision: every public type and member of the library (and of the CUDA package) is
+/// The public surface is a reviewed decision: every public type and member of the library (and of the CUDA and MPI packages) is
 /// listed in <c>PublicApi.txt</c> beside this file, and any change to the surface — a member added, removed, renamed, or
 /// made public by accident — fails this test until the list is updated in the same change (set
 /// NABLA_UPDATE_PUBLIC_API=1 to rewrite it, then review the diff). Kernels, update rules and engine internals are
@@ -11,7 +11,8 @@ namespace Nabla.Tests.Architecture;
 /// </summary>
 public class PublicApiTests
 {
-    private static readonly Assembly[] Packages = [typeof(Nabla.Tensors.Tensor).Assembly, typeof(Nabla.Cuda.CudaBackend).Assembly];
+    private static readonly Assembly[] Packages =
+        [typeof(Nabla.Tensors.Tensor).Assembly, typeof(Nabla.Cuda.CudaBackend).Assembly, typeof(Nabla.Distributed.MpiWorld).Assembly];
 
     /// <summary>One line per public type and per public or protected member, sorted: what a user can compile against.</summary>
     internal static List<string> Surface()

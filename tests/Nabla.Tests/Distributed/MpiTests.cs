@@ -1,0 +1,187 @@
+using System.Diagnostics;
+using System.Text.Json;
+using Nabla.Distributed;
+using Nabla.Tests.Testing;
+
+namespace Nabla.Tests.Distributed;
+
+/// <summary>
+/// <c>mpiexec.mpich -n N nabla train …</c> on 127.0.0.1: one job whose trained weights, losses and accuracies are the
+/// same bits for 1, 2 and 4 processes; one output; 3 processes, mismatched flags and other commands refused; a process
+/// killed ends the job, and its checkpoint resumed with another count ends bitwise where the uninterrupted run does.
+/// test.sh installs MPICH (scripts/ensure-mpich); without it these tests are skipped and say so.
+/// </summary>
+[Collection("Serial")] // several processes per test: alone, they fit the machine
+public sealed class MpiTests : IDisposable
+{
+    private const string Mpiexec = "/usr/bin/mpiexec.mpich";
+    private static readonly string Cli = Path.Combine(AppContext.BaseDirectory, "Nabla.Cli.dll");
+    private readonly TempDir _dir = new();
+
+    public MpiTests()
+    {
+        var rng = new Nabla.Tensors.Rng(1);
+        foreach (var (name, rows) in new[] { ("t_train.csv", 240), ("t_test.csv", 60) })
+        {
+            var lines = new List<string> { "label," + string.Join(',', Enumerable.Range(0, 10).Select(i => $"f{i}")) };
+            for (int r = 0; r < rows; r++)
+                lines.Add($"{r % 3}," + string.Join(',', Enumerable.Range(0, 10).Select(i => ((i % 3 == r % 3 ? 1.0 : 0.0) + rng.NextGaussian()).ToString("F4", System.Globalization.CultureInfo.InvariantCulture))));
+            File.WriteAllLines(_dir.File(name), lines);
+        }
+    }
+
+    public void Dispose() => _dir.Dispose();
+
+    private string[] Flags(int epochs) =>
+        ["train", "--data", _dir.Path, "--label-column", "label", "--hidden", "16", "--dropout", "0.2", "--tol", "0", "--batch-size", "32",
+            "--optimizer", "adam", "--lr", "0.01", "--epochs", epochs.ToString(System.Globalization.CultureInfo.InvariantCulture), "--threads", "1"];
+
+    private static (int Code, string Out, string Err) Mpi(int n, IEnumerable<string> args, Action<Process>? whileRunning = null, int timeoutSeconds = 120)
+    {
+        Skip.IfNot(File.Exists(Mpiexec), "MPICH is not installed (test.sh installs it: scripts/ensure-mpich).");
+        var start = new ProcessStartInfo(Mpiexec) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        foreach (var a in new[] { "-n", n.ToString(System.Globalization.CultureInfo.InvariantCulture), "dotnet", Cli }.Concat(args)) start.ArgumentList.Add(a);
+        using var p = Process.Start(start)!;
+        var stdout = p.StandardOutput.ReadToEndAsync();
+        var stderr = p.StandardError.ReadToEndAsync();
+        whileRunning?.Invoke(p);
+        if (!p.WaitForExit(timeoutSeconds * 1000))
+        {
+            p.Kill(entireProcessTree: true);
+            throw new TimeoutException($"mpiexec -n {n} did not end within {timeoutSeconds} s.");
+        }
+        return (p.ExitCode, stdout.Result, stderr.Result);
+    }
+
+    [SkippableFact]
+    public void OneTwoAndFourProcesses_TrainTheSameBits_AndPrintOnce()
+    {
+        var models = new List<byte[]>();
+        var results = new List<string>();
+        foreach (int n in new[] { 1, 2, 4 })
+        {
+            string save = _dir.File($"m{n}.safetensors");
+            var (code, output, err) = Mpi(n, [.. Flags(3), "--save", save, "--json"]);
+            Assert.True(code == 0, $"-n {n}: exit {code}: {err}");
+            Assert.Single(output.Split('\n'), l => l.StartsWith("Test accuracy", StringComparison.Ordinal)); // rank 0 alone prints
+            Assert.Contains($"MPI: {n} process", output);
+            using var json = JsonDocument.Parse(output.Trim().Split('\n')[^1]);
+            Assert.Equal(n, json.RootElement.GetProperty("mpi").GetProperty("processes").GetInt32());
+            // Everything but the timings must agree to the last digit printed.
+            var epochs = json.RootElement.GetProperty("epochs").EnumerateArray().Select(e => $"{e.GetProperty("train_loss").GetDouble():R}/{e.GetProperty("train_accuracy").GetDouble():R}");
+            results.Add($"{json.RootElement.GetProperty("test_loss").GetDouble():R} {json.RootElement.GetProperty("test_accuracy").GetDouble():R} {string.Join(' ', epochs)}");
+            models.Add(File.ReadAllBytes(save));
+        }
+        Assert.Equal(models[0], models[1]);
+        Assert.Equal(models[0], models[2]);
+        Assert.Equal(results[0], results[1]);
+        Assert.Equal(results[0], results[2]);
+    }
+
+    [SkippableFact]
+    public void ThreeProcesses_AreRefused_InOneLine()
+    {
+        var (code, _, err) = Mpi(3, Flags(1));
+        Assert.Equal(2, code);
+        var lines = err.Trim().Split('\n');
+        Assert.Single(lines);
+        Assert.StartsWith("nabla: error: MPI: 3 processes cannot share 4 micro-shards", lines[0]);
+    }
+
+    [SkippableFact]
+    public void ProcessesWithDifferentFlags_AreRefused()
+    {
+        Skip.IfNot(File.Exists(Mpiexec), "MPICH is not installed.");
+        // mpiexec's MPMD form: one process per command line.
+        string[] first = [.. Flags(1), "--lr", "0.1"], second = [.. Flags(1), "--lr", "0.2"];
+        var (code, _, err) = Mpi(1, [.. first, ":", "-n", "1", "dotnet", Cli, .. second]);
+        Assert.Equal(2, code);
+        Assert.Contains("process 1 was started with other flags than process 0", err);
+    }
+
+    [SkippableFact]
+    public void AnotherCommand_UnderMpiexec_IsRefused()
+    {
+        var (code, output, err) = Mpi(2, ["backprop"]);
+        Assert.Equal(2, code);
+        Assert.Equal("", output);
+        Assert.Contains("only train and seed run as one job", err);
+        Assert.Single(err.Trim().Split('\n')); // rank 0 alone says it
+    }
+
+    [SkippableFact]
+    public void AKilledProcess_EndsTheJob_AndItsCheckpoint_ResumedWithAnotherCount_EndsWhereTheUninterruptedRunDoes()
+    {
+        string checkpoint = Path.Combine(_dir.Path, "ck"), last = Path.Combine(checkpoint, "last.safetensors");
+        var clock = new Stopwatch();
+        var (code, _, _) = Mpi(2, [.. Flags(100_000), "--checkpoint", checkpoint], p =>
+        {
+            var wait = Stopwatch.StartNew();
+            while (!File.Exists(last) && wait.Elapsed < TimeSpan.FromSeconds(60)) Thread.Sleep(50);
+            Thread.Sleep(300); // a few more epochs
+            int victim = RankProcess(1);
+            clock.Start();
+            Process.GetProcessById(victim).Kill(); // SIGKILL
+        });
+        clock.Stop();
+        Assert.NotEqual(0, code);
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(10), $"the job took {clock.Elapsed.TotalSeconds:F1} s to end after a process was killed");
+
+        int done = Nabla.Training.Checkpoint.ReadState(last).Epoch;
+        int epochs = done + 2;
+        var (resumed, _, errResumed) = Mpi(4, [.. Flags(epochs), "--resume", last, "--save", _dir.File("resumed.safetensors")]);
+        Assert.True(resumed == 0, errResumed);
+        var (whole, _, errWhole) = Mpi(1, [.. Flags(epochs), "--save", _dir.File("whole.safetensors")]);
+        Assert.True(whole == 0, errWhole);
+        Assert.Equal(File.ReadAllBytes(_dir.File("whole.safetensors")), File.ReadAllBytes(_dir.File("resumed.safetensors")));
+    }
+
+    /// <summary>The process id of rank <paramref name="rank"/> of the running job (from its PMI_RANK).</summary>
+    private static int RankProcess(int rank)
+    {
+        foreach (var dir in Directory.EnumerateDirectories("/proc"))
+        {
+            if (!int.TryParse(Path.GetFileName(dir), out int pid)) continue;
+            try
+            {
+                string cmdline = File.ReadAllText(Path.Combine(dir, "cmdline"));
+                if (!cmdline.Contains("Nabla.Cli.dll", StringComparison.Ordinal)) continue;
+                if (File.ReadAllText(Path.Combine(dir, "environ")).Split('\0').Contains($"PMI_RANK={rank}")) return pid;
+            }
+            catch (IOException) { }
+            catch (UnauthorizedAccessException) { }
+        }
+        throw new InvalidOperationException($"no process of rank {rank} found");
+    }
+}
+
+/// <summary>What needs no MPI library: the refusals and the launcher's detection.</summary>
+public sealed class DataParallelRulesTests
+{
+    [Theory]
+    [InlineData(1, 32, 4, null)]
+    [InlineData(2, 32, 4, null)]
+    [InlineData(4, 32, 4, null)]
+    [InlineData(8, 64, 8, null)]
+    [InlineData(3, 32, 4, "3 processes cannot share 4 micro-shards")]
+    [InlineData(8, 32, 4, "8 processes cannot share 4 micro-shards")]
+    [InlineData(4, 2, 4, "smaller than the 4 processes")]
+    [InlineData(1, 2, 4, "cannot be cut into 4 micro-shards")]
+    [InlineData(1, 32, 3, "a power of two")]
+    public void Refuses_SaysWhy(int processes, int batch, int shards, string? why)
+    {
+        string? said = DataParallelEngine.Refuses(processes, batch, shards);
+        if (why is null) Assert.Null(said);
+        else Assert.Contains(why, said);
+    }
+
+    [Fact]
+    public void TheLauncher_IsRecognizedFromItsEnvironment()
+    {
+        Assert.Null(MpiWorld.Launcher(_ => null));
+        Assert.Equal("MPICH (PMI)", MpiWorld.Launcher(v => v == "PMI_RANK" ? "0" : null));
+        Assert.Equal("Open MPI", MpiWorld.Launcher(v => v == "OMPI_COMM_WORLD_SIZE" ? "2" : null));
+        Assert.Equal("Slurm (srun)", MpiWorld.Launcher(v => v switch { "SLURM_PROCID" => "1", "SLURM_NTASKS" => "4", _ => null }));
+        Assert.Null(MpiWorld.Launcher(v => v switch { "SLURM_PROCID" => "0", "SLURM_NTASKS" => "1", _ => null })); // a one-task Slurm step is a plain run
+    }
+}
