@@ -104,7 +104,7 @@ public sealed class ThreadTuner
         }
         if (_windowStart < 0) { (_windowStart, _windowSteps) = (now, 0); return; }
         if (++_windowSteps < Policy.WindowSteps || now - _windowStart < _windowTicks) return;
-        _samples[_candidate][_round] = Stopwatch.GetElapsedTime(_windowStart, now).TotalSeconds / _windowSteps;
+        _samples[Slot(_candidate)][_round] = Stopwatch.GetElapsedTime(_windowStart, now).TotalSeconds / _windowSteps;
         int next = _candidate + 1;
         if (Policy.Cycle) Probe(next % _candidates.Length, now);
         else if (next < _candidates.Length) Probe(next, now);
@@ -112,12 +112,18 @@ public sealed class ThreadTuner
         else Decide(now);
     }
 
-    /// <summary>Times candidate <paramref name="candidate"/> next.</summary>
-    private void Probe(int candidate, long now)
+    /// <summary>
+    /// The candidate timed at position <paramref name="position"/> of the current round: the order reverses every other
+    /// round (A B, B A, A B), so that a machine speeding up or slowing down during the probe favours no candidate.
+    /// </summary>
+    private int Slot(int position) => _round % 2 == 0 ? position : _candidates.Length - 1 - position;
+
+    /// <summary>Times the candidate at position <paramref name="position"/> of the round next.</summary>
+    private void Probe(int position, long now)
     {
         if (_exploiting) (_exploiting, _round, _probeStart) = (false, 0, now);
-        _candidate = candidate;
-        Use(_candidates[candidate]);
+        _candidate = position;
+        Use(_candidates[Slot(position)]);
         (_windowStart, _windowSteps) = (now, 0);
     }
 
