@@ -6,6 +6,10 @@ namespace Nabla.Compute;
 /// <param name="WindowSeconds">A measuring window lasts at least this long (and at least <paramref name="WindowSteps"/> steps).</param>
 /// <param name="WindowSteps">The fewest steps in a window.</param>
 /// <param name="ProbeRounds">Windows per candidate when choosing: each candidate in turn, this many times; the fastest median wins.</param>
+/// <param name="WarmupRounds">
+/// Rounds run first and not counted: a thread count's first steps compile and warm code the other count did not use,
+/// which would make it look slower than it is.
+/// </param>
 /// <param name="FirstExploitSeconds">
 /// Time on the chosen count before the first re-check (at least <paramref name="ExploitFactor"/> times as long as the
 /// probe that chose it took); doubles while the choice holds.
@@ -17,7 +21,7 @@ namespace Nabla.Compute;
 /// counts) costs a few percent at most however long a step is.
 /// </param>
 public sealed record ThreadTunerPolicy(double WindowSeconds = 0.02, int WindowSteps = 2, int ProbeRounds = 3,
-    double FirstExploitSeconds = 1.0, double MaxExploitSeconds = 8.0, bool Cycle = false, double ExploitFactor = 20);
+    double FirstExploitSeconds = 1.0, double MaxExploitSeconds = 8.0, bool Cycle = false, double ExploitFactor = 20, int WarmupRounds = 1);
 
 /// <summary>A change of the thread count in use: at which step of the run (counted from 0), to how many.</summary>
 /// <param name="Step">Steps done before the change.</param>
@@ -44,7 +48,7 @@ public sealed class ThreadTuner
     private readonly double[][] _samples; // per candidate, per round: seconds per step
     private readonly long _windowTicks, _firstExploitTicks, _maxExploitTicks;
     private readonly List<ThreadChange> _changes = [];
-    private long _windowStart = -1, _exploitUntil, _exploitTicks, _steps, _probeStart;
+    private long _windowStart = -1, _exploitUntil, _exploitTicks, _steps, _probeStart, _lastStep, _banked;
     private int _windowSteps, _candidate, _round;
     private bool _exploiting, _decided;
 
@@ -90,7 +94,11 @@ public sealed class ThreadTuner
     /// Something that is not a training step happened since the last step (an epoch ended, a test pass ran): the
     /// window in progress starts again rather than being charged with it.
     /// </summary>
-    public void Pause() => _windowStart = -1;
+    public void Pause()
+    {
+        if (_windowStart >= 0) _banked += _lastStep - _windowStart; // the window keeps the steps it timed, not the gap
+        _windowStart = -1;
+    }
 
     /// <summary>One training step finished. Allocates nothing (except when a probe changes the choice).</summary>
     public void StepDone()
@@ -102,13 +110,15 @@ public sealed class ThreadTuner
             if (now >= _exploitUntil) Probe(0, now);
             return;
         }
-        if (_windowStart < 0) { (_windowStart, _windowSteps) = (now, 0); return; }
-        if (++_windowSteps < Policy.WindowSteps || now - _windowStart < _windowTicks) return;
-        _samples[Slot(_candidate)][_round] = Stopwatch.GetElapsedTime(_windowStart, now).TotalSeconds / _windowSteps;
+        _lastStep = now;
+        if (_windowStart < 0) { _windowStart = now; return; } // the step after a pause includes the pause: not timed
+        long timed = _banked + (now - _windowStart);
+        if (++_windowSteps < Policy.WindowSteps || timed < _windowTicks) return;
+        if (_round >= Policy.WarmupRounds) _samples[Slot(_candidate)][_round - Policy.WarmupRounds] = (double)timed / Stopwatch.Frequency / _windowSteps;
         int next = _candidate + 1;
         if (Policy.Cycle) Probe(next % _candidates.Length, now);
         else if (next < _candidates.Length) Probe(next, now);
-        else if (++_round < _samples[0].Length) Probe(0, now);
+        else if (++_round < _samples[0].Length + Policy.WarmupRounds) Probe(0, now);
         else Decide(now);
     }
 
@@ -121,10 +131,11 @@ public sealed class ThreadTuner
     /// <summary>Times the candidate at position <paramref name="position"/> of the round next.</summary>
     private void Probe(int position, long now)
     {
-        if (_exploiting) (_exploiting, _round, _probeStart) = (false, 0, now);
+        // A re-check needs no warm-up round: every candidate has run before.
+        if (_exploiting) (_exploiting, _round, _probeStart) = (false, Policy.WarmupRounds, now);
         _candidate = position;
         Use(_candidates[Slot(position)]);
-        (_windowStart, _windowSteps) = (now, 0);
+        (_windowStart, _windowSteps, _banked) = (now, 0, 0);
     }
 
     /// <summary>Keeps the fastest median; re-checks sooner when the choice changed, later when it held.</summary>
