@@ -118,8 +118,8 @@ public sealed class ThreadTuner
         int next = _candidate + 1;
         if (Policy.Cycle) Probe(next % _candidates.Length, now);
         else if (next < _candidates.Length) Probe(next, now);
-        else if (++_round < _samples[0].Length + Policy.WarmupRounds) Probe(0, now);
-        else Decide(now);
+        else if (++_round < _samples[0].Length + Policy.WarmupRounds && !Decisive()) Probe(0, now);
+        else Decide(now, _round - Policy.WarmupRounds);
     }
 
     /// <summary>
@@ -138,15 +138,41 @@ public sealed class ThreadTuner
         (_windowStart, _windowSteps, _banked) = (now, 0, 0);
     }
 
-    /// <summary>Keeps the fastest median; re-checks sooner when the choice changed, later when it held.</summary>
-    private void Decide(long now)
+    /// <summary>
+    /// Whether the rounds measured so far already settle it: one candidate's every window was at least a fifth faster
+    /// than every window of each other (a busy core makes two threads that much slower; probing on costs time).
+    /// </summary>
+    private bool Decisive()
+    {
+        int rounds = _round - Policy.WarmupRounds;
+        if (rounds < 1) return false;
+        for (int c = 0; c < _candidates.Length; c++)
+        {
+            double slowest = Extreme(c, rounds, max: true);
+            bool wins = true;
+            for (int o = 0; o < _candidates.Length && wins; o++)
+                if (o != c && 1.2 * slowest > Extreme(o, rounds, max: false)) wins = false;
+            if (wins) return true;
+        }
+        return false;
+    }
+
+    private double Extreme(int candidate, int rounds, bool max)
+    {
+        double e = _samples[candidate][0];
+        for (int r = 1; r < rounds; r++) e = max ? Math.Max(e, _samples[candidate][r]) : Math.Min(e, _samples[candidate][r]);
+        return e;
+    }
+
+    /// <summary>Keeps the fastest median of the <paramref name="rounds"/> measured; re-checks sooner when the choice changed, later when it held.</summary>
+    private void Decide(long now, int rounds)
     {
         int best = 0;
         double bestTime = double.MaxValue;
         for (int c = 0; c < _candidates.Length; c++)
         {
-            var s = _samples[c];
-            Array.Sort(s);
+            var s = _samples[c].AsSpan(0, rounds);
+            s.Sort();
             if (s[s.Length / 2] < bestTime) (best, bestTime) = (c, s[s.Length / 2]);
         }
         int threads = _candidates[best];
