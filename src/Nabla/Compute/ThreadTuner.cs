@@ -139,13 +139,15 @@ public sealed class ThreadTuner
     }
 
     /// <summary>
-    /// Whether the rounds measured so far already settle it: one candidate's every window was at least a fifth faster
-    /// than every window of each other (a busy core makes two threads that much slower; probing on costs time).
+    /// Whether a re-check's rounds so far already settle it: one candidate's every window was at least a fifth faster
+    /// than every window of each other (a busy core makes two threads that much slower; probing on costs time). Not
+    /// on the first probe: early in the first epoch the data is touched for the first time, and a count that is
+    /// faster then (two threads gather while they compute) can be the slower one for the rest of the run.
     /// </summary>
     private bool Decisive()
     {
         int rounds = _round - Policy.WarmupRounds;
-        if (rounds < 1) return false;
+        if (rounds < 1 || !_decided) return false;
         for (int c = 0; c < _candidates.Length; c++)
         {
             double slowest = Extreme(c, rounds, max: true);
