@@ -134,6 +134,6 @@ public sealed class DatasetLocator
             throw new DataFormatException($"{name}: images must have rank 3 (count, height, width); got rank {images.Dimensions.Length}.");
         if (labels.Dimensions.Length != 1)
             throw new DataFormatException($"{name}: labels must have rank 1; got rank {labels.Dimensions.Length}.");
-        return new ImageDataset(images.Data, labels.Data, images.Dimensions[1], images.Dimensions[2], spec.ClassNames, name);
+        return new ImageDataset(images.Data, labels.Data.ToArray(), images.Dimensions[1], images.Dimensions[2], spec.ClassNames, name);
     }
 }

@@ -29,15 +29,25 @@ public static class IdxCache
         {
             try
             {
-                var cached = IdxReader.Read(copy);
-                if (cached.Dimensions.SequenceEqual(dimensions)) return cached;
+                // Mapped, not read: every process on the host shares the page cache's one copy.
+                if (Map(copy, dimensions) is { } mapped) return mapped;
             }
             catch (DataFormatException) { }
+            catch (IOException) { }
             TryDelete(copy);
         }
         var idx = IdxReader.Read(path);
         TryWrite(copy, idx);
         return idx;
+    }
+
+    /// <summary>The raw copy mapped into memory, when its header and length are those of <paramref name="dimensions"/>; else null.</summary>
+    private static IdxFile? Map(string copy, int[] dimensions)
+    {
+        if (!IdxReader.ReadDimensions(copy).SequenceEqual(dimensions)) return null;
+        long header = 4 + 4L * dimensions.Length, size = dimensions.Aggregate(1L, (a, d) => a * d);
+        if (size > Array.MaxLength || new FileInfo(copy).Length != header + size) return null;
+        return new IdxFile(dimensions, MappedFile.Map(copy, header, (int)size));
     }
 
     private static string CopyName(FileInfo source)
@@ -60,7 +70,7 @@ public static class IdxCache
                 (header[2], header[3]) = (0x08, (byte)idx.Dimensions.Length);
                 for (int i = 0; i < idx.Dimensions.Length; i++) BinaryPrimitives.WriteInt32BigEndian(header.AsSpan(4 + 4 * i), idx.Dimensions[i]);
                 f.Write(header);
-                f.Write(idx.Data);
+                f.Write(idx.Data.Span);
             }
             File.Move(temp, copy, overwrite: true); // atomic: a reader sees no copy or a whole one
         }

@@ -36,7 +36,7 @@ public static class IdxReader
             IdxFile idx;
             using (Stream stream = gz ? new GZipStream(file, CompressionMode.Decompress, leaveOpen: true) : file)
                 idx = Read(stream, path, gz ? null : file.Length, limit: limit);
-            if (gz) CheckTrailer(file, path, 4 + 4L * idx.Dimensions.Length + idx.Data.LongLength);
+            if (gz) CheckTrailer(file, path, 4 + 4L * idx.Dimensions.Length + (long)idx.Data.Length);
             return idx;
         }
         catch (InvalidDataException e)

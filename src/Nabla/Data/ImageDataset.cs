@@ -11,13 +11,17 @@ namespace Nabla.Data;
 /// </summary>
 public sealed class ImageDataset : IDataset
 {
-    private readonly byte[] _pixels;
+    private readonly ReadOnlyMemory<byte> _pixels; // an array, or a mapped file (IdxCache)
     private readonly byte[] _labels;
     private float _mean, _std = 1;
 
     /// <summary>Wraps images (count × height × width bytes) and labels, checking that they agree.</summary>
     /// <exception cref="DataFormatException">Counts differ, or a label is outside [0, classes).</exception>
     public ImageDataset(byte[] pixels, byte[] labels, int height, int width, IReadOnlyList<string> classNames, string name = "dataset")
+        : this((ReadOnlyMemory<byte>)pixels, labels, height, width, classNames, name) { }
+
+    /// <summary>The same over any memory: a file mapped by <see cref="IdxCache"/>, shared by every process on the host.</summary>
+    internal ImageDataset(ReadOnlyMemory<byte> pixels, byte[] labels, int height, int width, IReadOnlyList<string> classNames, string name = "dataset")
     {
         Height = height;
         Width = width;
@@ -54,7 +58,7 @@ public sealed class ImageDataset : IDataset
     public IReadOnlyList<string> ClassNames { get; }
 
     /// <summary>The raw bytes of image <paramref name="index"/>.</summary>
-    public ReadOnlySpan<byte> Image(int index) => _pixels.AsSpan(index * Features, Features);
+    public ReadOnlySpan<byte> Image(int index) => _pixels.Span.Slice(index * Features, Features);
 
     /// <summary>Applies <c>Normalize(mean, std)</c> after the /255 scaling from now on.</summary>
     /// <exception cref="ArgumentOutOfRangeException">std is not positive.</exception>
@@ -72,7 +76,7 @@ public sealed class ImageDataset : IDataset
     public bool GathersOnAnyThread => true;
 
     /// <summary>All images' bytes, row after row (device backends upload these and convert there).</summary>
-    internal ReadOnlySpan<byte> Pixels => _pixels;
+    internal ReadOnlySpan<byte> Pixels => _pixels.Span;
 
     /// <summary>All labels.</summary>
     internal ReadOnlySpan<byte> LabelBytes => _labels;
@@ -84,11 +88,12 @@ public sealed class ImageDataset : IDataset
     public void Gather(ReadOnlySpan<int> indices, Span<float> features, Span<int> labels)
     {
         int d = Features;
+        var pixels = _pixels.Span;
         for (int r = 0; r < indices.Length; r++)
         {
             int i = indices[r];
             var dst = features.Slice(r * d, d);
-            ToUnitInterval(_pixels.AsSpan(i * d, d), dst);
+            ToUnitInterval(pixels.Slice(i * d, d), dst);
             if (_mean != 0 || _std != 1)
             {
                 TensorPrimitives.Subtract(dst, _mean, dst);
@@ -104,7 +109,7 @@ public sealed class ImageDataset : IDataset
     {
         if (!Sse.IsSupported) return;
         int d = Features;
-        fixed (byte* p = _pixels)
+        fixed (byte* p = _pixels.Span)
         {
             foreach (int i in indices)
                 for (int off = 0; off < d; off += 64) Sse.Prefetch1(p + (long)i * d + off);
