@@ -205,6 +205,29 @@ public class DashboardSecurityTests
         return (long.Parse(fields[11]) + long.Parse(fields[12])) / 100.0; // utime and stime, in clock ticks (USER_HZ = 100)
     }
 
+    /// <summary>
+    /// A child `nabla dashboard` on a free port, answering (its first request warms it). The port is free when chosen,
+    /// not necessarily when the child binds it (another process may take it meanwhile, as an MPI launcher's control
+    /// port once did): a child that exits, or a port answered by someone else, is retried on another port.
+    /// </summary>
+    private static async Task<(Process Child, int Port)> StartDashboard(string root)
+    {
+        for (int attempt = 1; ; attempt++)
+        {
+            int port = FreePort();
+            var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
+            foreach (var a in new[] { typeof(Nabla.Cli.Program).Assembly.Location, "dashboard", root, "--port", port.ToString() }) psi.ArgumentList.Add(a);
+            var child = Process.Start(psi)!;
+            var end = DateTime.UtcNow + TimeSpan.FromSeconds(30);
+            while (!child.HasExited && !Listening(port) && DateTime.UtcNow < end) Thread.Sleep(50);
+            string reply = child.HasExited || !Listening(port) ? "" : await Raw(port, Get(port, "/api/runs"));
+            if (!child.HasExited && reply.StartsWith("HTTP/1.1 200", StringComparison.Ordinal)) return (child, port);
+            if (!child.HasExited) child.Kill();
+            child.Dispose();
+            if (attempt == 3) throw new InvalidOperationException($"nabla dashboard did not come up on a free port in {attempt} attempts.");
+        }
+    }
+
     [Fact]
     public async Task AClientLeavingMidStream_LeavesTheServerIdle_AndServingOthers()
     {
@@ -218,14 +241,10 @@ public class DashboardSecurityTests
             for (int i = 0; i < 200_000; i++) f.WriteLine(line); // ~48 MB
         });
         Run(root, "zero", r => Replace(Path.Combine(r, "events.jsonl"), f => File.CreateSymbolicLink(f, "/dev/zero")));
-        int port = FreePort();
-        var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var a in new[] { typeof(Nabla.Cli.Program).Assembly.Location, "dashboard", root, "--port", port.ToString() }) psi.ArgumentList.Add(a);
-        using var child = Process.Start(psi)!;
+        var (child, port) = await StartDashboard(root);
+        using var owned = child;
         try
         {
-            WaitForPort(port, TimeSpan.FromSeconds(30));
-            await Raw(port, Get(port, "/api/runs")); // warm: the first request compiles the server's code
             foreach (var run in new[] { "s/big", "s/zero" })
             {
                 using (var client = new TcpClient("127.0.0.1", port))
