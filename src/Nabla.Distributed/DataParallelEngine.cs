@@ -46,6 +46,7 @@ public sealed class DataParallelEngine : ITrainingEngine, IDisposable
     private readonly int[] _savedAt; // where each non-weight parameter's saved gradient starts in _saved
     private readonly OverlappedExchange? _overlap;
     private readonly Dropout[] _dropouts;
+    private readonly Module[] _modules; // the layers as an array: a step iterates them without an enumerator
     private readonly int _features, _outputs, _leaves, _firstLeaf;
     private readonly float[] _x, _targets, _dOut;
     private readonly int[] _labels;
@@ -53,6 +54,7 @@ public sealed class DataParallelEngine : ITrainingEngine, IDisposable
     private double[] _lossAt = [], _correctAt = [];
     private Optimizer? _optimizer;
     private float _maxGradNorm;
+    private bool _fuseUpdate;
     private int _epoch, _batchSize;
 
     /// <summary>Prepares the data-parallel engine for <paramref name="trainer"/> and copies rank 0's parameters to every process.</summary>
@@ -96,6 +98,7 @@ public sealed class DataParallelEngine : ITrainingEngine, IDisposable
         if (overlap && world.Size > 1 && _leaves <= 2 && maxShard <= MaxSingleChunkRows && _engine.EachParameterOnce)
             _overlap = new OverlappedExchange(world, _parameters, _gradients, _receive);
         _dropouts = [.. _model.Layers.OfType<Dropout>()];
+        _modules = [.. _model.Layers];
         world.Broadcast(arena.Data); // every process starts from rank 0's weights
     }
 
@@ -127,7 +130,7 @@ public sealed class DataParallelEngine : ITrainingEngine, IDisposable
     public string Description => $"cpu, data-parallel over {_world.Size} MPI processes on {_world.Hosts} host{(_world.Hosts == 1 ? "" : "s")}";
 
     /// <summary>Seconds spent in the exchange's MPI calls (on the communication thread when overlapped), since it started.</summary>
-    public double ExchangeSeconds { get; private set; }
+    public double ExchangeSeconds => _overlap?.ExchangeSeconds ?? WaitSeconds; // not overlapped: the exchange is all the wait
 
     /// <summary>Seconds this process spent in training steps, since it started.</summary>
     public double StepSeconds { get; private set; }
@@ -145,6 +148,10 @@ public sealed class DataParallelEngine : ITrainingEngine, IDisposable
         if (_order.Length != order.Length) _order = new int[order.Length];
         order.CopyTo(_order);
         (_optimizer, _maxGradNorm, _epoch, _batchSize) = (optimizer, maxGradNorm, epoch, loader.BatchSize);
+        // The exchange thread may update each layer itself when the optimizer holds exactly the model's parameters, in
+        // order (its indices are the engine's), and nothing (clipping) needs all gradients first. Decided per epoch: the
+        // optimizer can change between phases.
+        _fuseUpdate = maxGradNorm == 0 && optimizer.Parameters.AsSpan().SequenceEqual(_parameters);
         int slots = loader.BatchCount * MicroShards;
         if (_lossAt.Length != slots) (_lossAt, _correctAt) = (new double[slots], new double[slots]);
         Array.Clear(_lossAt);
@@ -162,9 +169,9 @@ public sealed class DataParallelEngine : ITrainingEngine, IDisposable
         {
             ReduceLocally(loader.Dataset, batch, size);
             long exchange = System.Diagnostics.Stopwatch.GetTimestamp();
-            Combine();
+            // The rest of the tree: each process's block is a subtree, and recursive doubling combines them.
+            _world.SumByRecursiveDoubling(_gradients.Data, _receive.Data);
             WaitSeconds += System.Diagnostics.Stopwatch.GetElapsedTime(exchange).TotalSeconds;
-            ExchangeSeconds = WaitSeconds;
             if (_maxGradNorm > 0) GradClip.ClipGradNorm(_parameters, _maxGradNorm);
             _optimizer!.Step();
         }
@@ -179,7 +186,7 @@ public sealed class DataParallelEngine : ITrainingEngine, IDisposable
     /// </summary>
     private void OverlappedStep(IDataset data, int batch, int size)
     {
-        bool fuse = _maxGradNorm == 0 && _optimizer!.Parameters.SequenceEqual(_parameters);
+        bool fuse = _fuseUpdate;
         bool pair = _leaves == 2;
         _overlap!.Begin(fuse ? _optimizer : null, pair ? _addSavedBias : null);
         if (pair)
@@ -191,7 +198,6 @@ public sealed class DataParallelEngine : ITrainingEngine, IDisposable
         long wait = System.Diagnostics.Stopwatch.GetTimestamp();
         _overlap.Finish();
         WaitSeconds += System.Diagnostics.Stopwatch.GetElapsedTime(wait).TotalSeconds;
-        ExchangeSeconds = _overlap.ExchangeSeconds;
         if (fuse) return;
         if (_maxGradNorm > 0) GradClip.ClipGradNorm(_parameters, _maxGradNorm);
         _optimizer!.Step();
@@ -294,7 +300,7 @@ public sealed class DataParallelEngine : ITrainingEngine, IDisposable
         int r0 = (int)((long)leaf * size / MicroShards), r1 = (int)((long)(leaf + 1) * size / MicroShards), m = r1 - r0;
         var indices = _order.AsSpan(batch * _batchSize + r0, m);
         data.Gather(indices, _x.AsSpan(0, m * _features), _labels.AsSpan(0, m));
-        foreach (var module in _model.Layers) module.SetStep(_epoch, batch);
+        foreach (var module in _modules) module.SetStep(_epoch, batch);
         foreach (var d in _dropouts) d.FirstRow = r0;
         var output = _engine.Forward(_x, m);
         var dOut = _dOut.AsSpan(0, m * _outputs);
@@ -313,16 +319,6 @@ public sealed class DataParallelEngine : ITrainingEngine, IDisposable
         // The loss is the batch's mean: this shard's gradient (a mean over its m rows) weighs m/B.
         TensorPrimitives.Multiply(dOut, (float)m / size, dOut);
         _engine.Backward(dOut, overwrite, sink);
-    }
-
-    /// <summary>The rest of the tree: recursive doubling, the lower and upper halves of each pair of blocks added (in either order: the same bits).</summary>
-    private void Combine()
-    {
-        for (int level = 1; level < _world.Size; level <<= 1)
-        {
-            _world.Exchange(_gradients.Data, _receive.Data, _world.Rank ^ level, tag: level);
-            TensorPrimitives.Add(_gradients.Data, _receive.Data, _gradients.Data);
-        }
     }
 
     /// <inheritdoc/>

@@ -112,6 +112,20 @@ public sealed unsafe class MpiWorld : IDisposable
             Check(Mpi.Sendrecv(s, send.Length, Mpi.Float, partner, tag, r, receive.Length, Mpi.Float, partner, tag, Mpi.CommWorld, Mpi.StatusIgnore), "MPI_Sendrecv");
     }
 
+    /// <summary>
+    /// Sums <paramref name="mine"/> over every process by recursive doubling: at level l each process swaps its partial
+    /// sum with rank XOR 2ˡ (through <paramref name="scratch"/>, as long) and adds it. Float addition is commutative, so
+    /// both partners get the same bits, and the sum is one fixed balanced tree over the ranks (the size a power of two).
+    /// </summary>
+    public void SumByRecursiveDoubling(Span<float> mine, Span<float> scratch)
+    {
+        for (int level = 1; level < Size; level <<= 1)
+        {
+            Exchange(mine, scratch, Rank ^ level, tag: level);
+            System.Numerics.Tensors.TensorPrimitives.Add(mine, scratch, mine);
+        }
+    }
+
     /// <summary>Waits until every process gets here.</summary>
     public void Barrier() => Check(Mpi.Barrier(Mpi.CommWorld), "MPI_Barrier");
 

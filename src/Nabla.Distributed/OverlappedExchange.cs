@@ -1,7 +1,6 @@
 using Nabla.NN;
 using Nabla.Optim;
 using Nabla.Tensors;
-using TensorPrimitives = System.Numerics.Tensors.TensorPrimitives;
 
 namespace Nabla.Distributed;
 
@@ -118,14 +117,8 @@ internal sealed class OverlappedExchange : IGradientSink, IDisposable
     {
         for (int i = first; i <= last; i++) _beforeExchange?.Invoke(i);
         int start = _gradients.OffsetOf(first), end = _gradients.OffsetOf(last) + _parameters[last].Size;
-        var mine = _gradients.Data[start..end];
-        var theirs = _receive.Data[start..end];
         long t0 = System.Diagnostics.Stopwatch.GetTimestamp();
-        for (int level = 1; level < _world.Size; level <<= 1)
-        {
-            _world.Exchange(mine, theirs, _world.Rank ^ level, tag: level);
-            TensorPrimitives.Add(mine, theirs, mine);
-        }
+        _world.SumByRecursiveDoubling(_gradients.Data[start..end], _receive.Data[start..end]);
         ExchangeSeconds += System.Diagnostics.Stopwatch.GetElapsedTime(t0).TotalSeconds;
         if (_optimizer is null) return;
         for (int i = first; i <= last; i++)

@@ -146,14 +146,7 @@ public abstract class Module
     /// <c>model.Parameters()</c> gathers them too). Null when they cannot be one arena: on a device, views, or split
     /// between optimizers that gathered parts of them.
     /// </summary>
-    public TensorArena? ParameterArena()
-    {
-        var parameters = Parameters();
-        if (parameters.Length == 0) return null;
-        var arena = TensorArena.Holding(parameters) ?? (TensorArena.CannotGather(parameters) is null ? TensorArena.Gather(parameters) : null);
-        arena?.AttachGradients();
-        return arena;
-    }
+    public TensorArena? ParameterArena() => TensorArena.OfParameters(Parameters());
 
     /// <summary>Zeroes every parameter's gradient buffer in place (keeping the buffers): one clear of the gradient arena.</summary>
     public void ZeroGrad() => TensorArena.ZeroGradients(Parameters());

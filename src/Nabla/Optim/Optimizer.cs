@@ -39,8 +39,7 @@ public abstract class Optimizer
         LearningRate = learningRate;
         Steps = new long[Parameters.Length];
         _job = new ChunkJob(this);
-        Arena = TensorArena.Holding(Parameters) ?? (TensorArena.CannotGather(Parameters) is null ? TensorArena.Gather(Parameters) : null);
-        Arena?.AttachGradients();
+        Arena = TensorArena.OfParameters(Parameters);
     }
 
     /// <summary>The arena the parameters live in, in order (null when they could not be gathered: device tensors, views).</summary>

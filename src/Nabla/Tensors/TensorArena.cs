@@ -68,6 +68,18 @@ public sealed class TensorArena
         return arena;
     }
 
+    /// <summary>
+    /// The arena of <paramref name="parameters"/> with its gradient arena attached: the one that already holds them,
+    /// or a new one gathering them; null when they cannot be one arena (on a device, views, split between arenas).
+    /// </summary>
+    public static TensorArena? OfParameters(IReadOnlyList<Tensor> parameters)
+    {
+        if (parameters.Count == 0) return null;
+        var arena = Holding(parameters) ?? (CannotGather(parameters) is null ? Gather(parameters) : null);
+        arena?.AttachGradients();
+        return arena;
+    }
+
     /// <summary>Why <paramref name="tensors"/> cannot be gathered into a new arena, or null when they can.</summary>
     public static string? CannotGather(IReadOnlyList<Tensor> tensors)
     {
