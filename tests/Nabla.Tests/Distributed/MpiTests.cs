@@ -100,6 +100,16 @@ public sealed class MpiTests : IDisposable
     }
 
     [SkippableFact]
+    public void CudaUnderMpiexec_IsRefused_InOneLine()
+    {
+        var (code, _, err) = Mpi(1, [.. Flags(1), "--device", "cuda"]);
+        Assert.Equal(2, code);
+        Assert.StartsWith("nabla: error: --device cuda", err.Trim());
+        Assert.Contains("under MPI: data-parallel training runs its processes on the CPU", err);
+        Assert.Single(err.Trim().Split('\n'));
+    }
+
+    [SkippableFact]
     public void AnotherCommand_UnderMpiexec_IsRefused()
     {
         var (code, output, err) = Mpi(2, ["backprop"]);
@@ -173,6 +183,21 @@ public sealed class DataParallelRulesTests
         string? said = DataParallelEngine.Refuses(processes, batch, shards);
         if (why is null) Assert.Null(said);
         else Assert.Contains(why, said);
+    }
+
+    [Fact]
+    public void OpenMpisLauncher_IsRefused_NamingTheOneToUse()
+    {
+        // Open MPI's environment on a plain process: refused before any MPI library is loaded.
+        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        foreach (var a in new[] { Path.Combine(AppContext.BaseDirectory, "Nabla.Cli.dll"), "train", "--epochs", "1" }) start.ArgumentList.Add(a);
+        start.Environment["OMPI_COMM_WORLD_SIZE"] = "2";
+        using var p = Process.Start(start)!;
+        string err = p.StandardError.ReadToEnd();
+        p.WaitForExit();
+        Assert.Equal(2, p.ExitCode);
+        Assert.Contains("Open MPI's mpiexec", err);
+        Assert.Contains("mpiexec.mpich", err);
     }
 
     [Fact]
