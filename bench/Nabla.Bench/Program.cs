@@ -31,6 +31,11 @@ public static class Program
             Quick.Loss();
             return;
         }
+        if (args.Length > 0 && args[0] == "quick-shards")
+        {
+            Quick.Shards(args.Length > 1 ? int.Parse(args[1]) : 1);
+            return;
+        }
         if (args.Length > 0 && args[0] == "quick")
         {
             Quick.Run(args.Length > 1 ? int.Parse(args[1]) : 2);

@@ -291,6 +291,33 @@ public static class Quick
         return (trainer, x, y);
     }
 
+    /// <summary>
+    /// `quick-shards`: one thread, the wide model's layer GEMMs (784-1024-1024) at the row counts data-parallel
+    /// training computes: a layer's forward with the kernel chosen as for 64-row micro-shards or by its own rows, and
+    /// the weight gradient over 64-row micro-shards against one GEMM over all rows.
+    /// </summary>
+    public static void Shards(int threads)
+    {
+        using var context = ComputeContext.Begin(new ComputeSettings { Threads = threads });
+        foreach (var (i, o) in new[] { (784, 1024), (1024, 1024) })
+            foreach (int m in new[] { 16, 32, 48, 64, 128, 256 })
+            {
+                var x = new float[m * i]; var w = new float[o * i]; var y = new float[m * o];
+                for (int t = 0; t < x.Length; t++) x[t] = (t % 17) * 0.01f;
+                for (int t = 0; t < w.Length; t++) w[t] = (t % 13) * 0.01f;
+                double like64 = Time(() => Gemm.RunObserved(false, true, m, o, i, 1f, x, i, w, i, 0f, y, o, null, null, rowsLike: 64), 0);
+                double own = Time(() => Gemm.Run(false, true, m, o, i, 1f, x, i, w, i, 0f, y, o), 0);
+                double packed = Time(() => Gemm.RunObserved(false, true, m, o, i, 1f, x, i, w, i, 0f, y, o, null, null, rowsLike: 1000), 0);
+                double dot = Time(() => Gemm.RunObserved(false, true, m, o, i, 1f, x, i, w, i, 0f, y, o, null, null, rowsLike: 1), 0);
+                Console.WriteLine($"{i}->{o} rows {m}: forward packed {packed * 1e3:F2} ms, dot {dot * 1e3:F2} ms");
+                var dW = new float[o * i];
+                double whole = Time(() => Gemm.Run(true, false, o, i, m, 1f, y, o, x, i, 0f, dW, i), 0);
+                double leaves = m < 64 ? 0 : Time(() => { for (int r = 0; r < m; r += 64) Gemm.Run(true, false, o, i, 64, 1f, y.AsSpan(r * o), o, x.AsSpan(r * i), i, r == 0 ? 0f : 1f, dW, i); }, 0);
+                double dx = Time(() => Gemm.Run(false, false, m, i, o, 1f, y, o, w, i, 0f, x, i), 0);
+                Console.WriteLine($"{i}->{o} rows {m}: forward as 64-row shards {like64 * 1e3:F2} ms, by own rows {own * 1e3:F2} ms; dW one GEMM {whole * 1e3:F2} ms, per 64 rows {leaves * 1e3:F2} ms; dx {dx * 1e3:F2} ms");
+            }
+    }
+
     private static double Time(Action f, double flopsHint)
     {
         var warm = Stopwatch.StartNew();

@@ -30,7 +30,6 @@ public sealed class DataParallelEngine : ITrainingEngine, IDisposable
     /// <summary>The default number of micro-shards per batch: 1, 2 or 4 processes give the same bits.</summary>
     public const int DefaultMicroShards = 4;
 
-    private const int MaxSingleChunkRows = 320; // the GEMM sums k ≤ KC rows in one accumulator (see PairInPlace)
     private readonly MpiWorld _world;
     private readonly Trainer _trainer;
     private readonly Loss _loss;
@@ -38,12 +37,7 @@ public sealed class DataParallelEngine : ITrainingEngine, IDisposable
     private readonly BatchEngine _engine;
     private readonly Tensor[] _parameters;
     private readonly TensorArena _gradients, _receive;
-    private readonly List<TensorArena> _spare = [];
-    private readonly int[] _stackLevel = new int[32]; // the local reduction's stack: levels and buffers, allocated once
-    private readonly TensorArena[] _stackBuffer = new TensorArena[32];
-    private readonly int[] _isWeight; // 1 for a Linear weight (its gradient GEMM can add onto a buffer), else 0
-    private readonly float[] _saved;
-    private readonly int[] _savedAt; // where each non-weight parameter's saved gradient starts in _saved
+    private readonly int[] _starts; // this process's leaves in its block of rows: leaf j is rows [_starts[j], _starts[j + 1])
     private readonly OverlappedExchange? _overlap;
     private readonly Dropout[] _dropouts;
     private readonly Module[] _modules; // the layers as an array: a step iterates them without an enumerator
@@ -81,22 +75,16 @@ public sealed class DataParallelEngine : ITrainingEngine, IDisposable
         _receive = arena.Like();
         _leaves = microShards / world.Size;
         _firstLeaf = world.Rank * _leaves;
-        int maxShard = (batchSize + microShards - 1) / microShards;
-        _engine = new BatchEngine(_model, inputFeatures, maxShard);
+        int maxBlock = (batchSize + microShards - 1) / microShards * _leaves;
+        _engine = new BatchEngine(_model, inputFeatures, maxBlock);
+        if (!_engine.EachParameterOnce) throw new NotSupportedException("a parameter belongs to two layers (tied weights): data-parallel training sums each layer's gradient by micro-shards.");
         (_features, _outputs) = (inputFeatures, _engine.OutputFeatures);
-        _x = new float[maxShard * inputFeatures];
-        _labels = new int[maxShard];
-        _targets = new float[maxShard * _outputs];
-        _dOut = new float[maxShard * _outputs];
-        var weights = _model.Layers.OfType<Linear>().Select(l => l.Weight).ToHashSet(ReferenceEqualityComparer.Instance);
-        _isWeight = [.. _parameters.Select(p => weights.Contains(p) ? 1 : 0)];
-        _saved = new float[_parameters.Where((p, i) => _isWeight[i] == 0).Sum(p => p.Size)];
-        _savedAt = new int[_parameters.Length];
-        for (int i = 0, at = 0; i < _parameters.Length; i++)
-            if (_isWeight[i] == 0) (_savedAt[i], at) = (at, at + _parameters[i].Size);
-        // Overlap needs each layer's gradient final when the backward pass leaves it: one leaf, or a pair added in place.
-        if (overlap && world.Size > 1 && _leaves <= 2 && maxShard <= MaxSingleChunkRows && _engine.EachParameterOnce)
-            _overlap = new OverlappedExchange(world, _parameters, _gradients, _receive);
+        _x = new float[maxBlock * inputFeatures];
+        _labels = new int[maxBlock];
+        _targets = new float[maxBlock * _outputs];
+        _dOut = new float[maxBlock * _outputs];
+        _starts = new int[_leaves + 1];
+        if (overlap && world.Size > 1) _overlap = new OverlappedExchange(world, _parameters, _gradients, _receive);
         _dropouts = [.. _model.Layers.OfType<Dropout>()];
         _modules = [.. _model.Layers];
         world.Broadcast(arena.Data); // every process starts from rank 0's weights
@@ -167,7 +155,7 @@ public sealed class DataParallelEngine : ITrainingEngine, IDisposable
         if (_overlap is not null) OverlappedStep(loader.Dataset, batch, size);
         else
         {
-            ReduceLocally(loader.Dataset, batch, size);
+            Block(loader.Dataset, batch, size, sink: null);
             long exchange = System.Diagnostics.Stopwatch.GetTimestamp();
             // The rest of the tree: each process's block is a subtree, and recursive doubling combines them.
             _world.SumByRecursiveDoubling(_gradients.Data, _receive.Data);
@@ -180,21 +168,15 @@ public sealed class DataParallelEngine : ITrainingEngine, IDisposable
     }
 
     /// <summary>
-    /// The step with the exchange overlapped: this process's one leaf (or pair of leaves) back-propagated with each
-    /// layer handed to the communication thread as soon as it is final, which exchanges it and, unless the gradients
-    /// are clipped (which needs them all), updates it; then the step waits for the last layer.
+    /// The step with the exchange overlapped: this process's block back-propagated with each layer handed to the
+    /// communication thread as soon as its gradient is final, which exchanges it and, unless the gradients are clipped
+    /// (which needs them all), updates it; then the step waits for the last layer.
     /// </summary>
     private void OverlappedStep(IDataset data, int batch, int size)
     {
         bool fuse = _fuseUpdate;
-        bool pair = _leaves == 2;
-        _overlap!.Begin(fuse ? _optimizer : null, pair ? _addSavedBias : null);
-        if (pair)
-        {
-            Leaf(data, batch, size, _firstLeaf, overwrite: true, sink: null);
-            SaveAndClearBiases();
-        }
-        Leaf(data, batch, size, _firstLeaf + _leaves - 1, overwrite: _leaves == 1, sink: _overlap);
+        _overlap!.Begin(fuse ? _optimizer : null);
+        Block(data, batch, size, _overlap);
         long wait = System.Diagnostics.Stopwatch.GetTimestamp();
         _overlap.Finish();
         WaitSeconds += System.Diagnostics.Stopwatch.GetElapsedTime(wait).TotalSeconds;
@@ -203,122 +185,45 @@ public sealed class DataParallelEngine : ITrainingEngine, IDisposable
         _optimizer!.Step();
     }
 
-    private Action<int>? _addSavedBiasCache;
-
-    /// <summary>For parameter i of a pair's second leaf (on the exchange thread): a bias's gradient is the first leaf's, saved, plus the second's.</summary>
-    private Action<int> _addSavedBias => _addSavedBiasCache ??= i =>
-    {
-        if (_isWeight[i] == 1) return;
-        var g = _parameters[i].Grad!.Data;
-        TensorPrimitives.Add(_saved.AsSpan(_savedAt[i], g.Length), g, g);
-    };
-
-    private void SaveAndClearBiases()
-    {
-        for (int i = 0; i < _parameters.Length; i++)
-        {
-            if (_isWeight[i] == 1) continue;
-            var g = _parameters[i].Grad!.Data;
-            g.CopyTo(_saved.AsSpan(_savedAt[i]));
-            g.Clear();
-        }
-    }
-
-    private void AddSavedBiases()
-    {
-        for (int i = 0; i < _parameters.Length; i++) _addSavedBias(i);
-    }
-
     /// <summary>Seconds the training thread spent waiting for the exchange (after its own work was done), since it started.</summary>
     public double WaitSeconds { get; private set; }
 
-    /// <summary>
-    /// This process's leaves of the batch's tree, reduced into the gradient arena: leaves in pairs (the second added
-    /// by its own GEMM onto the first), pairs combined as a binary counter does (two sums of the same level add).
-    /// </summary>
-    private void ReduceLocally(IDataset data, int batch, int size)
-    {
-        int depth = 0, free = 0;
-        for (int leaf = 0; leaf < _leaves; leaf += 2)
-        {
-            var buffer = depth == 0 ? _gradients : Spare(free++); // the first (lowest) sum is the gradient arena itself
-            PointGradientsAt(buffer);
-            Leaf(data, batch, size, _firstLeaf + leaf, overwrite: true);
-            if (leaf + 1 < _leaves) SecondLeaf(data, batch, size, _firstLeaf + leaf + 1, buffer, free);
-            int level = 1;
-            while (depth > 0 && _stackLevel[depth - 1] == level)
-            {
-                var lower = _stackBuffer[--depth];
-                TensorPrimitives.Add(lower.Data, buffer.Data, lower.Data);
-                (buffer, level) = (lower, level + 1);
-                free--;
-            }
-            (_stackLevel[depth], _stackBuffer[depth]) = (level, buffer);
-            depth++;
-        }
-        PointGradientsAt(_gradients);
-    }
+    /// <summary>The first row of micro-shard <paramref name="leaf"/> in a batch of <paramref name="size"/>.</summary>
+    private int RowOf(int leaf, int size) => (int)((long)leaf * size / MicroShards);
 
     /// <summary>
-    /// Adds leaf <paramref name="leaf"/> onto <paramref name="buffer"/>, which holds the pair's first leaf. A Linear
-    /// weight's gradient GEMM adds its sum onto the buffer (α·acc + β·C with β = 1 is fl(acc + C): the same bits as
-    /// computing the leaf apart and adding) when the shard fits one GEMM accumulation; the other parameters (biases,
-    /// summed row by row) are computed apart and added. Larger shards use a buffer of their own.
+    /// Forward and backward of this process's leaves as one block of rows: its dropout masks and, per leaf, its loss
+    /// recorded at its slot; every row computed as in a batch of one micro-shard, and each layer's gradient the
+    /// leaves' sum in the fixed tree (<see cref="BatchEngine.BackwardLeaves"/>), announced to <paramref name="sink"/>.
     /// </summary>
-    private void SecondLeaf(IDataset data, int batch, int size, int leaf, TensorArena buffer, int free)
+    private void Block(IDataset data, int batch, int size, IGradientSink? sink)
     {
-        if ((size + MicroShards - 1) / MicroShards > MaxSingleChunkRows)
-        {
-            var other = Spare(free);
-            PointGradientsAt(other);
-            Leaf(data, batch, size, leaf, overwrite: true);
-            TensorPrimitives.Add(buffer.Data, other.Data, buffer.Data);
-            PointGradientsAt(buffer);
-            return;
-        }
-        SaveAndClearBiases();
-        Leaf(data, batch, size, leaf, overwrite: false);
-        AddSavedBiases();
-    }
-
-    private TensorArena Spare(int index)
-    {
-        while (_spare.Count <= index) _spare.Add(_gradients.Like());
-        return _spare[index];
-    }
-
-    /// <summary>Makes every parameter's Grad the view of <paramref name="buffer"/> (the gradient arena itself, or a spare of its layout).</summary>
-    private void PointGradientsAt(TensorArena buffer)
-    {
-        for (int i = 0; i < _parameters.Length; i++)
-            if (!ReferenceEquals(_parameters[i].Grad, buffer[i])) _parameters[i].Grad = buffer[i];
-    }
-
-    /// <summary>Forward and backward of one micro-shard: its rows of the batch, its dropout masks, its loss recorded at its slot.</summary>
-    private void Leaf(IDataset data, int batch, int size, int leaf, bool overwrite, IGradientSink? sink = null)
-    {
-        int r0 = (int)((long)leaf * size / MicroShards), r1 = (int)((long)(leaf + 1) * size / MicroShards), m = r1 - r0;
+        int r0 = RowOf(_firstLeaf, size), m = RowOf(_firstLeaf + _leaves, size) - r0;
+        for (int j = 0; j <= _leaves; j++) _starts[j] = RowOf(_firstLeaf + j, size) - r0;
         var indices = _order.AsSpan(batch * _batchSize + r0, m);
         data.Gather(indices, _x.AsSpan(0, m * _features), _labels.AsSpan(0, m));
+        bool regression = data.Targets > 0;
+        if (regression) data.GatherTargets(indices, _targets.AsSpan(0, m * _outputs));
         foreach (var module in _modules) module.SetStep(_epoch, batch);
         foreach (var d in _dropouts) d.FirstRow = r0;
-        var output = _engine.Forward(_x, m);
-        var dOut = _dOut.AsSpan(0, m * _outputs);
-        float loss;
-        if (data.Targets > 0)
+        var output = _engine.Forward(_x, m, rowsLike: (size + MicroShards - 1) / MicroShards);
+        for (int j = 0; j < _leaves; j++)
         {
-            data.GatherTargets(indices, _targets.AsSpan(0, m * _outputs));
-            loss = _loss.ForwardBackward(output, _targets.AsSpan(0, m * _outputs), dOut, m, _outputs);
+            int s = _starts[j], rows = _starts[j + 1] - s, slot = batch * MicroShards + _firstLeaf + j;
+            var o = output.Slice(s * _outputs, rows * _outputs);
+            var dOut = _dOut.AsSpan(s * _outputs, rows * _outputs);
+            float loss;
+            if (regression) loss = _loss.ForwardBackward(o, _targets.AsSpan(s * _outputs, rows * _outputs), dOut, rows, _outputs);
+            else
+            {
+                _correctAt[slot] = Accuracy.CountCorrect(o, _labels.AsSpan(s, rows), rows, _outputs);
+                loss = _loss.ForwardBackward(o, _labels.AsSpan(s, rows), dOut, rows, _outputs);
+            }
+            _lossAt[slot] = (double)loss * rows;
+            // The loss is the batch's mean: this leaf's gradient (a mean over its rows) weighs rows/B.
+            TensorPrimitives.Multiply(dOut, (float)rows / size, dOut);
         }
-        else
-        {
-            _correctAt[batch * MicroShards + leaf] = Accuracy.CountCorrect(output, _labels, m, _outputs);
-            loss = _loss.ForwardBackward(output, _labels.AsSpan(0, m), dOut, m, _outputs);
-        }
-        _lossAt[batch * MicroShards + leaf] = (double)loss * m;
-        // The loss is the batch's mean: this shard's gradient (a mean over its m rows) weighs m/B.
-        TensorPrimitives.Multiply(dOut, (float)m / size, dOut);
-        _engine.Backward(dOut, overwrite, sink);
+        _engine.BackwardLeaves(_dOut.AsSpan(0, m * _outputs), _starts, sink);
     }
 
     /// <inheritdoc/>

@@ -27,7 +27,6 @@ internal sealed class OverlappedExchange : IGradientSink, IDisposable
     private volatile int _queued;
     private int _taken, _pendingWeight = -1;
     private Optimizer? _optimizer;
-    private Action<int>? _beforeExchange;
     private Exception? _error;
     private volatile bool _stopping;
 
@@ -45,12 +44,11 @@ internal sealed class OverlappedExchange : IGradientSink, IDisposable
 
     /// <summary>
     /// Starts a step: ready layers are exchanged and then updated by <paramref name="optimizer"/> (null: exchanged
-    /// only, the caller steps afterwards); <paramref name="beforeExchange"/> runs first for each parameter (on this
-    /// class's thread: the bias fix-up of a pair of leaves).
+    /// only, the caller steps afterwards).
     /// </summary>
-    public void Begin(Optimizer? optimizer, Action<int>? beforeExchange)
+    public void Begin(Optimizer? optimizer)
     {
-        (_optimizer, _beforeExchange) = (optimizer, beforeExchange);
+        _optimizer = optimizer;
         _queued = _taken = 0;
         _pendingWeight = -1;
     }
@@ -115,7 +113,6 @@ internal sealed class OverlappedExchange : IGradientSink, IDisposable
 
     private void Exchange(int first, int last)
     {
-        for (int i = first; i <= last; i++) _beforeExchange?.Invoke(i);
         int start = _gradients.OffsetOf(first), end = _gradients.OffsetOf(last) + _parameters[last].Size;
         long t0 = System.Diagnostics.Stopwatch.GetTimestamp();
         _world.SumByRecursiveDoubling(_gradients.Data[start..end], _receive.Data[start..end]);

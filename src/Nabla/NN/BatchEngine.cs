@@ -17,6 +17,7 @@ public sealed class BatchEngine
     private readonly float[][] _out;      // _out[i] = what layer i's output is this step (its buffer, or its input for identities)
     private readonly int _firstTrainable; // layers before it need no gradient at all
     private readonly Tensor[][] _own;     // _own[i] = layer i's own parameters
+    private readonly LeafTree _tree = new();
     private float[] _input = [];
     private int _batch;
 
@@ -72,7 +73,13 @@ public sealed class BatchEngine
     /// Runs the model on <paramref name="x"/> (batch, InputFeatures). The returned span (batch, OutputFeatures)
     /// is the engine's own buffer, valid until the next call. Training mode is the model's.
     /// </summary>
-    public ReadOnlySpan<float> Forward(float[] x, int batch)
+    public ReadOnlySpan<float> Forward(float[] x, int batch) => Forward(x, batch, rowsLike: 0);
+
+    /// <summary>
+    /// <see cref="Forward(float[], int)"/> with every row given the bits it would have in a batch of
+    /// <paramref name="rowsLike"/> rows (0: of this batch): a block of micro-shards computed at once.
+    /// </summary>
+    internal ReadOnlySpan<float> Forward(float[] x, int batch, int rowsLike)
     {
         if (batch < 1 || batch > MaxBatch) throw new ArgumentOutOfRangeException(nameof(batch), $"Batch {batch} is outside [1, {MaxBatch}].");
         if (x.Length < batch * _features[0]) throw new ArgumentException($"Input holds {x.Length} floats; a batch of {batch} needs {batch * _features[0]}.");
@@ -83,7 +90,7 @@ public sealed class BatchEngine
         {
             if (!_layers[i].IsIdentity)
             {
-                _layers[i].ForwardBatch(current, _acts[i].AsSpan(0, batch * _features[i + 1]), batch, _features[i]);
+                _layers[i].ForwardRows(current, _acts[i].AsSpan(0, batch * _features[i + 1]), batch, _features[i], rowsLike);
                 current = _acts[i];
             }
             _out[i] = current; // an identity layer (Flatten) passes its input buffer on, uncopied
@@ -92,7 +99,7 @@ public sealed class BatchEngine
     }
 
     /// <summary>
-    /// Back-propagates <paramref name="dOutput"/> = dℓ/d(output) of the last <see cref="Forward"/>, adding into
+    /// Back-propagates <paramref name="dOutput"/> = dℓ/d(output) of the last <see cref="Forward(float[], int)"/>, adding into
     /// every parameter's Grad. Stops at the first layer with parameters: nobody needs dℓ/dx.
     /// </summary>
     public void Backward(ReadOnlySpan<float> dOutput) => Backward(dOutput, overwrite: false, sink: null);
@@ -120,6 +127,29 @@ public sealed class BatchEngine
             var x = i == 0 ? _input : _out[i - 1];
             Span<float> dx = i == _firstTrainable ? Span<float>.Empty : _grads[i].AsSpan(0, batch * _features[i]);
             _layers[i].BackwardStep(x, _out[i], dy, dx, batch, _features[i], _own[i], overwrite, sink);
+            dy = dx;
+        }
+    }
+
+    /// <summary>
+    /// Back-propagates a block of micro-shards ("leaves": rows [starts[j], starts[j+1]) of the last
+    /// <see cref="Forward(float[], int, int)"/>, starts[0] = 0): each parameter's gradient is written as the sum of
+    /// the leaves' gradients in one fixed balanced binary tree (<see cref="LeafTree"/>) — the same bits however the
+    /// leaves of a batch are divided among processes — and announced to <paramref name="sink"/> once final.
+    /// </summary>
+    /// <exception cref="NotSupportedException">A parameter belongs to two layers, or a layer with parameters has no leaf form.</exception>
+    internal void BackwardLeaves(ReadOnlySpan<float> dOutput, ReadOnlySpan<int> starts, IGradientSink? sink)
+    {
+        if (!EachParameterOnce) throw new NotSupportedException("Summing gradients by micro-shards needs each parameter in one layer only.");
+        if (starts.Length < 2 || starts[0] != 0 || starts[^1] != _batch) throw new ArgumentException($"The leaves must cover the {_batch} rows of the last forward, from 0.");
+        int batch = _batch;
+        ReadOnlySpan<float> dy = dOutput[..(batch * _features[^1])];
+        for (int i = _layers.Length - 1; i >= _firstTrainable; i--)
+        {
+            if (_layers[i].IsIdentity) continue;
+            var x = i == 0 ? _input : _out[i - 1];
+            Span<float> dx = i == _firstTrainable ? Span<float>.Empty : _grads[i].AsSpan(0, batch * _features[i]);
+            _layers[i].BackwardLeaves(x, _out[i], dy, dx, _features[i], _own[i], starts, _tree, sink);
             dy = dx;
         }
     }

@@ -202,4 +202,25 @@ public abstract class Module
         BackwardBatch(x, y, dy, dx, batch, inputFeatures);
         if (sink is not null) foreach (var p in own) sink.GradientReady(p);
     }
+
+    /// <summary>
+    /// <see cref="ForwardBatch"/> with every row given the bits it would have in a batch of <paramref name="rowsLike"/>
+    /// rows (a block of micro-shards computed at once). Only modules whose arithmetic per row depends on the batch's
+    /// size override it (<see cref="Linear"/>: its GEMM's kernel is chosen by shape).
+    /// </summary>
+    internal virtual void ForwardRows(ReadOnlySpan<float> x, Span<float> y, int batch, int inputFeatures, int rowsLike) =>
+        ForwardBatch(x, y, batch, inputFeatures);
+
+    /// <summary>
+    /// The backward of a block of micro-shards ("leaves", rows [starts[j], starts[j+1]) ): dℓ/dx for every row, and
+    /// each parameter's gradient written as the sum of the leaves' gradients in one fixed balanced binary tree (see
+    /// <see cref="LeafTree"/>), then announced to <paramref name="sink"/>. A module without parameters runs its plain
+    /// backward; one with parameters must say how its gradient splits by rows (<see cref="Linear"/> does).
+    /// </summary>
+    internal virtual void BackwardLeaves(ReadOnlySpan<float> x, ReadOnlySpan<float> y, ReadOnlySpan<float> dy, Span<float> dx,
+        int inputFeatures, Tensor[] own, ReadOnlySpan<int> starts, LeafTree tree, IGradientSink? sink)
+    {
+        if (own.Length > 0) throw new NotSupportedException($"{GetType().Name} cannot sum its parameter gradients by micro-shards.");
+        BackwardStep(x, y, dy, dx, starts[^1], inputFeatures, own, overwrite: true, sink);
+    }
 }

@@ -6,7 +6,7 @@ namespace Nabla.Training;
 internal static class Accuracy
 {
     /// <summary>Rows of <paramref name="logits"/> whose largest entry is at the label's index.</summary>
-    public static int CountCorrect(ReadOnlySpan<float> logits, int[] labels, int rows, int classes)
+    public static int CountCorrect(ReadOnlySpan<float> logits, ReadOnlySpan<int> labels, int rows, int classes)
     {
         int correct = 0;
         for (int r = 0; r < rows; r++)

@@ -49,15 +49,15 @@ internal static unsafe class Gemm
     /// </summary>
     internal static void RunObserved(bool transA, bool transB, int m, int n, int k, float alpha,
         ReadOnlySpan<float> a, int lda, ReadOnlySpan<float> b, int ldb, float beta, Span<float> c, int ldc,
-        WorkerPool? pool, IRowsObserver? rowsDone)
+        WorkerPool? pool, IRowsObserver? rowsDone, int rowsLike = 0)
     {
-        RunCore(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, pool, rowsDone, out bool reported);
+        RunCore(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, pool, rowsDone, rowsLike, out bool reported);
         if (!reported && m > 0) rowsDone?.RowsDone(0, m, whole: true);
     }
 
     private static void RunCore(bool transA, bool transB, int m, int n, int k, float alpha,
         ReadOnlySpan<float> a, int lda, ReadOnlySpan<float> b, int ldb, float beta, Span<float> c, int ldc,
-        WorkerPool? pool, IRowsObserver? rowsDone, out bool reported)
+        WorkerPool? pool, IRowsObserver? rowsDone, int rowsLike, out bool reported)
     {
         reported = false;
         if (m < 0 || n < 0 || k < 0) throw new ArgumentException($"GEMM dimensions must be non-negative: m={m}, n={n}, k={k}.");
@@ -83,7 +83,9 @@ internal static unsafe class Gemm
                 OpenBlas.Sgemm(transA, transB, m, n, k, alpha, pa, lda, pb, ldb, beta, pc, ldc);
                 return;
             }
-            if (GemmDot.Suits(transA, transB, m, n, k))
+            // The kernel is chosen by shape, so a row's bits depend on m; rowsLike > 0 chooses as for that many rows
+            // (a block of micro-shards computed at once, each row the bits it would have in its own micro-shard).
+            if (GemmDot.Suits(transA, transB, rowsLike > 0 ? rowsLike : m, n, k))
             {
                 var dot = t_dotJob ??= new GemmDot.Job();
                 dot.Set(m, n, k, alpha, pa, lda, pb, ldb, beta, pc, ldc, avx512);
