@@ -6,7 +6,8 @@ One Adam epoch of 784-1024-1024-10 ReLU at batch 256 on Fashion-MNIST (the epoch
   mpiexec -n 2, 1 thread each (MPICH's shared-memory transport), and the same over TCP on loopback
   (MPIR_CVAR_NOLOCAL=1 UCX_TLS=tcp,self: the processes talk as if on two hosts).
 For the MPI runs, the share of the step the training thread spent waiting for the exchange, and the time in the
-exchange's MPI calls. Then the peak resident memory (sum over processes, polled from /proc) of 1 and 4 processes.
+exchange's MPI calls. Then the peak resident memory (sum over processes, polled from /proc) of 1 and 4 processes, for Fashion-MNIST
+(the IDX cache), a CSV (the binary table cache) and NPY float32 arrays, each of them mapped.
 Prints Markdown to paste into bench/RESULTS.md.
 
 Usage: bench/mpi.py [--rounds 3] [--nabla "dotnet .nabla-build/Nabla.Cli.dll"]
@@ -57,12 +58,47 @@ def main():
             results[name].append(j)
     if not a.memory_only:
         table(results)
-    seed = "seed --device cpu --json --threads 1"
-    _, one = run(f"mpiexec.mpich -n 1 {a.nabla} {seed}", poll=True)
-    _, four = run(f"mpiexec.mpich -n 4 {a.nabla} {seed}", poll=True)
-    print(f"\nPeak memory of `nabla seed` under mpiexec, all processes together (polled every 50 ms from smaps_rollup): "
-          f"RSS 1 process {one[0]:.0f} MB, 4 processes {four[0]:.0f} MB ({four[0] / one[0]:.2f}x); "
-          f"PSS (shared pages divided among the processes that map them) {one[1]:.0f} MB and {four[1]:.0f} MB ({four[1] / one[1]:.2f}x).")
+    data = make_data()
+    jobs = {
+        "`nabla seed` (Fashion-MNIST, IDX cache)": "seed --device cpu --json --threads 1",
+        "a 30 MB CSV (binary table cache)": f"train --data {data}/big.csv --label-column label --hidden 32 --epochs 1 --batch-size 256 --tol 0 --json --threads 1",
+        "NPY float32 arrays (mapped)": f"train --dataset npy --data {data}/npy --hidden 32 --epochs 1 --batch-size 256 --tol 0 --json --threads 1",
+    }
+    print("\nPeak memory under mpiexec, all processes together (polled every 50 ms from smaps_rollup; PSS divides shared pages among the processes that map them):\n")
+    print("| job | RSS 1 process | RSS 4 | PSS 1 process | PSS 4 | PSS 4 / 1 |")
+    print("|---|---:|---:|---:|---:|---:|")
+    for name, job in jobs.items():
+        run(f"{a.nabla} {job}")  # writes the caches once, before anything is measured
+        _, one = run(f"mpiexec.mpich -n 1 {a.nabla} {job}", poll=True)
+        _, four = run(f"mpiexec.mpich -n 4 {a.nabla} {job}", poll=True)
+        print(f"| {name} | {one[0]:.0f} MB | {four[0]:.0f} MB | {one[1]:.0f} MB | {four[1]:.0f} MB | {four[1] / one[1]:.2f}x |")
+
+def make_data():
+    """A 100,000-row CSV of 40 numeric columns and a 3-class label (about 30 MB), and x/y_train/test .npy arrays of
+    40,000 x 784 float32 (125 MB), under /tmp, made once."""
+    import random, struct
+    root = "/tmp/nabla-bench-mpi"
+    os.makedirs(f"{root}/npy", exist_ok=True)
+    if not os.path.exists(f"{root}/big.csv"):
+        rng = random.Random(1)
+        with open(f"{root}/big.csv.tmp", "w") as f:
+            f.write(",".join(f"c{j}" for j in range(40)) + ",label\n")
+            for _ in range(100_000):
+                f.write(",".join(f"{rng.random():.5f}" for _ in range(40)) + f",{rng.randrange(3)}\n")
+        os.replace(f"{root}/big.csv.tmp", f"{root}/big.csv")
+    def npy(path, descr, shape, payload):
+        header = f"{{'descr': '{descr}', 'fortran_order': False, 'shape': {shape}, }}"
+        header += " " * ((64 - (10 + len(header) + 1) % 64) % 64) + "\n"
+        with open(path + ".tmp", "wb") as f:
+            f.write(b"\x93NUMPY\x01\x00" + struct.pack("<H", len(header)) + header.encode("latin1") + payload)
+        os.replace(path + ".tmp", path)
+    for part, n in (("train", 40_000), ("test", 2_000)):
+        if os.path.exists(f"{root}/npy/x_{part}.npy"): continue
+        rng = random.Random(n)
+        row = struct.pack("<784f", *[rng.random() for _ in range(784)])
+        npy(f"{root}/npy/x_{part}.npy", "<f4", f"({n}, 784)", b"".join(row[:4 * (i % 784)] + row[4 * (i % 784):] for i in range(n)))
+        npy(f"{root}/npy/y_{part}.npy", "<i8", f"({n},)", b"".join(struct.pack("<q", i % 10) for i in range(n)))
+    return root
 
 def table(results):
     base = statistics.median(r["epochs"][0]["seconds"] for r in results["1 process x 1 thread"])

@@ -88,9 +88,8 @@ internal static class DataSets
         string[] names = [.. Enumerable.Range(0, train.Features).Select(i => $"x{i}")];
         var input = new InputSpec("table", new CsvOptions(), names) { Source = "npy" };
         if (scaling == FeatureScaling.None) return (train, test, data, input, null);
-        var raw = new float[train.Count * train.Features];
-        train.Gather([.. Enumerable.Range(0, train.Count)], raw, new int[train.Count]);
-        var pre = TablePreprocessor.Fit([.. names.Select(n => new TableColumn(n, ColumnKind.Numeric))], raw, scaling, impute: false);
+        // Fitted on the features where they lie (a mapped file's pages), not on a copy.
+        var pre = TablePreprocessor.Fit([.. names.Select(n => new TableColumn(n, ColumnKind.Numeric))], train.FeatureMemory.Span, scaling, impute: false);
         return (train, test, data, input, pre);
     }
 

@@ -19,26 +19,30 @@ internal static class TableData
     public static (IDataset Train, IDataset Test, string Source, InputSpec Input, TablePreprocessor? Preprocessor) Load(string? data, TableSettings s, TextWriter warn)
     {
         if (data is null) throw new UsageException("--dataset csv needs --data: a CSV file (a seeded fifth held out as the test set; --test-split), or a folder holding a *train*.csv and a *test*.csv.");
-        RawTable train, test;
+        RawTable train;
+        IDataset trainSet, testSet;
         TablePreprocessor pre;
         TableSplit? split = null;
         if (File.Exists(data))
         {
-            var all = TableReader.Read(data, s.Options);
+            var all = TableCache.Read(data, s.Options, CacheFolder());
             Warn(all, warn);
             var hold = HoldOut.Split(all.Rows, s.Options.Regression ? [] : all.Labels, s.TestSplit, new RunSeeds(s.Seed).TestSplit());
-            (train, test) = (all.Select(hold.Train), all.Select(hold.Test));
             split = new TableSplit(Path.GetFileName(data), all.Rows, s.TestSplit, s.Seed, !s.Options.Regression, hold.Test.Length, hold.Hash);
-            pre = TablePreprocessor.Fit(train.Columns, train.Values, s.Scaling, s.Options.Impute);
+            // Views of the rows, not copies: a mapped table stays one copy per host.
+            pre = TablePreprocessor.Fit(all.Columns, all.Values.Span, s.Scaling, s.Options.Impute, hold.Train);
+            var rows = all.ToDataset();
+            (train, trainSet, testSet) = (all, new Subset(rows, hold.Train), new Subset(rows, hold.Test));
         }
         else if (Directory.Exists(data))
         {
-            train = TableReader.Read(Pick(data, "train"), s.Options);
+            train = TableCache.Read(Pick(data, "train"), s.Options, CacheFolder());
             Warn(train, warn);
             // The test file is read against the fitted columns: its gaps are filled as the model will fill them.
-            pre = TablePreprocessor.Fit(train.Columns, train.Values, s.Scaling, s.Options.Impute);
-            test = TableReader.Read(Pick(data, "test"), s.Options, new TableSchema(pre.Columns, train.ClassNames, train.TargetNames), requireLabels: true);
+            pre = TablePreprocessor.Fit(train.Columns, train.Values.Span, s.Scaling, s.Options.Impute);
+            var test = TableReader.Read(Pick(data, "test"), s.Options, new TableSchema(pre.Columns, train.ClassNames, train.TargetNames), requireLabels: true);
             Warn(test, warn);
+            (trainSet, testSet) = (train.ToDataset(), test.ToDataset());
         }
         else throw new UsageException($"--data {data}: no such file or folder.");
         var input = new InputSpec("table", s.Options.Csv, [.. train.Columns.Select(c => c.Name)], train.LabelName)
@@ -46,7 +50,7 @@ internal static class TableData
             Source = "csv", Regression = s.Options.Regression, TargetNames = s.Options.Regression ? train.TargetNames : null,
             Drop = s.Options.Drop, Split = split,
         };
-        return (train.ToDataset(), test.ToDataset(), data, input, pre);
+        return (trainSet, testSet, data, input, pre);
     }
 
     /// <summary>
@@ -59,6 +63,9 @@ internal static class TableData
         var (train, test, _, _, pre) = Load(data, settings, warn);
         return (Encode(train, pre!), Encode(test, pre!));
     }
+
+    /// <summary>Where parsed training tables are kept (<see cref="TableCache"/>): <c>tables</c> under the dataset cache (<c>$XDG_CACHE_HOME/nabla</c>).</summary>
+    private static string CacheFolder() => Path.Combine(DatasetLocator.DefaultCacheRoot(), "tables");
 
     private static TensorDataset Encode(IDataset raw, TablePreprocessor pre)
     {

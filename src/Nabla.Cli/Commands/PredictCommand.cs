@@ -134,7 +134,9 @@ internal static class PredictCommand
         if (file == "-") table = Data.TableReader.Read(stdin, "-", options, schema, requireLabels: false); // stdin is the process's: left open
         else table = Data.TableReader.Read(file, options, schema, requireLabels: false);
         TableData.Warn(table, warn);
-        return (table.Values, table.Rows);
+        // The schema reader parses into an array: handed on as it is, not copied.
+        var x = System.Runtime.InteropServices.MemoryMarshal.TryGetArray(table.Values, out var a) && a.Offset == 0 && a.Count == a.Array!.Length ? a.Array : table.Values.ToArray();
+        return (x, table.Rows);
     }
 
     /// <summary>The rows of a NumPy array file (n, …): each sample's values flattened, as --dataset npy reads x_*.npy.</summary>

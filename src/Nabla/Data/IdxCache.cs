@@ -47,7 +47,7 @@ public static class IdxCache
         if (!IdxReader.ReadDimensions(copy).SequenceEqual(dimensions)) return null;
         long header = 4 + 4L * dimensions.Length, size = dimensions.Aggregate(1L, (a, d) => a * d);
         if (size > Array.MaxLength || new FileInfo(copy).Length != header + size) return null;
-        return new IdxFile(dimensions, MappedFile.Map(copy, header, (int)size));
+        return new IdxFile(dimensions, MappedFile.Map<byte>(copy, header, (int)size));
     }
 
     private static string CopyName(FileInfo source)

@@ -24,6 +24,17 @@ public static class NpyReader
     public static NpyArray Read(string path)
     {
         using var f = InputFile.OpenRead(path);
+        var (dims, kind, size, count) = ReadLayout(path, f);
+        var raw = new byte[count * size];
+        f.ReadExactly(raw);
+        var values = new double[count];
+        for (int i = 0; i < count; i++) values[i] = Element(raw.AsSpan(i * size, size), kind, size);
+        return new NpyArray(dims, values, kind is 'i' or 'u' or 'b');
+    }
+
+    /// <summary>Reads and checks the header; leaves <paramref name="f"/> at the data, whose length it has checked.</summary>
+    private static (long[] Shape, char Kind, int Size, long Count) ReadLayout(string path, FileStream f)
+    {
         Span<byte> magic = stackalloc byte[8];
         if (f.Read(magic) < 8 || magic[0] != 0x93 || !magic[1..6].SequenceEqual("NUMPY"u8))
             throw new DataFormatException($"{path}: not a .npy file (no \\x93NUMPY magic).");
@@ -68,11 +79,7 @@ public static class NpyReader
         if (count > int.MaxValue / 8) throw new DataFormatException($"{path}: shape ({string.Join(", ", dims)}) is too large.");
         if (count * size != f.Length - f.Position)
             throw new DataFormatException($"{path}: shape ({string.Join(", ", dims)}) of {dtype} needs {count * size} bytes but the file holds {f.Length - f.Position}: truncated or corrupt.");
-        var raw = new byte[count * size];
-        f.ReadExactly(raw);
-        var values = new double[count];
-        for (int i = 0; i < count; i++) values[i] = Element(raw.AsSpan(i * size, size), kind, size);
-        return new NpyArray(dims, values, kind is 'i' or 'u' or 'b');
+        return (dims, kind, size, count);
     }
 
     private static bool Supported(char kind, int size) => kind switch
@@ -102,7 +109,8 @@ public static class NpyReader
     /// <exception cref="DataFormatException">The arrays do not belong together, or a label is not a class index.</exception>
     public static TensorDataset Dataset(string xPath, string yPath, IReadOnlyList<string>? classNames = null)
     {
-        var x = Read(xPath);
+        var (xShape, features) = ReadFeatures(xPath);
+        var x = new NpyArray(xShape, [], IsInteger: false);
         var y = Read(yPath);
         if (x.Shape.Length < 2) throw new DataFormatException($"{xPath}: features must have a sample dimension and at least one more; shape ({string.Join(", ", x.Shape)}).");
         if (y.Shape.Length != 1) throw new DataFormatException($"{yPath}: labels must be one-dimensional; shape ({string.Join(", ", y.Shape)}).");
@@ -123,12 +131,43 @@ public static class NpyReader
             throw new DataFormatException($"{yPath}: label {names.Count - 1} among {labels.Length} samples: class indices must be dense.");
         var bad = Array.FindIndex(labels, l => l >= names.Count);
         if (bad >= 0) throw new DataFormatException($"{yPath}: label {labels[bad]} at index {bad} is outside [0, {names.Count}).");
-        var features = new float[x.Values.Length];
-        for (int i = 0; i < features.Length; i++)
-        {
-            features[i] = (float)x.Values[i];
-            if (!float.IsFinite(features[i])) throw new DataFormatException($"{xPath}: element {i} is {x.Values[i]}, not a finite number.");
-        }
         return new TensorDataset(features, labels, (int)(features.Length / x.Shape[0]), names);
+    }
+
+    /// <summary>
+    /// A features file as floats: little-endian float32 data is mapped, not read (every process on a host shares the page
+    /// cache's one copy); other dtypes are converted into an array.
+    /// </summary>
+    /// <exception cref="DataFormatException">Malformed, or an element is not a finite number.</exception>
+    private static (long[] Shape, ReadOnlyMemory<float> Values) ReadFeatures(string path)
+    {
+        long[] shape;
+        ReadOnlyMemory<float> values;
+        using (var f = InputFile.OpenRead(path))
+        {
+            var (dims, kind, size, count) = ReadLayout(path, f);
+            (shape, values) = (dims, null);
+            if (kind == 'f' && size == 4 && f.Position % 4 == 0 && count > 0 && BitConverter.IsLittleEndian)
+                values = MappedFile.Map<float>(path, f.Position, (int)count);
+        }
+        if (values.IsEmpty)
+        {
+            var a = Read(path);
+            var floats = new float[a.Values.Length];
+            for (int i = 0; i < floats.Length; i++) floats[i] = (float)a.Values[i];
+            values = floats;
+        }
+        if (!values.IsEmpty && !TensorPrimitives.IsFiniteAll(values.Span))
+        {
+            int i = FirstNotFinite(values.Span);
+            throw new DataFormatException($"{path}: element {i} is {values.Span[i].ToString(CultureInfo.InvariantCulture)}, not a finite number (in float32).");
+        }
+        return (shape, values);
+    }
+
+    private static int FirstNotFinite(ReadOnlySpan<float> values)
+    {
+        for (int i = 0; i < values.Length; i++) if (!float.IsFinite(values[i])) return i;
+        return -1;
     }
 }

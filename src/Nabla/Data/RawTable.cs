@@ -13,8 +13,8 @@ public sealed class RawTable
     /// <summary>The input columns: names, kinds and (training file) vocabularies.</summary>
     public required IReadOnlyList<TableColumn> Columns { get; init; }
 
-    /// <summary>Rows × <see cref="Columns"/>, row-major, raw.</summary>
-    public required float[] Values { get; init; }
+    /// <summary>Rows × <see cref="Columns"/>, row-major, raw (an array, or a mapped <see cref="TableCache"/> copy).</summary>
+    public required ReadOnlyMemory<float> Values { get; init; }
 
     /// <summary>Rows read.</summary>
     public int Rows => Values.Length / Math.Max(Columns.Count, 1);
@@ -54,10 +54,11 @@ public sealed class RawTable
     {
         int w = Columns.Count, k = TargetNames.Count;
         var values = new float[rows.Length * w];
+        var all = Values.Span;
         var targets = new float[Targets.Length == 0 ? 0 : rows.Length * k];
         for (int i = 0; i < rows.Length; i++)
         {
-            Values.AsSpan(rows[i] * w, w).CopyTo(values.AsSpan(i * w, w));
+            all.Slice(rows[i] * w, w).CopyTo(values.AsSpan(i * w, w));
             if (targets.Length > 0) Targets.AsSpan(rows[i] * k, k).CopyTo(targets.AsSpan(i * k, k));
         }
         return new RawTable

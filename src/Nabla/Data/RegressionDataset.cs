@@ -6,16 +6,24 @@ namespace Nabla.Data;
 /// </summary>
 public sealed class RegressionDataset : IDataset
 {
-    private readonly float[] _features, _targets;
+    private readonly ReadOnlyMemory<float> _features, _targets;
 
     /// <summary>Wraps count × <paramref name="featuresPerSample"/> features and count × <paramref name="targetNames"/>.Count targets.</summary>
     /// <exception cref="ArgumentException">Sizes disagree, or a value is not finite.</exception>
     public RegressionDataset(float[] features, float[] targets, int featuresPerSample, IReadOnlyList<string> targetNames)
+        : this((ReadOnlyMemory<float>)features, targets, featuresPerSample, targetNames) { }
+
+    /// <summary>
+    /// Wraps features and targets held anywhere (a memory-mapped file: every process on a host reads the page cache's
+    /// one copy); they must not change while the dataset is used.
+    /// </summary>
+    /// <exception cref="ArgumentException">Sizes disagree, or a value is not finite.</exception>
+    public RegressionDataset(ReadOnlyMemory<float> features, ReadOnlyMemory<float> targets, int featuresPerSample, IReadOnlyList<string> targetNames)
     {
         if (featuresPerSample < 1 || targetNames.Count < 1 || features.Length % featuresPerSample != 0
             || targets.Length != features.Length / featuresPerSample * targetNames.Count)
             throw new ArgumentException($"{features.Length} feature and {targets.Length} target values do not make samples of {featuresPerSample} features and {targetNames.Count} targets.");
-        if (!TensorPrimitives.IsFiniteAll<float>(targets)) throw new ArgumentException("A target is not a finite number.");
+        if (!TensorPrimitives.IsFiniteAll<float>(targets.Span)) throw new ArgumentException("A target is not a finite number.");
         (_features, _targets, Features, TargetNames) = (features, targets, featuresPerSample, targetNames);
     }
 
@@ -46,9 +54,10 @@ public sealed class RegressionDataset : IDataset
     /// <inheritdoc/>
     public void Gather(ReadOnlySpan<int> indices, Span<float> features, Span<int> labels)
     {
+        var all = _features.Span;
         for (int r = 0; r < indices.Length; r++)
         {
-            _features.AsSpan(indices[r] * Features, Features).CopyTo(features.Slice(r * Features, Features));
+            all.Slice(indices[r] * Features, Features).CopyTo(features.Slice(r * Features, Features));
             labels[r] = 0;
         }
     }
@@ -57,13 +66,14 @@ public sealed class RegressionDataset : IDataset
     public void GatherTargets(ReadOnlySpan<int> indices, Span<float> targets)
     {
         int t = Targets;
-        for (int r = 0; r < indices.Length; r++) _targets.AsSpan(indices[r] * t, t).CopyTo(targets.Slice(r * t, t));
+        var all = _targets.Span;
+        for (int r = 0; r < indices.Length; r++) all.Slice(indices[r] * t, t).CopyTo(targets.Slice(r * t, t));
     }
 
     /// <summary>A copy whose features went through <paramref name="scale"/> (in place on the copy).</summary>
     public RegressionDataset WithFeatures(Action<Span<float>> scale)
     {
-        var x = (float[])_features.Clone();
+        var x = _features.ToArray();
         scale(x);
         return new RegressionDataset(x, _targets, Features, TargetNames);
     }

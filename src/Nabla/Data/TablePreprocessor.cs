@@ -61,9 +61,18 @@ public sealed class TablePreprocessor
     /// <param name="raw">The training rows.</param>
     /// <param name="scaling">How numbers are scaled: none, divided by 255, or standardized.</param>
     /// <param name="impute">Whether gaps are filled (else they are refused wherever they appear).</param>
-    public static TablePreprocessor Fit(IReadOnlyList<TableColumn> columns, ReadOnlySpan<float> raw, FeatureScaling scaling, bool impute)
+    public static TablePreprocessor Fit(IReadOnlyList<TableColumn> columns, ReadOnlySpan<float> raw, FeatureScaling scaling, bool impute) =>
+        Fit(columns, raw, scaling, impute, null);
+
+    /// <summary>
+    /// <see cref="Fit(IReadOnlyList{TableColumn}, ReadOnlySpan{float}, FeatureScaling, bool)"/> on the rows
+    /// <paramref name="rows"/> of <paramref name="raw"/> (all when null), in that order: the same bits as fitting a
+    /// copy of those rows, without the copy (a held-out split of a mapped table).
+    /// </summary>
+    public static TablePreprocessor Fit(IReadOnlyList<TableColumn> columns, ReadOnlySpan<float> raw, FeatureScaling scaling, bool impute, int[]? rows)
     {
-        int width = columns.Count, rows = raw.Length / Math.Max(width, 1);
+        int width = columns.Count, count = rows?.Length ?? raw.Length / Math.Max(width, 1);
+        foreach (int r in rows ?? []) if ((uint)r >= (uint)(raw.Length / Math.Max(width, 1))) throw new ArgumentOutOfRangeException(nameof(rows), $"Row {r} is outside the table.");
         var fitted = new TableColumn[width];
         for (int j = 0; j < width; j++)
         {
@@ -71,8 +80,8 @@ public sealed class TablePreprocessor
             if (c.Kind == ColumnKind.Categorical)
             {
                 var counts = new int[c.Categories.Count];
-                for (int r = 0; r < rows; r++)
-                    if (raw[r * width + j] is float code && code >= 0 && code < counts.Length) counts[(int)code]++;
+                for (int i = 0; i < count; i++)
+                    if (raw[(rows?[i] ?? i) * width + j] is float code && code >= 0 && code < counts.Length) counts[(int)code]++;
                 int mode = Array.IndexOf(counts, counts.Max()); // ties: the first in ordinal order
                 fitted[j] = c with { Fill = impute ? mode : float.NaN, Mean = 0f, Scale = 1f };
                 continue;
@@ -80,11 +89,11 @@ public sealed class TablePreprocessor
             // In double, as FeatureScaler did (the same bits for a table without gaps).
             double sum = 0;
             int n = 0;
-            for (int r = 0; r < rows; r++)
-                if (raw[r * width + j] is var v && !float.IsNaN(v)) { sum += v; n++; }
+            for (int i = 0; i < count; i++)
+                if (raw[(rows?[i] ?? i) * width + j] is var v && !float.IsNaN(v)) { sum += v; n++; }
             double mean = sum / Math.Max(n, 1), sq = 0;
-            for (int r = 0; r < rows; r++)
-                if (raw[r * width + j] is var v && !float.IsNaN(v)) { double d = v - mean; sq += d * d; }
+            for (int i = 0; i < count; i++)
+                if (raw[(rows?[i] ?? i) * width + j] is var v && !float.IsNaN(v)) { double d = v - mean; sq += d * d; }
             double sd = Math.Sqrt(sq / Math.Max(n, 1));
             var (m, s) = scaling switch
             {

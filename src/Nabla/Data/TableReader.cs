@@ -416,7 +416,7 @@ public static class TableReader
             int[] labels = !schema.Regression && rawLabels.Count > 0 ? CsvDataset.Labels(name, rawLabels, schema.ClassNames).Labels : [];
             return new RawTable
             {
-                Source = name, Columns = schema.Columns, Values = [.. values], HasHeader = header, Unseen = unseen, FirstUnseen = firstUnseen,
+                Source = name, Columns = schema.Columns, Values = values.ToArray(), HasHeader = header, Unseen = unseen, FirstUnseen = firstUnseen,
                 ClassNames = schema.ClassNames, TargetNames = schema.TargetNames, Targets = [.. targets], Labels = labels,
                 LabelName = names is null || labelAt.Length == 0 ? null : string.Join(',', labelAt.Select(j => names[j])),
             };

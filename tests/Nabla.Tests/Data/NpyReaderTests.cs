@@ -35,6 +35,35 @@ public class NpyReaderTests
         Assert.Equal([0, 2, 1], y);
     }
 
+    [Fact]
+    public void Dataset_Float32Features_AreMapped_OtherDtypesConverted()
+    {
+        using var dir = new TempDir();
+        File.WriteAllBytes(dir.File("x4.npy"), Npy("<f4", "3, 2", Floats(1, 2, 3, 4, 5, 6)));
+        File.WriteAllBytes(dir.File("x8.npy"), Npy("<f8", "3, 2", [.. new double[] { 1, 2, 3, 4, 5, 6 }.SelectMany(BitConverter.GetBytes)]));
+        File.WriteAllBytes(dir.File("y.npy"), Npy("<i8", "3,", [.. new long[] { 0, 2, 1 }.SelectMany(BitConverter.GetBytes)]));
+        var mapped = NpyReader.Dataset(dir.File("x4.npy"), dir.File("y.npy"));
+        var read = NpyReader.Dataset(dir.File("x8.npy"), dir.File("y.npy"));
+        // float32 is mapped, not read: the processes of a job on one host share the page cache's one copy.
+        Assert.False(System.Runtime.InteropServices.MemoryMarshal.TryGetArray(mapped.FeatureMemory, out _));
+        Assert.True(System.Runtime.InteropServices.MemoryMarshal.TryGetArray(read.FeatureMemory, out _));
+        Assert.Equal(read.FeatureMemory.ToArray(), mapped.FeatureMemory.ToArray());
+    }
+
+    [Theory]
+    [InlineData("<f4")]
+    [InlineData("<f8")]
+    public void Dataset_NotFiniteFeature_IsRefused_NamingTheElement(string dtype)
+    {
+        using var dir = new TempDir();
+        var v = new double[] { 1, 2, 3, double.NaN, 5, 6 };
+        byte[] data = dtype == "<f4" ? Floats([.. v.Select(d => (float)d)]) : [.. v.SelectMany(BitConverter.GetBytes)];
+        File.WriteAllBytes(dir.File("x.npy"), Npy(dtype, "3, 2", data));
+        File.WriteAllBytes(dir.File("y.npy"), Npy("<i8", "3,", [.. new long[] { 0, 2, 1 }.SelectMany(BitConverter.GetBytes)]));
+        var e = Assert.Throws<DataFormatException>(() => NpyReader.Dataset(dir.File("x.npy"), dir.File("y.npy")));
+        Assert.Contains("element 3 is NaN, not a finite number", e.Message);
+    }
+
     [Theory]
     [InlineData(">f4", "3, 2", 24, "little-endian")]
     [InlineData("<f4", "3, 2", 20, "truncated")]
