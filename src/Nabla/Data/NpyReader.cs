@@ -142,11 +142,10 @@ public static class NpyReader
     private static (long[] Shape, ReadOnlyMemory<float> Values) ReadFeatures(string path)
     {
         long[] shape;
-        ReadOnlyMemory<float> values;
+        ReadOnlyMemory<float> values = default;
         using (var f = InputFile.OpenRead(path))
         {
-            var (dims, kind, size, count) = ReadLayout(path, f);
-            (shape, values) = (dims, null);
+            (shape, char kind, int size, long count) = ReadLayout(path, f);
             if (kind == 'f' && size == 4 && f.Position % 4 == 0 && count > 0 && BitConverter.IsLittleEndian)
                 values = MappedFile.Map<float>(path, f.Position, (int)count);
         }
@@ -157,7 +156,7 @@ public static class NpyReader
             for (int i = 0; i < floats.Length; i++) floats[i] = (float)a.Values[i];
             values = floats;
         }
-        if (!values.IsEmpty && !TensorPrimitives.IsFiniteAll(values.Span))
+        if (!values.IsEmpty && !TensorPrimitives.IsFiniteAll(values.Span)) // the vectorized check first; the index only when it fails
         {
             int i = FirstNotFinite(values.Span);
             throw new DataFormatException($"{path}: element {i} is {values.Span[i].ToString(CultureInfo.InvariantCulture)}, not a finite number (in float32).");
