@@ -118,6 +118,19 @@ public class HostileDataTests
     }
 
     [Theory]
+    [InlineData("'<f4'")] // mapped where it lies
+    [InlineData("'<f8'")] // converted
+    public void Npy_NotFiniteFeature_IsRefusedInOneLine_NamingTheElement(string descr)
+    {
+        using var dir = new TempDir();
+        NpyFolder(dir);
+        var values = Enumerable.Range(0, 120).Select(i => i == 7 ? double.PositiveInfinity : Math.Sin(i)).ToArray();
+        byte[] data = descr == "'<f4'" ? [.. values.SelectMany(v => BitConverter.GetBytes((float)v))] : [.. values.SelectMany(BitConverter.GetBytes)];
+        File.WriteAllBytes(dir.File("x_train.npy"), Npy(Dict("(40, 3)", descr), data));
+        Refused(Run(Quick("train", "--dataset", "npy", "--data", dir.Path)), 1, "element 7 is Infinity, not a finite number");
+    }
+
+    [Theory]
     [InlineData("(40, 0)")]
     [InlineData("(40, 3, 0)")]
     public void Npy_ZeroFeatures_OneLineNotAnInternalError(string shape)
