@@ -73,31 +73,27 @@ internal sealed class MpiJob : IDisposable
 
     /// <summary>The run trains over the job's processes; the line says so (on rank 0).</summary>
     /// <exception cref="UsageException">The run cannot be shared (the message says why).</exception>
-    public void Share(TrainingRun run, int microShards, TextWriter output)
+    public void Share(TrainingRun run, TextWriter output)
     {
         try
         {
-            // NABLA_MPI_OVERLAP=0 exchanges after the backward pass instead of during it (for measuring; the bits are the same).
-            run.UseDevice(new DataParallel(World, microShards, Environment.GetEnvironmentVariable("NABLA_MPI_OVERLAP") != "0"), required: true);
+            run.UseDevice(new DataParallel(World), required: true);
         }
         catch (NotSupportedException e)
         {
             throw new UsageException($"MPI: {e.Message}.");
         }
-        output.WriteLine($"MPI: {World.Size} process{(World.Size == 1 ? "" : "es")} on {World.Hosts} host{(World.Hosts == 1 ? "" : "s")} ({Launcher}), {microShards} micro-shards per batch");
+        output.WriteLine($"MPI: {World.Size} process{(World.Size == 1 ? "" : "es")} on {World.Hosts} host{(World.Hosts == 1 ? "" : "s")} ({Launcher})");
     }
 
-    /// <summary>The --json fields of the job: processes, hosts, micro-shards, and the share of step time spent exchanging.</summary>
+    /// <summary>The --json fields of the job: processes, hosts, and the time of its steps spent in MPI calls.</summary>
     public void AddJson(JsonObject json, TrainingRun run)
     {
         var mpi = new JsonObject { ["processes"] = World.Size, ["hosts"] = World.Hosts };
         if (run.Trainer.Accelerator is DataParallelEngine engine)
         {
-            mpi["micro_shards"] = engine.MicroShards;
             mpi["step_seconds"] = Math.Round(engine.StepSeconds, 4);
             mpi["exchange_seconds"] = Math.Round(engine.ExchangeSeconds, 4);
-            mpi["wait_seconds"] = Math.Round(engine.WaitSeconds, 4);
-            mpi["overlapped"] = engine.Overlapped;
         }
         json["mpi"] = mpi;
     }

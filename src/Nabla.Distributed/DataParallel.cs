@@ -7,14 +7,12 @@ namespace Nabla.Distributed;
 /// (<c>run.UseDevice(new DataParallel(world), required: true)</c>): a <see cref="DataParallelEngine"/> around the trainer.
 /// </summary>
 /// <param name="world">The job.</param>
-/// <param name="microShards">Micro-shards per batch (the leaves of the fixed summation tree): the bits are the same for every process count that divides it as a power of two.</param>
-/// <param name="overlap">Exchange each layer's gradient while earlier layers are differentiated.</param>
-public sealed class DataParallel(MpiWorld world, int microShards = DataParallelEngine.DefaultMicroShards, bool overlap = true) : IAcceleratorFactory
+public sealed class DataParallel(MpiWorld world) : IAcceleratorFactory
 {
     /// <inheritdoc/>
     public string Description => $"cpu, data-parallel over {world.Size} MPI processes";
 
     /// <inheritdoc/>
     public ITrainingEngine Create(Trainer trainer, int inputFeatures, int batchSize) =>
-        new DataParallelEngine(world, trainer, inputFeatures, batchSize, microShards, overlap);
+        new DataParallelEngine(world, trainer, inputFeatures, batchSize);
 }

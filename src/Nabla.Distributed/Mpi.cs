@@ -22,7 +22,8 @@ internal static unsafe partial class Mpi
     internal const int Max = 0x58000001;
     internal const int ThreadSerialized = 2;
     internal const int MaxProcessorName = 128;
-    internal static readonly nint StatusIgnore = 1;
+    internal static readonly nint StatusIgnore = 1; // also MPI_STATUSES_IGNORE
+    internal static readonly void* InPlace = (void*)-1;
 
     private static int s_resolverSet;
 
@@ -74,8 +75,10 @@ internal static unsafe partial class Mpi
     [LibraryImport(Library, EntryPoint = "MPI_Bcast")] internal static partial int Bcast(void* buffer, int count, int type, int root, int comm);
     [LibraryImport(Library, EntryPoint = "MPI_Allgather")]
     internal static partial int Allgather(void* send, int sendCount, int sendType, void* recv, int recvCount, int recvType, int comm);
+    [LibraryImport(Library, EntryPoint = "MPI_Allgatherv")]
+    internal static partial int Allgatherv(void* send, int sendCount, int sendType, void* recv, int* recvCounts, int* displacements, int recvType, int comm);
+    [LibraryImport(Library, EntryPoint = "MPI_Iallgatherv")]
+    internal static partial int Iallgatherv(void* send, int sendCount, int sendType, void* recv, int* recvCounts, int* displacements, int recvType, int comm, out int request);
+    [LibraryImport(Library, EntryPoint = "MPI_Wait")] internal static partial int Wait(ref int request, nint status);
     [LibraryImport(Library, EntryPoint = "MPI_Allreduce")] internal static partial int Allreduce(void* send, void* recv, int count, int type, int op, int comm);
-    [LibraryImport(Library, EntryPoint = "MPI_Sendrecv")]
-    internal static partial int Sendrecv(void* send, int sendCount, int sendType, int dest, int sendTag,
-        void* recv, int recvCount, int recvType, int source, int recvTag, int comm, nint status);
 }

@@ -70,7 +70,7 @@ public sealed unsafe class MpiWorld : IDisposable
         return new MpiWorld(rank, size, Encoding.UTF8.GetString(name, length), hosts);
     }
 
-    private static void Check(int code, string call)
+    internal static void Check(int code, string call)
     {
         if (code != 0) throw new InvalidOperationException($"{call} failed with MPI error {code}.");
     }
@@ -103,27 +103,6 @@ public sealed unsafe class MpiWorld : IDisposable
         int result;
         Check(Mpi.Allreduce(&value, &result, 1, Mpi.Int, Mpi.Max, Mpi.CommWorld), "MPI_Allreduce");
         return result;
-    }
-
-    /// <summary>Sends <paramref name="send"/> to <paramref name="partner"/> and receives its message of the same length into <paramref name="receive"/>.</summary>
-    public void Exchange(ReadOnlySpan<float> send, Span<float> receive, int partner, int tag)
-    {
-        fixed (float* s = send, r = receive)
-            Check(Mpi.Sendrecv(s, send.Length, Mpi.Float, partner, tag, r, receive.Length, Mpi.Float, partner, tag, Mpi.CommWorld, Mpi.StatusIgnore), "MPI_Sendrecv");
-    }
-
-    /// <summary>
-    /// Sums <paramref name="mine"/> over every process by recursive doubling: at level l each process swaps its partial
-    /// sum with rank XOR 2ˡ (through <paramref name="scratch"/>, as long) and adds it. Float addition is commutative, so
-    /// both partners get the same bits, and the sum is one fixed balanced tree over the ranks (the size a power of two).
-    /// </summary>
-    public void SumByRecursiveDoubling(Span<float> mine, Span<float> scratch)
-    {
-        for (int level = 1; level < Size; level <<= 1)
-        {
-            Exchange(mine, scratch, Rank ^ level, tag: level);
-            System.Numerics.Tensors.TensorPrimitives.Add(mine, scratch, mine);
-        }
     }
 
     /// <summary>Waits until every process gets here.</summary>

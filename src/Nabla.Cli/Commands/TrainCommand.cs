@@ -35,11 +35,10 @@ internal static class TrainCommand
         var quiet = new Option<bool>("--quiet", "-q") { Description = "Print only the result (and the JSON line with --json)" };
         var resume = new Option<string?>("--resume") { Description = "Continue the run of this checkpoint (its configuration is used; --epochs may extend it)" };
         var dashboard = new DashboardOptions();
-        var microShards = MicroShards();
         var overwrite = new Option<bool>("--overwrite") { Description = "Replace a checkpoint already in --checkpoint DIR (another run's) instead of refusing" };
         var cmd = new Command("train", "Train a multilayer perceptron and report test accuracy (RMSE, MAE and R² with --task regression)")
         {
-            dataset, data, device, threads, gemm, json, save, checkpoint, checkpointEvery, resume, overwrite, log, quiet, plot, imageSize, microShards,
+            dataset, data, device, threads, gemm, json, save, checkpoint, checkpointEvery, resume, overwrite, log, quiet, plot, imageSize,
         };
         foreach (var option in model.All.Concat(table.All).Concat(dashboard.All)) cmd.Options.Add(option);
         cmd.SetAction(r =>
@@ -65,7 +64,7 @@ internal static class TrainCommand
                 stdout.WriteLine($"Table defaults (scikit-learn's MLP): {string.Join(", ", new[] { table.Scaling(r) is null ? "standardized inputs" : null, tableDefaults }.Where(t => t is not null))}; give a flag to change one");
             var (w, h) = ParseSize(r.GetValue(imageSize)!)!.Value;
             var source = new DataSource(datasetName, r.GetValue(data), table.Read(r, config.Task == TrainTask.Regression, scaling, config.Seed), h, w);
-            var where = new Placement(r.GetValue(device)!, r.GetValue(threads), r.GetValue(gemm)!, job, r.GetValue(microShards));
+            var where = new Placement(r.GetValue(device)!, r.GetValue(threads), r.GetValue(gemm)!, job);
             return Run(config, source, where, r.GetValue(json), persistence, dashboard.Read(r), stdout, stderr);
         });
         return cmd;
@@ -81,25 +80,11 @@ internal static class TrainCommand
         return o;
     }
 
-    private static Option<int> MicroShards()
-    {
-        var o = new Option<int>("--micro-shards")
-        {
-            Description = "Under mpiexec: cut each batch into this many micro-shards, whose gradients are summed in one fixed tree (a power of two; every process count that divides it gives the same bits)",
-            DefaultValueFactory = _ => Distributed.DataParallelEngine.DefaultMicroShards,
-        };
-        o.Validators.Add(r =>
-        {
-            if (r.Tokens.Count > 0 && r.GetValueOrDefault<int>() is var v && (v < 1 || v > 1024 || (v & (v - 1)) != 0)) r.AddError($"--micro-shards must be a power of two from 1 to 1024; got {v}.");
-        });
-        return o;
-    }
-
     /// <summary>What to write and read: --save, --checkpoint, --checkpoint-every, --resume.</summary>
     private sealed record Persistence(string? Save, string? CheckpointDir, int CheckpointEvery, string? Resume, string? Log, bool Quiet, string? PlotDir);
 
-    /// <summary>Where it computes: --device, --threads, --gemm, and the MPI job with its --micro-shards.</summary>
-    private sealed record Placement(DeviceChoice Device, ThreadChoice Threads, string Gemm, MpiJob? Job, int MicroShards)
+    /// <summary>Where it computes: --device, --threads, --gemm, and the MPI job.</summary>
+    private sealed record Placement(DeviceChoice Device, ThreadChoice Threads, string Gemm, MpiJob? Job)
     {
         /// <summary>Under MPI: the CPU, this host's cores shared; the files and the dashboard rank 0's alone.</summary>
         public (Placement, Persistence, DashboardSettings) ForThisProcess(Persistence files, DashboardSettings dashboard)
@@ -134,7 +119,7 @@ internal static class TrainCommand
         if (setup.Gpu is null && !regression) DataSets.WarmUp(from.Name, c.Hidden, c.Activation, c.Dropout, c.BatchSize, [c.Optimizer]);
         var (train, test, input, preprocessor) = LoadData(from, o, warn);
         var run = TrainingRun.Create(c, train, preprocessor);
-        if (where.Job is { } job) job.Share(run, where.MicroShards, o);
+        if (where.Job is { } job) job.Share(run, o);
         else setup.Accelerate(run, o);
         if (run.Trainer.Accelerator is not null && files.CheckpointDir is not null && files.CheckpointEvery > 0)
             throw new UsageException("--checkpoint-every: on CUDA, checkpoints are written at each epoch's end (the weights stay on the device mid-epoch); drop --checkpoint-every or use --device cpu.");

@@ -17,7 +17,7 @@ public sealed class BatchEngine
     private readonly float[][] _out;      // _out[i] = what layer i's output is this step (its buffer, or its input for identities)
     private readonly int _firstTrainable; // layers before it need no gradient at all
     private readonly Tensor[][] _own;     // _own[i] = layer i's own parameters
-    private readonly LeafTree _tree = new();
+    private readonly bool[] _gathered;    // _gathered[i]: in a shared step, layer i's output is gathered (a later layer with parameters reads it, or it is the model's output)
     private float[] _input = [];
     private int _batch;
 
@@ -47,6 +47,13 @@ public sealed class BatchEngine
             if (_firstTrainable == n && _own[i].Length > 0) _firstTrainable = i;
         }
         foreach (var p in model.Parameters()) p.Grad ??= new Tensor(p.Shape);
+        _gathered = new bool[n];
+        for (int i = 0, reader = -1; i < n; i++)
+        {
+            if (_layers[i].IsIdentity) continue;
+            for (reader = i + 1; reader < n && _layers[reader].IsIdentity; reader++) { }
+            _gathered[i] = reader == n || _own[reader].Length > 0;
+        }
         var seen = new HashSet<Tensor>(ReferenceEqualityComparer.Instance);
         EachParameterOnce = _own.All(own => own.All(seen.Add));
     }
@@ -73,29 +80,54 @@ public sealed class BatchEngine
     /// Runs the model on <paramref name="x"/> (batch, InputFeatures). The returned span (batch, OutputFeatures)
     /// is the engine's own buffer, valid until the next call. Training mode is the model's.
     /// </summary>
-    public ReadOnlySpan<float> Forward(float[] x, int batch) => Forward(x, batch, rowsLike: 0);
-
-    /// <summary>
-    /// <see cref="Forward(float[], int)"/> with every row given the bits it would have in a batch of
-    /// <paramref name="rowsLike"/> rows (0: of this batch): a block of micro-shards computed at once.
-    /// </summary>
-    internal ReadOnlySpan<float> Forward(float[] x, int batch, int rowsLike)
+    public ReadOnlySpan<float> Forward(float[] x, int batch)
     {
-        if (batch < 1 || batch > MaxBatch) throw new ArgumentOutOfRangeException(nameof(batch), $"Batch {batch} is outside [1, {MaxBatch}].");
-        if (x.Length < batch * _features[0]) throw new ArgumentException($"Input holds {x.Length} floats; a batch of {batch} needs {batch * _features[0]}.");
-        _input = x;
-        _batch = batch;
+        Start(x, batch);
         float[] current = x;
         for (int i = 0; i < _layers.Length; i++)
         {
             if (!_layers[i].IsIdentity)
             {
-                _layers[i].ForwardRows(current, _acts[i].AsSpan(0, batch * _features[i + 1]), batch, _features[i], rowsLike);
+                _layers[i].ForwardBatch(current, _acts[i].AsSpan(0, batch * _features[i + 1]), batch, _features[i]);
                 current = _acts[i];
             }
             _out[i] = current; // an identity layer (Flatten) passes its input buffer on, uncopied
         }
         return current.AsSpan(0, batch * _features[^1]);
+    }
+
+    /// <summary>
+    /// <see cref="Forward(float[], int)"/> of this process's share of the batch's rows (<see cref="IRowSharing"/>),
+    /// each row with the bits it has in the whole batch. <paramref name="x"/> must hold every row of the batch (a
+    /// weight gradient needs them all). Layer outputs that a later layer with parameters reads are gathered from the
+    /// other processes, and so is the model's output: the returned span holds every row.
+    /// </summary>
+    internal ReadOnlySpan<float> ForwardShare(float[] x, int batch, IRowSharing sharing)
+    {
+        Start(x, batch);
+        var (r0, r1) = IRowSharing.Share(batch, sharing.Rank, sharing.Size);
+        int rows = r1 - r0;
+        float[] current = x;
+        for (int i = 0; i < _layers.Length; i++)
+        {
+            if (!_layers[i].IsIdentity)
+            {
+                int f = _features[i], g = _features[i + 1];
+                _layers[i].ForwardRows(current.AsSpan(r0 * f, rows * f), _acts[i].AsSpan(r0 * g, rows * g), rows, f, rowsLike: batch);
+                current = _acts[i];
+                if (_gathered[i]) sharing.AllGatherRows(_acts[i].AsSpan(0, batch * g), batch, g);
+            }
+            _out[i] = current;
+        }
+        return current.AsSpan(0, batch * _features[^1]);
+    }
+
+    private void Start(float[] x, int batch)
+    {
+        if (batch < 1 || batch > MaxBatch) throw new ArgumentOutOfRangeException(nameof(batch), $"Batch {batch} is outside [1, {MaxBatch}].");
+        if (x.Length < batch * _features[0]) throw new ArgumentException($"Input holds {x.Length} floats; a batch of {batch} needs {batch * _features[0]}.");
+        _input = x;
+        _batch = batch;
     }
 
     /// <summary>
@@ -132,25 +164,29 @@ public sealed class BatchEngine
     }
 
     /// <summary>
-    /// Back-propagates a block of micro-shards ("leaves": rows [starts[j], starts[j+1]) of the last
-    /// <see cref="Forward(float[], int, int)"/>, starts[0] = 0): each parameter's gradient is written as the sum of
-    /// the leaves' gradients in one fixed balanced binary tree (<see cref="LeafTree"/>) — the same bits however the
-    /// leaves of a batch are divided among processes — and announced to <paramref name="sink"/> once final.
+    /// The backward of this process's share of the last <see cref="ForwardShare"/>'s batch: <paramref name="dOutput"/>
+    /// holds dℓ/d(output) for every row; each layer's dℓ/dx is computed for this process's rows, and gathered from the
+    /// others where a layer with parameters needs every row; each parameter's gradient is split among the processes
+    /// by rows (<see cref="Module.BackwardShare"/>), written and gathered (<see cref="IRowSharing.AllGatherGradient"/>). Every
+    /// element has the bits of <see cref="Backward(ReadOnlySpan{float})"/> on the whole batch, for any number of processes.
     /// </summary>
-    /// <exception cref="NotSupportedException">A parameter belongs to two layers, or a layer with parameters has no leaf form.</exception>
-    internal void BackwardLeaves(ReadOnlySpan<float> dOutput, ReadOnlySpan<int> starts, IGradientSink? sink)
+    /// <exception cref="NotSupportedException">A parameter belongs to two layers, or a layer with parameters cannot split its gradient.</exception>
+    internal void BackwardShare(float[] dOutput, IRowSharing sharing)
     {
-        if (!EachParameterOnce) throw new NotSupportedException("Summing gradients by micro-shards needs each parameter in one layer only.");
-        if (starts.Length < 2 || starts[0] != 0 || starts[^1] != _batch) throw new ArgumentException($"The leaves must cover the {_batch} rows of the last forward, from 0.");
+        if (!EachParameterOnce) throw new NotSupportedException("Splitting gradients among processes needs each parameter in one layer only.");
         int batch = _batch;
-        ReadOnlySpan<float> dy = dOutput[..(batch * _features[^1])];
+        if (batch == 0) throw new InvalidOperationException("Backward before Forward.");
+        float[] dy = dOutput;
+        bool whole = true; // dy holds every row, not only this process's
         for (int i = _layers.Length - 1; i >= _firstTrainable; i--)
         {
             if (_layers[i].IsIdentity) continue;
+            int f = _features[i], g = _features[i + 1];
+            if (_own[i].Length > 0 && !whole) sharing.AllGatherRows(dy.AsSpan(0, batch * g), batch, g);
             var x = i == 0 ? _input : _out[i - 1];
-            Span<float> dx = i == _firstTrainable ? Span<float>.Empty : _grads[i].AsSpan(0, batch * _features[i]);
-            _layers[i].BackwardLeaves(x, _out[i], dy, dx, _features[i], _own[i], starts, _tree, sink);
-            dy = dx;
+            Span<float> dx = i == _firstTrainable ? Span<float>.Empty : _grads[i].AsSpan(0, batch * f);
+            _layers[i].BackwardShare(x.AsSpan(0, batch * f), _out[i].AsSpan(0, batch * g), dy.AsSpan(0, batch * g), dx, batch, f, _own[i], sharing);
+            (dy, whole) = (_grads[i], false);
         }
     }
 }

@@ -131,58 +131,26 @@ public sealed class Linear : Module
     }
 
     /// <summary>
-    /// dx = dy·W for the whole block (each row's bits do not depend on the rows beside it), then dW = Σ_leaves dyᵀ·x
-    /// and db = Σ_leaves Σ_rows dy in the leaf tree, announced to the sink once final.
+    /// dx = dy·W for this process's rows; then this process's rows [o0, o1) of dW = dyᵀ·x and entries of db = Σ_rows dy,
+    /// each over every row of the batch, written, and the other processes' rows gathered. The kernel is chosen as for the
+    /// whole (O rows of dW, the batch's rows of dx), and each element summed over the rows in the same order, so every
+    /// element has the bits of the one-process <see cref="BackwardStep"/>.
     /// </summary>
-    internal override void BackwardLeaves(ReadOnlySpan<float> x, ReadOnlySpan<float> y, ReadOnlySpan<float> dy, Span<float> dx,
-        int inputFeatures, Tensor[] own, ReadOnlySpan<int> starts, LeafTree tree, IGradientSink? sink)
+    internal override void BackwardShare(ReadOnlySpan<float> x, ReadOnlySpan<float> y, ReadOnlySpan<float> dy, Span<float> dx,
+        int batch, int inputFeatures, Tensor[] own, IRowSharing sharing)
     {
         int I = InFeatures, O = OutFeatures;
-        if (!dx.IsEmpty) Gemm.Run(false, false, starts[^1], I, O, 1f, dy, O, Weight.Data, I, 0f, dx, I);
-        var observer = sink?.BeginRows(Weight, I);
+        var (r0, r1) = IRowSharing.Share(batch, sharing.Rank, sharing.Size);
+        if (!dx.IsEmpty)
+            Gemm.RunObserved(false, false, r1 - r0, I, O, 1f, dy[(r0 * O)..], O, Weight.Data, I, 0f, dx[(r0 * I)..], I, null, null, rowsLike: batch);
+        var (o0, o1) = IRowSharing.Share(O, sharing.Rank, sharing.Size);
         var dW = (Weight.Grad ??= new Tensor(Weight.Shape)).Data;
-        var db = Bias is null ? Span<float>.Empty : (Bias.Grad ??= new Tensor(Bias.Shape)).Data;
-        SumLeaves(x, dy, starts, dW, db, tree, depth: 0);
-        observer?.RowsDone(0, O, whole: true);
-        if (Bias is not null) sink?.GradientReady(Bias);
-    }
-
-    /// <summary>Writes the leaves' gradient sum into dW and db: halves summed apart and added, a pair in place.</summary>
-    private void SumLeaves(ReadOnlySpan<float> x, ReadOnlySpan<float> dy, ReadOnlySpan<int> starts, Span<float> dW, Span<float> db, LeafTree tree, int depth)
-    {
-        int leaves = starts.Length - 1, O = OutFeatures;
-        if (leaves == 1)
-        {
-            LeafGradient(x, dy, starts[0], starts[1], dW, db, beta: 0f);
-            return;
-        }
-        if (leaves == 2 && starts[2] - starts[1] <= Gemm.KC)
-        {
-            // The second leaf's GEMM adds its sum onto the first's: α·acc + β·C with α = β = 1 is fl(acc + C), the
-            // same bits as computing it apart and adding, when its k (rows) is one accumulation. Biases, summed row by
-            // row onto what is there, are summed apart.
-            var second = tree.Scratch(depth, db.Length);
-            LeafGradient(x, dy, starts[0], starts[1], dW, db, beta: 0f);
-            LeafGradient(x, dy, starts[1], starts[2], dW, second, beta: 1f);
-            TensorPrimitives.Add(db, second, db);
-            return;
-        }
-        int mid = leaves / 2;
-        SumLeaves(x, dy, starts[..(mid + 1)], dW, db, tree, depth + 1);
-        var scratch = tree.Scratch(depth, dW.Length + db.Length);
-        Span<float> w2 = scratch[..dW.Length], b2 = scratch[dW.Length..];
-        SumLeaves(x, dy, starts[mid..], w2, b2, tree, depth + 1);
-        TensorPrimitives.Add(dW, w2, dW);
-        TensorPrimitives.Add(db, b2, db);
-    }
-
-    /// <summary>One leaf's dW (written when β = 0, added in one accumulation when β = 1) and its db, written.</summary>
-    private void LeafGradient(ReadOnlySpan<float> x, ReadOnlySpan<float> dy, int r0, int r1, Span<float> dW, Span<float> db, float beta)
-    {
-        int I = InFeatures, O = OutFeatures, rows = r1 - r0;
-        Gemm.Run(true, false, O, I, rows, 1f, dy[(r0 * O)..], O, x[(r0 * I)..], I, beta, dW, I);
-        if (db.IsEmpty) return;
-        db.Clear();
-        Reductions.AddRows(dy[(r0 * O)..], rows, O, db);
+        if (o1 > o0) Gemm.RunObserved(true, false, o1 - o0, I, batch, 1f, dy[o0..], O, x, I, 0f, dW[(o0 * I)..], I, null, null, rowsLike: O);
+        sharing.AllGatherGradient(Weight, O, I);
+        if (Bias is null) return;
+        var db = (Bias.Grad ??= new Tensor(Bias.Shape)).Data;
+        db[o0..o1].Clear();
+        if (o1 > o0) Reductions.AddRows(dy[o0..], batch, o1 - o0, O, db[o0..o1]);
+        sharing.AllGatherGradient(Bias, O, 1);
     }
 }

@@ -205,22 +205,30 @@ public abstract class Module
 
     /// <summary>
     /// <see cref="ForwardBatch"/> with every row given the bits it would have in a batch of <paramref name="rowsLike"/>
-    /// rows (a block of micro-shards computed at once). Only modules whose arithmetic per row depends on the batch's
+    /// rows (a process's share of a batch's rows). Only modules whose arithmetic per row depends on the batch's
     /// size override it (<see cref="Linear"/>: its GEMM's kernel is chosen by shape).
     /// </summary>
     internal virtual void ForwardRows(ReadOnlySpan<float> x, Span<float> y, int batch, int inputFeatures, int rowsLike) =>
         ForwardBatch(x, y, batch, inputFeatures);
 
     /// <summary>
-    /// The backward of a block of micro-shards ("leaves", rows [starts[j], starts[j+1]) ): dℓ/dx for every row, and
-    /// each parameter's gradient written as the sum of the leaves' gradients in one fixed balanced binary tree (see
-    /// <see cref="LeafTree"/>), then announced to <paramref name="sink"/>. A module without parameters runs its plain
-    /// backward; one with parameters must say how its gradient splits by rows (<see cref="Linear"/> does).
+    /// The backward of one process's share of a batch (see <see cref="IRowSharing"/>): dℓ/dx of its own rows into
+    /// <paramref name="dx"/> (empty: not needed), and, for a module with parameters, its share of each parameter
+    /// gradient's rows computed from every row of the batch, written (not added), then the rest gathered from the
+    /// other processes (<see cref="IRowSharing.AllGatherGradient"/>). Every element is computed as in the one-process backward
+    /// of the whole batch, so the bits are those of <see cref="BackwardStep"/> for any number of processes.
+    /// <paramref name="x"/> and <paramref name="y"/> hold the forward's rows, <paramref name="dy"/> the gradient's;
+    /// those of other processes are valid only where a module with parameters needs them (the engine gathers them).
+    /// A module without parameters runs its plain backward on its own rows; one with parameters must say how its
+    /// gradient splits (<see cref="Linear"/> does).
     /// </summary>
-    internal virtual void BackwardLeaves(ReadOnlySpan<float> x, ReadOnlySpan<float> y, ReadOnlySpan<float> dy, Span<float> dx,
-        int inputFeatures, Tensor[] own, ReadOnlySpan<int> starts, LeafTree tree, IGradientSink? sink)
+    internal virtual void BackwardShare(ReadOnlySpan<float> x, ReadOnlySpan<float> y, ReadOnlySpan<float> dy, Span<float> dx,
+        int batch, int inputFeatures, Tensor[] own, IRowSharing sharing)
     {
-        if (own.Length > 0) throw new NotSupportedException($"{GetType().Name} cannot sum its parameter gradients by micro-shards.");
-        BackwardStep(x, y, dy, dx, starts[^1], inputFeatures, own, overwrite: true, sink);
+        if (own.Length > 0) throw new NotSupportedException($"{GetType().Name} cannot split its parameter gradients among processes.");
+        var (r0, r1) = IRowSharing.Share(batch, sharing.Rank, sharing.Size);
+        int output = OutputFeatures(inputFeatures), rows = r1 - r0;
+        BackwardStep(x.Slice(r0 * inputFeatures, rows * inputFeatures), y.Slice(r0 * output, rows * output), dy.Slice(r0 * output, rows * output),
+            dx.IsEmpty ? dx : dx.Slice(r0 * inputFeatures, rows * inputFeatures), rows, inputFeatures, own, overwrite: true, sink: null);
     }
 }

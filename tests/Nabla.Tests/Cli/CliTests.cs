@@ -18,7 +18,7 @@ public class CliTests
     [InlineData("seed", "--threads", "0")]
     [InlineData("seed", "--threads", "many")]
     [InlineData("train", "--threads", "99999")]
-    [InlineData("train", "--micro-shards", "3")]
+    [InlineData("train", "--checkpoint-every", "-1")]
     [InlineData("seed", "--device", "tpu")]
     [InlineData("nosuchcommand")]
     public void BadValue_UsageErrorExit2_NoStackTrace(params string[] args)

@@ -7,8 +7,9 @@ namespace Nabla.Tests.Distributed;
 
 /// <summary>
 /// <c>mpiexec.mpich -n N nabla train …</c> on 127.0.0.1: one job whose trained weights, losses and accuracies are the
-/// same bits for 1, 2 and 4 processes; one output; 3 processes, mismatched flags and other commands refused; a process
-/// killed ends the job, and its checkpoint resumed with another count ends bitwise where the uninterrupted run does.
+/// bits of the plain one-process run for 1, 2, 3 and 4 processes (the input read by each or gathered); one output; a
+/// batch smaller than the job, mismatched flags and other commands refused; a process killed ends the job, and its
+/// checkpoint resumed with another count ends bitwise where the uninterrupted run does.
 /// test.sh installs MPICH (scripts/ensure-mpich); without it these tests are skipped and say so.
 /// </summary>
 [Collection("Serial")] // several processes per test: alone, they fit the machine
@@ -36,10 +37,12 @@ public sealed class MpiTests : IDisposable
         ["train", "--data", _dir.Path, "--label-column", "label", "--hidden", "16", "--dropout", "0.2", "--tol", "0", "--batch-size", "32",
             "--optimizer", "adam", "--lr", "0.01", "--epochs", epochs.ToString(System.Globalization.CultureInfo.InvariantCulture), "--threads", "1"];
 
-    private static (int Code, string Out, string Err) Mpi(int n, IEnumerable<string> args, Action<Process>? whileRunning = null, int timeoutSeconds = 120)
+    private static (int Code, string Out, string Err) Mpi(int n, IEnumerable<string> args, Action<Process>? whileRunning = null, int timeoutSeconds = 120,
+        Dictionary<string, string>? environment = null)
     {
         Skip.IfNot(File.Exists(Mpiexec), "MPICH is not installed (test.sh installs it: scripts/ensure-mpich).");
         var start = new ProcessStartInfo(Mpiexec) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        foreach (var (name, value) in environment ?? []) start.Environment[name] = value;
         foreach (var a in new[] { "-n", n.ToString(System.Globalization.CultureInfo.InvariantCulture), "dotnet", Cli }.Concat(args)) start.ArgumentList.Add(a);
         using var p = Process.Start(start)!;
         var stdout = p.StandardOutput.ReadToEndAsync();
@@ -54,38 +57,57 @@ public sealed class MpiTests : IDisposable
     }
 
     [SkippableFact]
-    public void OneTwoAndFourProcesses_TrainTheSameBits_AndPrintOnce()
+    public void OneToFourProcesses_TrainThePlainRunsBits_AndPrintOnce()
     {
-        var models = new List<byte[]>();
-        var results = new List<string>();
-        foreach (int n in new[] { 1, 2, 4 })
+        Skip.IfNot(File.Exists(Mpiexec), "MPICH is not installed (test.sh installs it: scripts/ensure-mpich).");
+        string plainSave = _dir.File("plain.safetensors");
+        var (plainCode, plainOut, plainErr) = Plain([.. Flags(3), "--save", plainSave, "--json"]);
+        Assert.True(plainCode == 0, plainErr);
+        string expected = Results(plainOut);
+        var plain = File.ReadAllBytes(plainSave);
+        // 240 rows in batches of 32: the last has 16; 3 processes share 32 rows as 10/11/11 and 16 hidden units as 5/5/6.
+        foreach (var (n, gather) in new[] { (1, false), (2, false), (3, false), (4, false), (3, true) })
         {
-            string save = _dir.File($"m{n}.safetensors");
-            var (code, output, err) = Mpi(n, [.. Flags(3), "--save", save, "--json"]);
+            string save = _dir.File($"m{n}{gather}.safetensors");
+            var (code, output, err) = Mpi(n, [.. Flags(3), "--save", save, "--json"], environment: gather ? new() { ["NABLA_MPI_GATHER_INPUT"] = "1" } : null);
             Assert.True(code == 0, $"-n {n}: exit {code}: {err}");
             Assert.Single(output.Split('\n'), l => l.StartsWith("Test accuracy", StringComparison.Ordinal)); // rank 0 alone prints
             Assert.Contains($"MPI: {n} process", output);
             using var json = JsonDocument.Parse(output.Trim().Split('\n')[^1]);
             Assert.Equal(n, json.RootElement.GetProperty("mpi").GetProperty("processes").GetInt32());
-            // Everything but the timings must agree to the last digit printed.
-            var epochs = json.RootElement.GetProperty("epochs").EnumerateArray().Select(e => $"{e.GetProperty("train_loss").GetDouble():R}/{e.GetProperty("train_accuracy").GetDouble():R}");
-            results.Add($"{json.RootElement.GetProperty("test_loss").GetDouble():R} {json.RootElement.GetProperty("test_accuracy").GetDouble():R} {string.Join(' ', epochs)}");
-            models.Add(File.ReadAllBytes(save));
+            Assert.Equal(expected, Results(output));
+            Assert.True(plain.AsSpan().SequenceEqual(File.ReadAllBytes(save)), $"-n {n}{(gather ? " (input gathered)" : "")}: the model differs from the plain run's");
         }
-        Assert.Equal(models[0], models[1]);
-        Assert.Equal(models[0], models[2]);
-        Assert.Equal(results[0], results[1]);
-        Assert.Equal(results[0], results[2]);
+    }
+
+    /// <summary>Everything but the timings, to the last digit printed: test loss and accuracy, each epoch's loss and accuracy.</summary>
+    private static string Results(string output)
+    {
+        using var json = JsonDocument.Parse(output.Trim().Split('\n')[^1]);
+        var epochs = json.RootElement.GetProperty("epochs").EnumerateArray().Select(e => $"{e.GetProperty("train_loss").GetDouble():R}/{e.GetProperty("train_accuracy").GetDouble():R}");
+        return $"{json.RootElement.GetProperty("test_loss").GetDouble():R} {json.RootElement.GetProperty("test_accuracy").GetDouble():R} {string.Join(' ', epochs)}";
+    }
+
+    /// <summary>The same command without mpiexec: the plain one-process run.</summary>
+    private static (int Code, string Out, string Err) Plain(IEnumerable<string> args)
+    {
+        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        foreach (var a in new[] { Cli }.Concat(args)) start.ArgumentList.Add(a);
+        using var p = Process.Start(start)!;
+        var stdout = p.StandardOutput.ReadToEndAsync();
+        string err = p.StandardError.ReadToEnd();
+        p.WaitForExit();
+        return (p.ExitCode, stdout.Result, err);
     }
 
     [SkippableFact]
-    public void ThreeProcesses_AreRefused_InOneLine()
+    public void ABatchSmallerThanTheJob_IsRefused_InOneLine()
     {
-        var (code, _, err) = Mpi(3, Flags(1));
+        var (code, _, err) = Mpi(3, [.. Flags(1).Select(f => f == "32" ? "2" : f)]); // --batch-size 2
         Assert.Equal(2, code);
         var lines = err.Trim().Split('\n');
         Assert.Single(lines);
-        Assert.StartsWith("nabla: error: MPI: 3 processes cannot share 4 micro-shards", lines[0]);
+        Assert.StartsWith("nabla: error: MPI: a batch of 2 is smaller than the 3 processes", lines[0]);
     }
 
     [SkippableFact]
@@ -139,9 +161,9 @@ public sealed class MpiTests : IDisposable
 
         int done = Nabla.Training.Checkpoint.ReadState(last).Epoch;
         int epochs = done + 2;
-        var (resumed, _, errResumed) = Mpi(4, [.. Flags(epochs), "--resume", last, "--save", _dir.File("resumed.safetensors")]);
+        var (resumed, _, errResumed) = Mpi(3, [.. Flags(epochs), "--resume", last, "--save", _dir.File("resumed.safetensors")]);
         Assert.True(resumed == 0, errResumed);
-        var (whole, _, errWhole) = Mpi(1, [.. Flags(epochs), "--save", _dir.File("whole.safetensors")]);
+        var (whole, _, errWhole) = Plain([.. Flags(epochs), "--save", _dir.File("whole.safetensors")]);
         Assert.True(whole == 0, errWhole);
         Assert.Equal(File.ReadAllBytes(_dir.File("whole.safetensors")), File.ReadAllBytes(_dir.File("resumed.safetensors")));
     }
@@ -169,18 +191,15 @@ public sealed class MpiTests : IDisposable
 public sealed class DataParallelRulesTests
 {
     [Theory]
-    [InlineData(1, 32, 4, null)]
-    [InlineData(2, 32, 4, null)]
-    [InlineData(4, 32, 4, null)]
-    [InlineData(8, 64, 8, null)]
-    [InlineData(3, 32, 4, "3 processes cannot share 4 micro-shards")]
-    [InlineData(8, 32, 4, "8 processes cannot share 4 micro-shards")]
-    [InlineData(4, 2, 4, "smaller than the 4 processes")]
-    [InlineData(1, 2, 4, "cannot be cut into 4 micro-shards")]
-    [InlineData(1, 32, 3, "a power of two")]
-    public void Refuses_SaysWhy(int processes, int batch, int shards, string? why)
+    [InlineData(1, 1, null)]
+    [InlineData(3, 3, null)]
+    [InlineData(3, 32, null)]
+    [InlineData(8, 8, null)]
+    [InlineData(4, 2, "a batch of 2 is smaller than the 4 processes")]
+    [InlineData(64, 32, "a batch of 32 is smaller than the 64 processes")]
+    public void Refuses_SaysWhy(int processes, int batch, string? why)
     {
-        string? said = DataParallelEngine.Refuses(processes, batch, shards);
+        string? said = DataParallelEngine.Refuses(processes, batch);
         if (why is null) Assert.Null(said);
         else Assert.Contains(why, said);
     }

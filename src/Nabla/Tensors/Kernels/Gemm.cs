@@ -83,16 +83,18 @@ internal static unsafe class Gemm
                 OpenBlas.Sgemm(transA, transB, m, n, k, alpha, pa, lda, pb, ldb, beta, pc, ldc);
                 return;
             }
-            // The kernel is chosen by shape, so a row's bits depend on m; rowsLike > 0 chooses as for that many rows
-            // (a block of micro-shards computed at once, each row the bits it would have in its own micro-shard).
-            if (GemmDot.Suits(transA, transB, rowsLike > 0 ? rowsLike : m, n, k))
+            // The kernel is chosen by shape, so an element's bits depend on m; rowsLike > 0 chooses as for that many
+            // rows (a process's share of a batch's rows, or of a weight gradient's: each element the bits it has in the
+            // whole). Every algorithm computes an element the same way wherever its row lies.
+            int mLike = rowsLike > 0 ? rowsLike : m;
+            if (GemmDot.Suits(transA, transB, mLike, n, k))
             {
                 var dot = t_dotJob ??= new GemmDot.Job();
                 dot.Set(m, n, k, alpha, pa, lda, pb, ldb, beta, pc, ldc, avx512);
                 RunParts(pool, dot.Parts, dot);
                 return;
             }
-            if (avx512 && GemmOuter.Suits(transA, transB, m, n, k))
+            if (avx512 && GemmOuter.Suits(transA, transB, mLike, n, k))
             {
                 var outer = t_outerJob ??= new GemmOuter.Job();
                 outer.Set(m, n, k, alpha, pa, lda, pb, ldb, beta, pc, ldc, rowsDone);

@@ -28,16 +28,25 @@ internal static class Reductions
     /// per row, with the column sums kept in registers instead of a library call and a store per row.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)] // hot kernel: fully optimized at first call, no tier-0 phase
-    public static void AddRows(ReadOnlySpan<float> x, int rows, int cols, Span<float> acc)
+    public static void AddRows(ReadOnlySpan<float> x, int rows, int cols, Span<float> acc) => AddRows(x, rows, cols, cols, acc);
+
+    /// <summary>
+    /// <see cref="AddRows(ReadOnlySpan{float}, int, int, Span{float})"/> over the first <paramref name="cols"/> columns of
+    /// rows <paramref name="stride"/> apart: a range of a bias gradient's columns. Each column is summed alone (vector
+    /// lanes never mix), so a column's bits do not depend on the range it is summed in.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void AddRows(ReadOnlySpan<float> x, int rows, int cols, int stride, Span<float> acc)
     {
-        if (x.Length < rows * cols || acc.Length < cols) throw new ArgumentException($"AddRows: {x.Length} floats for {rows}×{cols}, {acc.Length} accumulators.");
+        if (stride < cols || acc.Length < cols || (rows > 0 && x.Length < (rows - 1) * stride + cols))
+            throw new ArgumentException($"AddRows: {x.Length} floats for {rows}×{cols} with stride {stride}, {acc.Length} accumulators.");
         int j = 0;
         if (Vector512.IsHardwareAccelerated)
         {
             for (; j + 16 <= cols; j += 16)
             {
                 var s = Vector512.Create(acc.Slice(j, 16));
-                for (int r = 0; r < rows; r++) s += Vector512.Create(x.Slice(r * cols + j, 16));
+                for (int r = 0; r < rows; r++) s += Vector512.Create(x.Slice(r * stride + j, 16));
                 s.CopyTo(acc.Slice(j, 16));
             }
         }
@@ -46,14 +55,14 @@ internal static class Reductions
             for (; j + 8 <= cols; j += 8)
             {
                 var s = Vector256.Create(acc.Slice(j, 8));
-                for (int r = 0; r < rows; r++) s += Vector256.Create(x.Slice(r * cols + j, 8));
+                for (int r = 0; r < rows; r++) s += Vector256.Create(x.Slice(r * stride + j, 8));
                 s.CopyTo(acc.Slice(j, 8));
             }
         }
         for (; j < cols; j++)
         {
             float s = acc[j];
-            for (int r = 0; r < rows; r++) s += x[r * cols + j];
+            for (int r = 0; r < rows; r++) s += x[r * stride + j];
             acc[j] = s;
         }
     }
