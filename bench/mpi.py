@@ -4,13 +4,14 @@
 One Adam epoch of 784-1024-1024-10 ReLU at batch 256 on Fashion-MNIST (the epoch's own seconds, from --json):
   1 process x 1 thread, 1 process x 2 threads (plain runs, no MPI),
   mpiexec -n 2, 1 thread each (MPICH's shared-memory transport), and the same over TCP on loopback
-  (MPIR_CVAR_NOLOCAL=1 UCX_TLS=tcp,self: the processes talk as if on two hosts).
-For the MPI runs, the share of the step the training thread spent waiting for the exchange, and the time in the
-exchange's MPI calls. Then the peak resident memory (sum over processes, polled from /proc) of 1 and 4 processes, for Fashion-MNIST
+  (MPIR_CVAR_NOLOCAL=1 UCX_TLS=tcp,self: the processes talk as if on two hosts), and with NABLA_MPI_OVERLAP=0 (each
+weight gradient gathered as soon as computed, blocking, instead of started and completed after the backward pass).
+For the MPI runs, the time of the step spent in MPI calls (gathers, and waiting for the other process), and its
+share. --old DLL adds `mpiexec -n 2` of another build (for instance the commit before a change), alternated with the rest. Then the peak resident memory (sum over processes, polled from /proc) of 1 and 4 processes, for Fashion-MNIST
 (the IDX cache), a CSV (the binary table cache) and NPY float32 arrays, each of them mapped.
 Prints Markdown to paste into bench/RESULTS.md.
 
-Usage: bench/mpi.py [--rounds 3] [--nabla "dotnet .nabla-build/Nabla.Cli.dll"]
+Usage: bench/mpi.py [--rounds 3] [--nabla "dotnet .nabla-build/Nabla.Cli.dll"] [--old /tmp/old/.nabla-build/Nabla.Cli.dll]
 """
 import argparse, json, os, statistics, subprocess, time
 
@@ -43,14 +44,18 @@ def main():
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--nabla", default=f"dotnet {ROOT}/.nabla-build/Nabla.Cli.dll")
     ap.add_argument("--memory-only", action="store_true", help="only the resident memory of 1 and 4 processes")
+    ap.add_argument("--old", help="another build's Nabla.Cli.dll, run as mpiexec -n 2 beside this one")
     a = ap.parse_args()
     subprocess.run(f"{ROOT}/nabla backprop --json", shell=True, check=True, capture_output=True)  # builds if needed
     configs = {
         "1 process x 1 thread": (f"{a.nabla} {WIDE} --threads 1", None),
         "1 process x 2 threads": (f"{a.nabla} {WIDE} --threads 2", None),
         "2 processes x 1 thread (shared memory)": (f"mpiexec.mpich -n 2 {a.nabla} {WIDE} --threads 1", None),
+        "2 processes x 1 thread, gradients gathered without overlap": (f"mpiexec.mpich -n 2 {a.nabla} {WIDE} --threads 1", {"NABLA_MPI_OVERLAP": "0"}),
         "2 processes x 1 thread (TCP on loopback)": (f"mpiexec.mpich -n 2 {a.nabla} {WIDE} --threads 1", {"MPIR_CVAR_NOLOCAL": "1", "UCX_TLS": "tcp,self"}),
     }
+    if a.old:
+        configs["2 processes x 1 thread, the older build"] = (f"mpiexec.mpich -n 2 dotnet {a.old} {WIDE} --threads 1", None)
     results = {k: [] for k in configs}
     for _ in range(0 if a.memory_only else a.rounds):
         for name, (cmd, env) in configs.items():
@@ -102,15 +107,15 @@ def make_data():
 
 def table(results):
     base = statistics.median(r["epochs"][0]["seconds"] for r in results["1 process x 1 thread"])
-    print("| run | epoch (median) | runs | vs 1 x 1 | waiting for the exchange | in MPI calls | test accuracy |")
+    print("| run | epoch (median) | runs | vs 1 x 1 | in MPI calls | share of the step | test accuracy |")
     print("|---|---:|---|---:|---:|---:|---:|")
     for name, rs in results.items():
         sec = [r["epochs"][0]["seconds"] for r in rs]
         m = statistics.median(sec)
         mpi = [r["mpi"] for r in rs if "mpi" in r]
-        wait = f"{statistics.median(x['wait_seconds'] / x['step_seconds'] for x in mpi) * 100:.0f} %" if mpi else "–"
         calls = f"{statistics.median(x['exchange_seconds'] for x in mpi):.2f} s" if mpi else "–"
-        print(f"| {name} | {m:.2f} s | {' / '.join(f'{s:.2f}' for s in sec)} | {base / m:.2f}x | {wait} | {calls} | {rs[0]['test_accuracy']} % |")
+        share = f"{statistics.median(x['exchange_seconds'] / x['step_seconds'] for x in mpi) * 100:.0f} %" if mpi else "–"
+        print(f"| {name} | {m:.2f} s | {' / '.join(f'{s:.2f}' for s in sec)} | {base / m:.2f}x | {calls} | {share} | {rs[0]['test_accuracy']} % |")
 
 if __name__ == "__main__":
     main()

@@ -94,6 +94,7 @@ internal sealed class MpiJob : IDisposable
         {
             mpi["step_seconds"] = Math.Round(engine.StepSeconds, 4);
             mpi["exchange_seconds"] = Math.Round(engine.ExchangeSeconds, 4);
+            mpi["overlapped"] = engine.Overlapped;
         }
         json["mpi"] = mpi;
     }

@@ -69,7 +69,8 @@ public sealed class DataParallelEngine : ITrainingEngine, IDisposable
         _labels = new int[batchSize];
         _targets = new float[batchSize * _outputs];
         _dOut = new float[batchSize * _outputs];
-        _exchange = new RowExchange(world, _parameters);
+        // NABLA_MPI_OVERLAP=0 gathers each gradient there and then, and steps after the backward pass (for measuring; the same bits).
+        _exchange = new RowExchange(world, _parameters, overlap: Environment.GetEnvironmentVariable("NABLA_MPI_OVERLAP") != "0");
         _gatherInput = world.Size > 1 && (world.Hosts > 1 || Environment.GetEnvironmentVariable("NABLA_MPI_GATHER_INPUT") == "1");
         _dropouts = [.. _model.Layers.OfType<Dropout>()];
         _modules = [.. _model.Layers];
@@ -85,6 +86,9 @@ public sealed class DataParallelEngine : ITrainingEngine, IDisposable
 
     /// <summary>Seconds this process spent in MPI calls during training steps (gathers, and waiting for the other processes), since it started.</summary>
     public double ExchangeSeconds => _exchange.Seconds;
+
+    /// <summary>Whether a weight gradient's gather runs while the layers before it are differentiated.</summary>
+    public bool Overlapped => _exchange.Overlapped;
 
     /// <summary>Seconds this process spent in training steps, since it started.</summary>
     public double StepSeconds { get; private set; }

@@ -21,13 +21,20 @@ internal sealed unsafe class RowExchange : IRowSharing, IDisposable
     private readonly int[] _requests, _started; // gathers in flight, in the order they started, and whose they are
     private int _inFlight;
 
-    public RowExchange(MpiWorld world, Tensor[] parameters)
+    /// <param name="world">The job.</param>
+    /// <param name="parameters">The model's parameters, in the optimizer's order.</param>
+    /// <param name="overlap">Start a gradient's gather and go on (false: gather it there and then, for comparison: the same bits).</param>
+    public RowExchange(MpiWorld world, Tensor[] parameters, bool overlap = true)
     {
         _world = world;
+        Overlapped = overlap;
         for (int i = 0; i < parameters.Length; i++) _index[parameters[i]] = i;
         _requests = new int[parameters.Length];
         _started = new int[parameters.Length];
     }
+
+    /// <summary>Whether a gradient's gather runs on while the backward pass goes on (else it completes at once).</summary>
+    public bool Overlapped { get; }
 
     public int Rank => _world.Rank;
 
@@ -65,6 +72,11 @@ internal sealed unsafe class RowExchange : IRowSharing, IDisposable
         if (!_index.TryGetValue(parameter, out int i)) throw new ArgumentException("The parameter is not one of the model's.");
         var grad = parameter.Grad!.Data;
         if (grad.Length != rows * width) throw new ArgumentException($"A gradient of {grad.Length} floats gathered as {rows} × {width}.");
+        if (!Overlapped)
+        {
+            AllGatherRows(grad, rows, width);
+            return;
+        }
         long t0 = System.Diagnostics.Stopwatch.GetTimestamp();
         var (counts, displacements) = Layout(rows, width);
         // The gradient lies in the parameter arena's gradients, which are pinned: MPI may write it after this returns.

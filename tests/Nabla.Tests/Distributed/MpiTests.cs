@@ -7,8 +7,8 @@ namespace Nabla.Tests.Distributed;
 
 /// <summary>
 /// <c>mpiexec.mpich -n N nabla train …</c> on 127.0.0.1: one job whose trained weights, losses and accuracies are the
-/// bits of the plain one-process run for 1, 2, 3 and 4 processes (the input read by each or gathered); one output; a
-/// batch smaller than the job, mismatched flags and other commands refused; a process killed ends the job, and its
+/// bits of the plain one-process run for 1, 2, 3 and 4 processes (the input read by each or gathered, the gradients'
+/// gathers overlapped or not); one output; a batch smaller than the job, mismatched flags and other commands refused; a process killed ends the job, and its
 /// checkpoint resumed with another count ends bitwise where the uninterrupted run does.
 /// test.sh installs MPICH (scripts/ensure-mpich); without it these tests are skipped and say so.
 /// </summary>
@@ -66,17 +66,18 @@ public sealed class MpiTests : IDisposable
         string expected = Results(plainOut);
         var plain = File.ReadAllBytes(plainSave);
         // 240 rows in batches of 32: the last has 16; 3 processes share 32 rows as 10/11/11 and 16 hidden units as 5/5/6.
-        foreach (var (n, gather) in new[] { (1, false), (2, false), (3, false), (4, false), (3, true) })
+        foreach (var (n, setting) in new[] { (1, ""), (2, ""), (3, ""), (4, ""), (3, "NABLA_MPI_GATHER_INPUT=1"), (2, "NABLA_MPI_OVERLAP=0") })
         {
-            string save = _dir.File($"m{n}{gather}.safetensors");
-            var (code, output, err) = Mpi(n, [.. Flags(3), "--save", save, "--json"], environment: gather ? new() { ["NABLA_MPI_GATHER_INPUT"] = "1" } : null);
+            string save = _dir.File($"m{n}{setting}.safetensors");
+            var environment = setting == "" ? null : new Dictionary<string, string> { [setting.Split('=')[0]] = setting.Split('=')[1] };
+            var (code, output, err) = Mpi(n, [.. Flags(3), "--save", save, "--json"], environment: environment);
             Assert.True(code == 0, $"-n {n}: exit {code}: {err}");
             Assert.Single(output.Split('\n'), l => l.StartsWith("Test accuracy", StringComparison.Ordinal)); // rank 0 alone prints
             Assert.Contains($"MPI: {n} process", output);
             using var json = JsonDocument.Parse(output.Trim().Split('\n')[^1]);
             Assert.Equal(n, json.RootElement.GetProperty("mpi").GetProperty("processes").GetInt32());
             Assert.Equal(expected, Results(output));
-            Assert.True(plain.AsSpan().SequenceEqual(File.ReadAllBytes(save)), $"-n {n}{(gather ? " (input gathered)" : "")}: the model differs from the plain run's");
+            Assert.True(plain.AsSpan().SequenceEqual(File.ReadAllBytes(save)), $"-n {n} {setting}: the model differs from the plain run's");
         }
     }
 
