@@ -68,8 +68,10 @@ internal sealed class MpiJob : IDisposable
     }
 
     /// <summary>--threads auto under MPI: the cores this process may use, shared by the job's processes on this host.</summary>
-    public static int ThreadsPerProcess =>
-        Math.Max(1, Environment.ProcessorCount / Math.Max(1, int.TryParse(Environment.GetEnvironmentVariable("MPI_LOCALNRANKS"), out int n) ? n : 1));
+    public static int ThreadsPerProcess => Math.Max(1, Environment.ProcessorCount / LocalProcesses);
+
+    /// <summary>The job's processes on this host (MPICH's Hydra says so in MPI_LOCALNRANKS; 1 when unknown).</summary>
+    private static int LocalProcesses => Math.Max(1, int.TryParse(Environment.GetEnvironmentVariable("MPI_LOCALNRANKS"), out int n) ? n : 1);
 
     /// <summary>The run trains over the job's processes; the line says so (on rank 0).</summary>
     /// <exception cref="UsageException">The run cannot be shared (the message says why).</exception>
@@ -84,6 +86,9 @@ internal sealed class MpiJob : IDisposable
             throw new UsageException($"MPI: {e.Message}.");
         }
         output.WriteLine($"MPI: {World.Size} process{(World.Size == 1 ? "" : "es")} on {World.Hosts} host{(World.Hosts == 1 ? "" : "s")} ({Launcher})");
+        // MPICH's waits spin: with more processes than cores, each gather waits for a descheduled process's time slice.
+        if (LocalProcesses > Environment.ProcessorCount)
+            output.WriteLine($"MPI: {LocalProcesses} processes share {Environment.ProcessorCount} cores on this host; MPICH's waits spin, so the job may run far slower than with fewer: run at most {Environment.ProcessorCount}.");
     }
 
     /// <summary>The --json fields of the job: processes, hosts, and the time of its steps spent in MPI calls.</summary>
