@@ -73,13 +73,16 @@ internal sealed class MpiJob : IDisposable
     /// <summary>The job's processes on this host (MPICH's Hydra says so in MPI_LOCALNRANKS; 1 when unknown).</summary>
     private static int LocalProcesses => Math.Max(1, int.TryParse(Environment.GetEnvironmentVariable("MPI_LOCALNRANKS"), out int n) ? n : 1);
 
-    /// <summary>The run trains over the job's processes; the line says so (on rank 0).</summary>
+    /// <summary>
+    /// The run trains over the job's processes; the line says so (on rank 0). <paramref name="checkpointEvery"/> is
+    /// --checkpoint-every, which every process knows (only rank 0 writes the checkpoints).
+    /// </summary>
     /// <exception cref="UsageException">The run cannot be shared (the message says why).</exception>
-    public void Share(TrainingRun run, TextWriter output)
+    public void Share(TrainingRun run, int checkpointEvery, TextWriter output)
     {
         try
         {
-            run.UseDevice(new DataParallel(World), required: true);
+            run.UseDevice(new DataParallel(World, checkpointEvery), required: true);
         }
         catch (NotSupportedException e)
         {

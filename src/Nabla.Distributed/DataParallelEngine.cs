@@ -19,10 +19,13 @@ namespace Nabla.Distributed;
 /// computes it (the GEMM kernel chosen as for the whole shape, the same order of additions), so the weights, losses
 /// and accuracies are bitwise those of the plain one-process run, for 1, 2, 3 or any number of processes.</para>
 /// <para>The model's output is gathered too (a batch's rows × classes, a few kilobytes), and every process computes the
-/// loss, its gradient and the accuracy of the whole batch, as the one-process run does; then, with every gradient
-/// gathered, every process takes the same optimizer step. A gradient's gather starts as soon as its layer's share is
-/// computed; a parameter is updated as soon as its own gather is done. At each epoch's end a hash of the parameters is
-/// compared across processes: if they ever differ, the job stops with an error rather than train on.</para>
+/// loss, its gradient and the accuracy of the whole batch, as the one-process run does. The optimizer's update is
+/// element-wise, so it is sharded the same way: as soon as a layer's share of its gradient is computed, the process
+/// updates its own rows of the layer's parameters and starts gathering them, while the backward pass goes on; the
+/// optimizer's state is gathered only when a checkpoint may need it (every <c>checkpointEvery</c> steps and at each
+/// epoch's end). With gradient clipping (which needs every gradient first) or an optimizer over other parameters, the
+/// gradients are gathered instead and every process takes the whole step. At each epoch's end a hash of the
+/// parameters is compared across processes: if they ever differ, the job stops with an error rather than train on.</para>
 /// </remarks>
 public sealed class DataParallelEngine : ITrainingEngine, IDisposable
 {
@@ -42,7 +45,8 @@ public sealed class DataParallelEngine : ITrainingEngine, IDisposable
     private Optimizer? _optimizer;
     private float _maxGradNorm;
     private readonly bool _gatherInput;
-    private bool _fuseUpdate;
+    private readonly int _checkpointEvery;
+    private bool _fuseUpdate, _shardedSinceState;
     private int _epoch, _batchSize;
 
     /// <summary>Prepares the data-parallel engine for <paramref name="trainer"/> and copies rank 0's parameters to every process.</summary>
@@ -50,10 +54,15 @@ public sealed class DataParallelEngine : ITrainingEngine, IDisposable
     /// <param name="trainer">The trainer whose model, loss and optimizer it runs.</param>
     /// <param name="inputFeatures">Features per sample.</param>
     /// <param name="batchSize">The global batch.</param>
+    /// <param name="checkpointEvery">The steps between mid-epoch checkpoints (<see cref="TrainingRun.CheckpointEvery"/>; 0: none):
+    /// after those steps, and at every epoch's end, the optimizer's state is gathered, which a sharded update keeps
+    /// current only for each process's own rows.</param>
     /// <exception cref="NotSupportedException">The batch is smaller than the job, the model has a layer without a batch
     /// form, or a parameter that is not a layer's own; the message says which.</exception>
-    public DataParallelEngine(MpiWorld world, Trainer trainer, int inputFeatures, int batchSize)
+    public DataParallelEngine(MpiWorld world, Trainer trainer, int inputFeatures, int batchSize, int checkpointEvery = 0)
     {
+        ArgumentOutOfRangeException.ThrowIfNegative(checkpointEvery);
+        _checkpointEvery = checkpointEvery;
         if (Refuses(world.Size, batchSize) is { } why) throw new NotSupportedException(why);
         _world = world;
         _trainer = trainer;
@@ -106,9 +115,9 @@ public sealed class DataParallelEngine : ITrainingEngine, IDisposable
         if (_order.Length != order.Length) _order = new int[order.Length];
         order.CopyTo(_order);
         (_optimizer, _maxGradNorm, _epoch, _batchSize) = (optimizer, maxGradNorm, epoch, loader.BatchSize);
-        // Each parameter may be updated as soon as its gradient is gathered when the optimizer holds exactly the
-        // model's parameters, in order (its indices are the engine's), and nothing (clipping) needs all gradients
-        // first. Decided per epoch: the optimizer can change between phases.
+        // Each process may update its own rows of each parameter as soon as their gradient is computed when the
+        // optimizer holds exactly the model's parameters, in order (its indices are the engine's), and nothing
+        // (clipping) needs all gradients first. Decided per epoch: the optimizer can change between phases.
         _fuseUpdate = maxGradNorm == 0 && optimizer.Parameters.AsSpan().SequenceEqual(_parameters);
     }
 
@@ -132,7 +141,7 @@ public sealed class DataParallelEngine : ITrainingEngine, IDisposable
             correct = Accuracy.CountCorrect(output, _labels.AsSpan(0, size), size, _outputs);
             loss = _loss.ForwardBackward(output, _labels.AsSpan(0, size), _dOut, size, _outputs);
         }
-        if (float.IsFinite(loss)) Backward(); // else the trainer stops: every process sees the same loss
+        if (float.IsFinite(loss)) Backward(batch); // else the trainer stops: every process sees the same loss
         StepSeconds += System.Diagnostics.Stopwatch.GetElapsedTime(start).TotalSeconds;
         return new StepOutcome(loss, correct, true);
     }
@@ -165,18 +174,27 @@ public sealed class DataParallelEngine : ITrainingEngine, IDisposable
         else _exchange.AllGatherRows(_labels.AsSpan(0, size), size);
     }
 
-    /// <summary>This process's share of the backward pass, the gathers, and the optimizer's step.</summary>
-    private void Backward()
+    /// <summary>This process's share of the backward pass, the gathers, and the optimizer's step (or its share of it).</summary>
+    private void Backward(int batch)
     {
+        _exchange.BeginStep(_fuseUpdate ? _optimizer : null);
         _engine.BackwardShare(_dOut, _exchange);
-        if (_fuseUpdate && _exchange.InFlight == _parameters.Length)
+        _exchange.Finish();
+        if (_exchange.Sharded)
         {
-            _exchange.Finish(_optimizer); // each parameter updated once its own gradient is gathered
+            _shardedSinceState = true;
+            // A checkpoint is written after this step (TrainingRun's rule): it needs every row of the optimizer's state.
+            if (_checkpointEvery > 0 && (batch + 1) % _checkpointEvery == 0) GatherState();
             return;
         }
-        _exchange.Finish(null);
         if (_maxGradNorm > 0) GradClip.ClipGradNorm(_parameters, _maxGradNorm);
         _optimizer!.Step();
+    }
+
+    private void GatherState()
+    {
+        _exchange.GatherState(_optimizer!);
+        _shardedSinceState = false;
     }
 
     /// <inheritdoc/>
@@ -184,6 +202,7 @@ public sealed class DataParallelEngine : ITrainingEngine, IDisposable
     /// <exception cref="InvalidOperationException">The processes' parameters differ.</exception>
     public PassTotals EndEpoch()
     {
+        if (_shardedSinceState) GatherState();
         CheckParametersAgree();
         return default;
     }

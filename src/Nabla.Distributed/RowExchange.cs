@@ -7,10 +7,11 @@ namespace Nabla.Distributed;
 
 /// <summary>
 /// The data-parallel step's traffic over MPI: every process's share of a batch's rows (activations, gradients with
-/// respect to them) and of each parameter gradient's rows, gathered in place with <c>MPI_Allgatherv</c>. Nothing is
-/// summed across processes, so MPI's choice of algorithm cannot change a bit. A parameter gradient's gather is started
-/// as soon as its layer has computed its share (<c>MPI_Iallgatherv</c>) and completed after the backward pass, where
-/// each parameter is updated as soon as its own gather is done.
+/// respect to them) and of each parameter's rows, gathered in place with <c>MPI_Allgatherv</c>. Nothing is summed
+/// across processes, so MPI's choice of algorithm cannot change a bit. With a sharded optimizer
+/// (<see cref="BeginStep"/>), a parameter's own rows are updated as soon as this process's share of its gradient is
+/// computed and the updated rows are gathered (<c>MPI_Iallgatherv</c>) while the backward pass goes on; otherwise the
+/// gradient's shares are gathered so, and the caller steps after <see cref="Finish"/>.
 /// </summary>
 /// <remarks>MPI runs with threads serialized: only the training thread calls it.</remarks>
 internal sealed unsafe class RowExchange : IRowSharing, IDisposable
@@ -18,19 +19,22 @@ internal sealed unsafe class RowExchange : IRowSharing, IDisposable
     private readonly MpiWorld _world;
     private readonly Dictionary<long, nint> _layouts = []; // (rows, width) → counts then displacements, pinned: MPI reads them until a gather completes
     private readonly Dictionary<Tensor, int> _index = new(ReferenceEqualityComparer.Instance);
-    private readonly int[] _requests, _started; // gathers in flight, in the order they started, and whose they are
+    private readonly int[] _requests; // gathers in flight, in the order they started
+    private readonly Tensor[] _parameters;
+    private Optimizer? _sharded;
     private int _inFlight;
 
     /// <param name="world">The job.</param>
     /// <param name="parameters">The model's parameters, in the optimizer's order.</param>
-    /// <param name="overlap">Start a gradient's gather and go on (false: gather it there and then, for comparison: the same bits).</param>
+    /// <param name="overlap">Start each gather of a parameter's rows and go on, and shard the optimizer's update when
+    /// <see cref="BeginStep"/> allows (false: gather gradients there and then and step after, for comparison: the same bits).</param>
     public RowExchange(MpiWorld world, Tensor[] parameters, bool overlap = true)
     {
         _world = world;
         Overlapped = overlap;
+        _parameters = parameters;
         for (int i = 0; i < parameters.Length; i++) _index[parameters[i]] = i;
         _requests = new int[parameters.Length];
-        _started = new int[parameters.Length];
     }
 
     /// <summary>Whether a gradient's gather runs on while the backward pass goes on (else it completes at once).</summary>
@@ -43,8 +47,15 @@ internal sealed unsafe class RowExchange : IRowSharing, IDisposable
     /// <summary>Seconds spent in MPI calls (sending, receiving, waiting for the other processes), since it was made.</summary>
     public double Seconds { get; private set; }
 
-    /// <summary>Gathers of parameter gradients started in this step and not yet completed.</summary>
-    public int InFlight => _inFlight;
+    /// <summary>
+    /// Starts a step: with <paramref name="sharded"/> (an optimizer holding the model's parameters in the engine's
+    /// order, and nothing such as clipping that needs every gradient first) each parameter's own rows are updated as
+    /// soon as their gradient is computed, and the parameter's rows gathered; with null, the gradients are gathered.
+    /// </summary>
+    public void BeginStep(Optimizer? sharded) => _sharded = Overlapped && Size > 1 ? sharded : null;
+
+    /// <summary>Whether this step's update is sharded (each process updates its own rows; see <see cref="BeginStep"/>).</summary>
+    public bool Sharded => _sharded is not null;
 
     public void AllGatherRows(Span<float> buffer, int rows, int width)
     {
@@ -70,38 +81,51 @@ internal sealed unsafe class RowExchange : IRowSharing, IDisposable
     {
         if (Size == 1) return;
         if (!_index.TryGetValue(parameter, out int i)) throw new ArgumentException("The parameter is not one of the model's.");
-        var grad = parameter.Grad!.Data;
-        if (grad.Length != rows * width) throw new ArgumentException($"A gradient of {grad.Length} floats gathered as {rows} × {width}.");
+        if (parameter.Size != rows * width) throw new ArgumentException($"A parameter of {parameter.Size} floats shared as {rows} × {width}.");
         if (!Overlapped)
         {
-            AllGatherRows(grad, rows, width);
+            AllGatherRows(parameter.Grad!.Data, rows, width);
             return;
+        }
+        Span<float> gathered = parameter.Grad!.Data;
+        if (_sharded is { } optimizer)
+        {
+            // Element-wise, so this process's rows take the bits the whole update gives them.
+            var (r0, r1) = IRowSharing.Share(rows, Rank, Size);
+            optimizer.BeginParameter(i);
+            if (r1 > r0) optimizer.UpdateRange(i, r0 * width, (r1 - r0) * width);
+            gathered = parameter.Data;
         }
         long t0 = System.Diagnostics.Stopwatch.GetTimestamp();
         var (counts, displacements) = Layout(rows, width);
-        // The gradient lies in the parameter arena's gradients, which are pinned: MPI may write it after this returns.
-        fixed (float* p = grad)
-            MpiWorld.Check(Mpi.Iallgatherv(Mpi.InPlace, 0, Mpi.Float, p, (int*)counts, (int*)displacements, Mpi.Float, Mpi.CommWorld, out _requests[_inFlight]), "MPI_Iallgatherv");
-        _started[_inFlight++] = i;
+        // Parameters and gradients lie in the parameter arena, which is pinned: MPI may write them after this returns.
+        fixed (float* p = gathered)
+            MpiWorld.Check(Mpi.Iallgatherv(Mpi.InPlace, 0, Mpi.Float, p, (int*)counts, (int*)displacements, Mpi.Float, Mpi.CommWorld, out _requests[_inFlight++]), "MPI_Iallgatherv");
         Seconds += System.Diagnostics.Stopwatch.GetElapsedTime(t0).TotalSeconds;
     }
 
-    /// <summary>
-    /// Completes the step's gradient gathers in the order they started, and, with an <paramref name="optimizer"/> that
-    /// holds the model's parameters in the same order, updates each parameter as soon as its gather is done.
-    /// </summary>
-    public void Finish(Optimizer? optimizer)
+    /// <summary>Completes the step's gathers: every parameter (sharded) or every gradient is whole again.</summary>
+    public void Finish()
     {
-        for (int j = 0; j < _inFlight; j++)
-        {
-            long t0 = System.Diagnostics.Stopwatch.GetTimestamp();
-            MpiWorld.Check(Mpi.Wait(ref _requests[j], Mpi.StatusIgnore), "MPI_Wait");
-            Seconds += System.Diagnostics.Stopwatch.GetElapsedTime(t0).TotalSeconds;
-            if (optimizer is null) continue;
-            optimizer.BeginParameter(_started[j]);
-            optimizer.UpdateParameter(_started[j]);
-        }
+        long t0 = System.Diagnostics.Stopwatch.GetTimestamp();
+        for (int j = 0; j < _inFlight; j++) MpiWorld.Check(Mpi.Wait(ref _requests[j], Mpi.StatusIgnore), "MPI_Wait");
+        Seconds += System.Diagnostics.Stopwatch.GetElapsedTime(t0).TotalSeconds;
         _inFlight = 0;
+    }
+
+    /// <summary>
+    /// Gathers <paramref name="optimizer"/>'s state (Adam's moments, momentum buffers …), which a sharded update keeps
+    /// current only for each process's own rows: before a checkpoint, and at an epoch's end.
+    /// </summary>
+    public void GatherState(Optimizer optimizer)
+    {
+        if (Size == 1) return;
+        foreach (var (_, buffers) in optimizer.State())
+            for (int i = 0; i < _parameters.Length; i++)
+            {
+                int rows = _parameters[i].Shape[0];
+                AllGatherRows(buffers[i].Data, rows, _parameters[i].Size / rows);
+            }
     }
 
     /// <summary>The counts and displacements of each process's share of <paramref name="rows"/> rows of <paramref name="width"/>.</summary>

@@ -66,7 +66,7 @@ internal static class SeedCommand
         {
             Hidden = [32], Activation = ActivationKind.Sigmoid, Optimizer = first.Kind, LearningRate = first.Lr, Epochs = first.Epochs, BatchSize = batch, Seed = seed,
         }, train);
-        if (job is not null) job.Share(run, o);
+        if (job is not null) job.Share(run, 0, o);
         else setup.Accelerate(run, o);
         o.WriteLine(run.Model);
         var results = new List<RunResult>();

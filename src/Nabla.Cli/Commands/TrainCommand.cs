@@ -119,9 +119,11 @@ internal static class TrainCommand
         if (setup.Gpu is null && !regression) DataSets.WarmUp(from.Name, c.Hidden, c.Activation, c.Dropout, c.BatchSize, [c.Optimizer]);
         var (train, test, input, preprocessor) = LoadData(from, o, warn);
         var run = TrainingRun.Create(c, train, preprocessor);
-        if (where.Job is { } job) job.Share(run, o);
+        if (where.Job is { } job) job.Share(run, files.CheckpointEvery, o);
         else setup.Accelerate(run, o);
-        if (run.Trainer.Accelerator is not null && files.CheckpointDir is not null && files.CheckpointEvery > 0)
+        // Only a GPU keeps the weights away mid-epoch. (Under MPI the accelerator is the CPU processes' engine, and only
+        // rank 0 has --checkpoint: a refusal there alone would leave the other processes waiting.)
+        if (run.Trainer.Accelerator is not null && where.Job is null && files.CheckpointDir is not null && files.CheckpointEvery > 0)
             throw new UsageException("--checkpoint-every: on CUDA, checkpoints are written at each epoch's end (the weights stay on the device mid-epoch); drop --checkpoint-every or use --device cpu.");
         o.WriteLine(ModelSummary.Format(run.Model, train.Features));
         o.WriteLine($"{c.Optimizer} (lr = {run.Trainer.Optimizer.LearningRate.ToString(CultureInfo.InvariantCulture)}), batch {c.BatchSize}, up to {c.Epochs} epochs");
