@@ -76,6 +76,9 @@ public sealed class MpiTests : IDisposable
             Assert.Contains($"MPI: {n} process", output);
             using var json = JsonDocument.Parse(output.Trim().Split('\n')[^1]);
             Assert.Equal(n, json.RootElement.GetProperty("mpi").GetProperty("processes").GetInt32());
+            Assert.Equal(setting != "NABLA_MPI_OVERLAP=0", json.RootElement.GetProperty("mpi").GetProperty("overlapped").GetBoolean());
+            // More processes than this host's cores: one line says MPICH's spinning waits will slow the job (none otherwise).
+            Assert.Equal(n > Environment.ProcessorCount, output.Contains($"MPI: {n} processes share {Environment.ProcessorCount} cores on this host", StringComparison.Ordinal));
             Assert.Equal(expected, Results(output));
             Assert.True(plain.AsSpan().SequenceEqual(File.ReadAllBytes(save)), $"-n {n} {setting}: the model differs from the plain run's");
         }
