@@ -89,6 +89,8 @@ internal sealed class MpiJob : IDisposable
             throw new UsageException($"MPI: {e.Message}.");
         }
         output.WriteLine($"MPI: {World.Size} process{(World.Size == 1 ? "" : "es")} on {World.Hosts} host{(World.Hosts == 1 ? "" : "s")} ({Launcher})");
+        if (run.Trainer.Accelerator is DataParallelEngine { SharedMemoryUnavailable: { } why })
+            output.WriteLine($"MPI: the processes copy rows instead of sharing memory ({why}); a larger /dev/shm (docker run --shm-size) makes the step faster.");
         // MPICH's waits spin: with more processes than cores, each gather waits for a descheduled process's time slice.
         if (LocalProcesses > Environment.ProcessorCount)
             output.WriteLine($"MPI: {LocalProcesses} processes share {Environment.ProcessorCount} cores on this host; MPICH's waits spin, so the job may run far slower than with fewer: run at most {Environment.ProcessorCount}.");
@@ -103,6 +105,8 @@ internal sealed class MpiJob : IDisposable
             mpi["step_seconds"] = Math.Round(engine.StepSeconds, 4);
             mpi["exchange_seconds"] = Math.Round(engine.ExchangeSeconds, 4);
             mpi["overlapped"] = engine.Overlapped;
+            mpi["shared_memory"] = engine.SharedMemory;
+            mpi["shared_parameters"] = engine.SharedParameters;
         }
         json["mpi"] = mpi;
     }

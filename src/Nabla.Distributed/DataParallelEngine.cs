@@ -36,6 +36,7 @@ public sealed class DataParallelEngine : ITrainingEngine, IDisposable
     private readonly BatchEngine _engine;
     private readonly Tensor[] _parameters;
     private readonly RowExchange _exchange;
+    private readonly SharedPages? _shared;
     private readonly Dropout[] _dropouts;
     private readonly Module[] _modules; // the layers as an array: a step iterates them without an enumerator
     private readonly int _features, _outputs;
@@ -71,20 +72,46 @@ public sealed class DataParallelEngine : ITrainingEngine, IDisposable
         if (!ExplicitEngine.Supports(_model)) throw new NotSupportedException("a layer of the model has no batch form: data-parallel training runs built-in layers only.");
         _parameters = _model.Parameters();
         var arena = _model.ParameterArena() ?? throw new NotSupportedException("the model's parameters cannot be gathered into one arena.");
-        _engine = new BatchEngine(_model, inputFeatures, batchSize);
-        if (!_engine.EachParameterOnce) throw new NotSupportedException("a parameter belongs to two layers (tied weights): data-parallel training splits each layer's gradient among the processes.");
-        (_features, _outputs) = (inputFeatures, _engine.OutputFeatures);
+        var shape = new BatchEngine(_model, inputFeatures, 1); // the layers' shapes, before any buffer is shared
+        if (!shape.EachParameterOnce) throw new NotSupportedException("a parameter belongs to two layers (tied weights): data-parallel training splits each layer's gradient among the processes.");
+        (_features, _outputs) = (inputFeatures, shape.OutputFeatures);
         _x = new float[batchSize * inputFeatures];
         _labels = new int[batchSize];
         _targets = new float[batchSize * _outputs];
         _dOut = new float[batchSize * _outputs];
-        // NABLA_MPI_OVERLAP=0 gathers each gradient there and then, and steps after the backward pass (for measuring; the same bits).
-        _exchange = new RowExchange(world, _parameters, overlap: Environment.GetEnvironmentVariable("NABLA_MPI_OVERLAP") != "0");
         _gatherInput = world.Size > 1 && (world.Hosts > 1 || Environment.GetEnvironmentVariable("NABLA_MPI_GATHER_INPUT") == "1");
         _dropouts = [.. _model.Layers.OfType<Dropout>()];
         _modules = [.. _model.Layers];
         world.Broadcast(arena.Data); // every process starts from rank 0's weights
+        // NABLA_MPI_OVERLAP=0 gathers each gradient there and then, and steps after the backward pass (for measuring; the
+        // same bits); NABLA_MPI_SHARED=0 copies rows between the processes of one host instead of sharing memory.
+        bool overlap = Environment.GetEnvironmentVariable("NABLA_MPI_OVERLAP") != "0";
+        _shared = Environment.GetEnvironmentVariable("NABLA_MPI_SHARED") == "0" ? null : SharedPages.TryCreate(world);
+        try
+        {
+            _engine = new BatchEngine(_model, inputFeatures, batchSize, _shared is null ? null : _shared.Allocate);
+            _exchange = new RowExchange(world, _parameters, overlap, _shared);
+            _exchange.ShareParameters(arena);
+        }
+        catch (IOException e)
+        {
+            // Every process gets here alike (SharedPages agrees on failure): the same job, rows copied by MPI.
+            SharedMemoryUnavailable = e.Message;
+            _shared!.Dispose();
+            _shared = null;
+            _engine = new BatchEngine(_model, inputFeatures, batchSize);
+            _exchange = new RowExchange(world, _parameters, overlap);
+        }
     }
+
+    /// <summary>Whether the processes (all on one host) share the step's buffers in memory instead of copying rows.</summary>
+    public bool SharedMemory => _shared is not null;
+
+    /// <summary>Whether the processes share one copy of the parameters, each updating its own rows in place.</summary>
+    public bool SharedParameters => _exchange.SharedParameters;
+
+    /// <summary>Why the processes of one host copy rows instead of sharing memory (for instance a full /dev/shm), or null.</summary>
+    public string? SharedMemoryUnavailable { get; }
 
     /// <summary>Why <paramref name="processes"/> cannot share batches of <paramref name="batchSize"/>, or null when they can.</summary>
     public static string? Refuses(int processes, int batchSize) =>
@@ -119,6 +146,8 @@ public sealed class DataParallelEngine : ITrainingEngine, IDisposable
         // optimizer holds exactly the model's parameters, in order (its indices are the engine's), and nothing
         // (clipping) needs all gradients first. Decided per epoch: the optimizer can change between phases.
         _fuseUpdate = maxGradNorm == 0 && optimizer.Parameters.AsSpan().SequenceEqual(_parameters);
+        // A whole step on every process would write every shared row at once: such a run keeps private parameters.
+        if (!_fuseUpdate) _exchange.UnshareParameters();
     }
 
     /// <inheritdoc/>
@@ -235,6 +264,10 @@ public sealed class DataParallelEngine : ITrainingEngine, IDisposable
     /// <inheritdoc/>
     public PassTotals EndEvaluation() => default;
 
-    /// <summary>Frees the exchange's MPI layouts.</summary>
-    public void Dispose() => _exchange.Dispose();
+    /// <summary>Frees the exchange's MPI layouts, and gives each process private memory again (values kept).</summary>
+    public void Dispose()
+    {
+        _exchange.Dispose();
+        _shared?.Dispose();
+    }
 }

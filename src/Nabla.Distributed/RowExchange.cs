@@ -12,6 +12,10 @@ namespace Nabla.Distributed;
 /// (<see cref="BeginStep"/>), a parameter's own rows are updated as soon as this process's share of its gradient is
 /// computed and the updated rows are gathered (<c>MPI_Iallgatherv</c>) while the backward pass goes on; otherwise the
 /// gradient's shares are gathered so, and the caller steps after <see cref="Finish"/>.
+/// On one host, buffers in <see cref="SharedPages"/> are not copied at all: a gather of them is a barrier, after which
+/// every process reads the others' rows where they wrote them. When the parameters lie there too
+/// (<see cref="ShareParameters"/>), a process updates its own rows in place once every process is past the last read of
+/// them in the step (the next barrier), and the step ends with one more barrier: no parameter is sent anywhere.
 /// </summary>
 /// <remarks>MPI runs with threads serialized: only the training thread calls it.</remarks>
 internal sealed unsafe class RowExchange : IRowSharing, IDisposable
@@ -21,6 +25,9 @@ internal sealed unsafe class RowExchange : IRowSharing, IDisposable
     private readonly Dictionary<Tensor, int> _index = new(ReferenceEqualityComparer.Instance);
     private readonly int[] _requests; // gathers in flight, in the order they started
     private readonly Tensor[] _parameters;
+    private readonly SharedPages? _shared;
+    private readonly (int Index, int Rows, int Width)[] _pending; // updates of own rows waiting for the next barrier
+    private int _pendingCount;
     private Optimizer? _sharded;
     private int _inFlight;
 
@@ -28,8 +35,11 @@ internal sealed unsafe class RowExchange : IRowSharing, IDisposable
     /// <param name="parameters">The model's parameters, in the optimizer's order.</param>
     /// <param name="overlap">Start each gather of a parameter's rows and go on, and shard the optimizer's update when
     /// <see cref="BeginStep"/> allows (false: gather gradients there and then and step after, for comparison: the same bits).</param>
-    public RowExchange(MpiWorld world, Tensor[] parameters, bool overlap = true)
+    /// <param name="shared">Memory the processes share (one host), or null: a gather of a buffer that lies there is a barrier.</param>
+    public RowExchange(MpiWorld world, Tensor[] parameters, bool overlap = true, SharedPages? shared = null)
     {
+        _shared = shared;
+        _pending = new (int, int, int)[parameters.Length];
         _world = world;
         Overlapped = overlap;
         _parameters = parameters;
@@ -57,9 +67,67 @@ internal sealed unsafe class RowExchange : IRowSharing, IDisposable
     /// <summary>Whether this step's update is sharded (each process updates its own rows; see <see cref="BeginStep"/>).</summary>
     public bool Sharded => _sharded is not null;
 
+    /// <summary>Whether the parameters lie in the shared pages (<see cref="ShareParameters"/>).</summary>
+    public bool SharedParameters { get; private set; }
+
+    /// <summary>
+    /// Maps the shared pages under the parameter <paramref name="arena"/> (collective; rank 0's values, which every
+    /// process holds already). From then on a sharded step updates them in place; a step that is not sharded needs
+    /// <see cref="UnshareParameters"/> first, since every process would write every row.
+    /// </summary>
+    /// <exception cref="IOException">The shared memory could not be made: the parameters stay private.</exception>
+    public void ShareParameters(TensorArena arena)
+    {
+        if (_shared is null || !Overlapped) return;
+        var (buffer, start) = arena.Pages;
+        _shared.Share(buffer, start, arena.PagedLength);
+        (SharedParameters, _arena) = (true, arena);
+    }
+
+    private TensorArena? _arena;
+
+    /// <summary>Private parameters again, values kept (this process; between steps).</summary>
+    public void UnshareParameters()
+    {
+        if (!SharedParameters) return;
+        _shared!.Unshare(_arena!.Pages.Buffer);
+        SharedParameters = false;
+    }
+
     public void AllGatherRows(Span<float> buffer, int rows, int width)
     {
+        if (Size > 1 && _shared is not null && _shared.Contains(buffer))
+        {
+            Barrier();
+            return;
+        }
         fixed (float* p = buffer) AllGather(p, Mpi.Float, rows, width);
+    }
+
+    /// <summary>
+    /// Waits until every process gets here — so every row written to shared pages before it is everyone's — then
+    /// applies the updates of own rows that waited for every process to be past its reads of them.
+    /// </summary>
+    private void Barrier()
+    {
+        long t0 = System.Diagnostics.Stopwatch.GetTimestamp();
+        Interlocked.MemoryBarrier(); // this process's stores before the barrier's; the others' visible after it
+        MpiWorld.Check(Mpi.Barrier(Mpi.CommWorld), "MPI_Barrier");
+        Interlocked.MemoryBarrier();
+        Seconds += System.Diagnostics.Stopwatch.GetElapsedTime(t0).TotalSeconds;
+        ApplyPending();
+    }
+
+    private void ApplyPending()
+    {
+        for (int j = 0; j < _pendingCount; j++)
+        {
+            var (i, rows, width) = _pending[j];
+            var (r0, r1) = IRowSharing.Share(rows, Rank, Size);
+            _sharded!.BeginParameter(i);
+            if (r1 > r0) _sharded.UpdateRange(i, r0 * width, (r1 - r0) * width);
+        }
+        _pendingCount = 0;
     }
 
     /// <summary>Every process's share of <paramref name="rows"/> integers (a batch's labels) into <paramref name="buffer"/>.</summary>
@@ -87,6 +155,12 @@ internal sealed unsafe class RowExchange : IRowSharing, IDisposable
             AllGatherRows(parameter.Grad!.Data, rows, width);
             return;
         }
+        if (_sharded is not null && SharedParameters)
+        {
+            // Another process may still read this parameter's rows (dℓ/dx = dy·W of this layer): update after the next barrier.
+            _pending[_pendingCount++] = (i, rows, width);
+            return;
+        }
         Span<float> gathered = parameter.Grad!.Data;
         if (_sharded is { } optimizer)
         {
@@ -107,6 +181,11 @@ internal sealed unsafe class RowExchange : IRowSharing, IDisposable
     /// <summary>Completes the step's gathers: every parameter (sharded) or every gradient is whole again.</summary>
     public void Finish()
     {
+        if (Size > 1 && SharedParameters && _sharded is not null)
+        {
+            ApplyPending(); // nobody reads the first layer's parameters in the backward pass
+            Barrier();      // every row updated before any process's next forward pass reads it
+        }
         long t0 = System.Diagnostics.Stopwatch.GetTimestamp();
         for (int j = 0; j < _inFlight; j++) MpiWorld.Check(Mpi.Wait(ref _requests[j], Mpi.StatusIgnore), "MPI_Wait");
         Seconds += System.Diagnostics.Stopwatch.GetElapsedTime(t0).TotalSeconds;

@@ -12,19 +12,27 @@ public sealed class BatchEngine
 {
     private readonly Module[] _layers;
     private readonly int[] _features;     // _features[i] = features entering layer i; last = output features
-    private readonly float[][] _acts;     // _acts[i] = output buffer of layer i, (maxBatch, _features[i+1])
-    private readonly float[][] _grads;    // _grads[i] = dℓ/d(input of layer i), (maxBatch, _features[i])
-    private readonly float[][] _out;      // _out[i] = what layer i's output is this step (its buffer, or its input for identities)
+    private readonly Memory<float>[] _acts;  // _acts[i] = output buffer of layer i, (maxBatch, _features[i+1])
+    private readonly Memory<float>[] _grads; // _grads[i] = dℓ/d(input of layer i), (maxBatch, _features[i])
+    private readonly Memory<float>[] _out;   // _out[i] = what layer i's output is this step (its buffer, or its input for identities)
     private readonly int _firstTrainable; // layers before it need no gradient at all
     private readonly Tensor[][] _own;     // _own[i] = layer i's own parameters
     private readonly bool[] _gathered;    // _gathered[i]: in a shared step, layer i's output is gathered (a later layer with parameters reads it, or it is the model's output)
-    private float[] _input = [];
+    private Memory<float> _input;
     private int _batch;
 
     /// <summary>Sizes the buffers for <paramref name="model"/> on inputs of <paramref name="inputFeatures"/> per sample.</summary>
     /// <exception cref="NotSupportedException">A layer has no explicit form.</exception>
-    public BatchEngine(Sequential model, int inputFeatures, int maxBatch)
+    public BatchEngine(Sequential model, int inputFeatures, int maxBatch) : this(model, inputFeatures, maxBatch, null) { }
+
+    /// <summary>
+    /// <see cref="BatchEngine(Sequential, int, int)"/> with the activation and gradient buffers from
+    /// <paramref name="allocate"/> (floats → a zeroed buffer; null: arrays): a data-parallel job on one host places them
+    /// in memory its processes share, so that a process's rows are the others' without a copy.
+    /// </summary>
+    internal BatchEngine(Sequential model, int inputFeatures, int maxBatch, Func<int, Memory<float>>? allocate)
     {
+        allocate ??= n => new float[n];
         if (maxBatch < 1) throw new ArgumentOutOfRangeException(nameof(maxBatch), "The batch size must be at least 1.");
         Model = model;
         MaxBatch = maxBatch;
@@ -32,17 +40,17 @@ public sealed class BatchEngine
         int n = _layers.Length;
         _features = new int[n + 1];
         _features[0] = inputFeatures;
-        _acts = new float[n][];
-        _grads = new float[n][];
-        _out = new float[n][];
+        _acts = new Memory<float>[n];
+        _grads = new Memory<float>[n];
+        _out = new Memory<float>[n];
         _own = new Tensor[n][];
         _firstTrainable = n;
         for (int i = 0; i < n; i++)
         {
             _features[i + 1] = _layers[i].OutputFeatures(_features[i]);
             _layers[i].Prepare(maxBatch, _features[i]);
-            _acts[i] = _layers[i].IsIdentity ? [] : new float[maxBatch * _features[i + 1]];
-            _grads[i] = new float[maxBatch * _features[i]];
+            _acts[i] = _layers[i].IsIdentity ? Memory<float>.Empty : allocate(maxBatch * _features[i + 1]);
+            _grads[i] = allocate(maxBatch * _features[i]);
             _own[i] = [.. _layers[i].NamedParameters().Select(np => np.Parameter)];
             if (_firstTrainable == n && _own[i].Length > 0) _firstTrainable = i;
         }
@@ -83,17 +91,17 @@ public sealed class BatchEngine
     public ReadOnlySpan<float> Forward(float[] x, int batch)
     {
         Start(x, batch);
-        float[] current = x;
+        Memory<float> current = x;
         for (int i = 0; i < _layers.Length; i++)
         {
             if (!_layers[i].IsIdentity)
             {
-                _layers[i].ForwardBatch(current, _acts[i].AsSpan(0, batch * _features[i + 1]), batch, _features[i]);
+                _layers[i].ForwardBatch(current.Span, _acts[i].Span[..(batch * _features[i + 1])], batch, _features[i]);
                 current = _acts[i];
             }
             _out[i] = current; // an identity layer (Flatten) passes its input buffer on, uncopied
         }
-        return current.AsSpan(0, batch * _features[^1]);
+        return current.Span[..(batch * _features[^1])];
     }
 
     /// <summary>
@@ -107,19 +115,19 @@ public sealed class BatchEngine
         Start(x, batch);
         var (r0, r1) = IRowSharing.Share(batch, sharing.Rank, sharing.Size);
         int rows = r1 - r0;
-        float[] current = x;
+        Memory<float> current = x;
         for (int i = 0; i < _layers.Length; i++)
         {
             if (!_layers[i].IsIdentity)
             {
                 int f = _features[i], g = _features[i + 1];
-                _layers[i].ForwardRows(current.AsSpan(r0 * f, rows * f), _acts[i].AsSpan(r0 * g, rows * g), rows, f, rowsLike: batch);
+                _layers[i].ForwardRows(current.Span.Slice(r0 * f, rows * f), _acts[i].Span.Slice(r0 * g, rows * g), rows, f, rowsLike: batch);
                 current = _acts[i];
-                if (_gathered[i]) sharing.AllGatherRows(_acts[i].AsSpan(0, batch * g), batch, g);
+                if (_gathered[i]) sharing.AllGatherRows(_acts[i].Span[..(batch * g)], batch, g);
             }
             _out[i] = current;
         }
-        return current.AsSpan(0, batch * _features[^1]);
+        return current.Span[..(batch * _features[^1])];
     }
 
     private void Start(float[] x, int batch)
@@ -157,8 +165,8 @@ public sealed class BatchEngine
         {
             if (_layers[i].IsIdentity) continue; // the gradient passes through unchanged
             var x = i == 0 ? _input : _out[i - 1];
-            Span<float> dx = i == _firstTrainable ? Span<float>.Empty : _grads[i].AsSpan(0, batch * _features[i]);
-            _layers[i].BackwardStep(x, _out[i], dy, dx, batch, _features[i], _own[i], overwrite, sink);
+            Span<float> dx = i == _firstTrainable ? Span<float>.Empty : _grads[i].Span[..(batch * _features[i])];
+            _layers[i].BackwardStep(x.Span, _out[i].Span, dy, dx, batch, _features[i], _own[i], overwrite, sink);
             dy = dx;
         }
     }
@@ -176,16 +184,16 @@ public sealed class BatchEngine
         if (!EachParameterOnce) throw new NotSupportedException("Splitting gradients among processes needs each parameter in one layer only.");
         int batch = _batch;
         if (batch == 0) throw new InvalidOperationException("Backward before Forward.");
-        float[] dy = dOutput;
+        Memory<float> dy = dOutput;
         bool whole = true; // dy holds every row, not only this process's
         for (int i = _layers.Length - 1; i >= _firstTrainable; i--)
         {
             if (_layers[i].IsIdentity) continue;
             int f = _features[i], g = _features[i + 1];
-            if (_own[i].Length > 0 && !whole) sharing.AllGatherRows(dy.AsSpan(0, batch * g), batch, g);
+            if (_own[i].Length > 0 && !whole) sharing.AllGatherRows(dy.Span[..(batch * g)], batch, g);
             var x = i == 0 ? _input : _out[i - 1];
-            Span<float> dx = i == _firstTrainable ? Span<float>.Empty : _grads[i].AsSpan(0, batch * f);
-            _layers[i].BackwardShare(x.AsSpan(0, batch * f), _out[i].AsSpan(0, batch * g), dy.AsSpan(0, batch * g), dx, batch, f, _own[i], sharing);
+            Span<float> dx = i == _firstTrainable ? Span<float>.Empty : _grads[i].Span[..(batch * f)];
+            _layers[i].BackwardShare(x.Span[..(batch * f)], _out[i].Span[..(batch * g)], dy.Span[..(batch * g)], dx, batch, f, _own[i], sharing);
             (dy, whole) = (_grads[i], false);
         }
     }

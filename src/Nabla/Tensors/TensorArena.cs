@@ -15,8 +15,11 @@ namespace Nabla.Tensors;
 public sealed class TensorArena
 {
     private const int Align = 16; // floats: 64 bytes, a cache line and an AVX-512 register
+    // The arena starts on a page and owns whole pages, so that processes on one host can map shared memory over it
+    // (Nabla.Distributed shares a model's parameters so) without touching any other object's bytes.
+    private static readonly int PageFloats = Math.Max(Environment.SystemPageSize / sizeof(float), Align);
     private readonly float[] _buffer;
-    private readonly int _base; // where element 0 lies in _buffer (aligned)
+    private readonly int _base; // where element 0 lies in _buffer (page-aligned)
     private readonly int[] _offsets; // from _base
     private readonly Tensor[] _tensors;
 
@@ -29,21 +32,28 @@ public sealed class TensorArena
             _offsets[i] = (int)length;
             length += (shapes[i].Size + Align - 1) / Align * Align;
         }
-        if (length > Array.MaxLength - Align) throw new InsufficientMemoryException($"An arena of {length:N0} floats is larger than an array can be.");
+        if (length > Array.MaxLength - 2L * PageFloats) throw new InsufficientMemoryException($"An arena of {length:N0} floats is larger than an array can be.");
         Length = (int)length;
         // Pinned (the pinned object heap never moves it), so the aligned start computed now stays aligned.
-        _buffer = GC.AllocateArray<float>(Length + Align, pinned: true);
-        _base = AlignedStart(_buffer);
+        _buffer = GC.AllocateArray<float>(PagedLength + PageFloats, pinned: true);
+        _base = PageStart(_buffer);
         _tensors = new Tensor[shapes.Count];
         for (int i = 0; i < shapes.Count; i++) _tensors[i] = new Tensor(_buffer, _base + _offsets[i], shapes[i]) { Arena = this };
     }
 
-    private static unsafe int AlignedStart(float[] buffer)
+    /// <summary>The index in <paramref name="buffer"/> (pinned) of its first element that starts a page.</summary>
+    internal static unsafe int PageStart(float[] buffer)
     {
         long address = (long)Unsafe.AsPointer(ref buffer[0]);
-        int misalignment = (int)(address % (Align * sizeof(float)));
-        return misalignment == 0 ? 0 : (Align * sizeof(float) - misalignment) / sizeof(float);
+        int misalignment = (int)(address % (PageFloats * sizeof(float)));
+        return misalignment == 0 ? 0 : (PageFloats * sizeof(float) - misalignment) / sizeof(float);
     }
+
+    /// <summary>Floats in the whole pages from <see cref="Data"/>'s start that the arena owns: <see cref="Length"/> rounded up to a page.</summary>
+    internal int PagedLength => (Length + PageFloats - 1) / PageFloats * PageFloats;
+
+    /// <summary>The buffer and where its pages of this arena start (see <see cref="PagedLength"/>): what may be mapped over.</summary>
+    internal (float[] Buffer, int Start) Pages => (_buffer, _base);
 
     /// <summary>A zeroed arena holding one new tensor per shape, in order.</summary>
     public static TensorArena Create(IReadOnlyList<Shape> shapes) => new(shapes);

@@ -66,7 +66,7 @@ public sealed class MpiTests : IDisposable
         string expected = Results(plainOut);
         var plain = File.ReadAllBytes(plainSave);
         // 240 rows in batches of 32: the last has 16; 3 processes share 32 rows as 10/11/11 and 16 hidden units as 5/5/6.
-        foreach (var (n, setting) in new[] { (1, ""), (2, ""), (3, ""), (4, ""), (3, "NABLA_MPI_GATHER_INPUT=1"), (2, "NABLA_MPI_OVERLAP=0") })
+        foreach (var (n, setting) in new[] { (1, ""), (2, ""), (3, ""), (4, ""), (3, "NABLA_MPI_GATHER_INPUT=1"), (2, "NABLA_MPI_OVERLAP=0"), (2, "NABLA_MPI_SHARED=0") })
         {
             string save = _dir.File($"m{n}{setting}.safetensors");
             var environment = setting == "" ? null : new Dictionary<string, string> { [setting.Split('=')[0]] = setting.Split('=')[1] };
@@ -77,6 +77,11 @@ public sealed class MpiTests : IDisposable
             using var json = JsonDocument.Parse(output.Trim().Split('\n')[^1]);
             Assert.Equal(n, json.RootElement.GetProperty("mpi").GetProperty("processes").GetInt32());
             Assert.Equal(setting != "NABLA_MPI_OVERLAP=0", json.RootElement.GetProperty("mpi").GetProperty("overlapped").GetBoolean());
+            // One host: the processes share the step's buffers, and the parameters when each updates its own rows in
+            // place; NABLA_MPI_SHARED=0 takes the path of a job over several hosts (rows copied by MPI).
+            bool shared = n > 1 && setting != "NABLA_MPI_SHARED=0";
+            Assert.Equal(shared, json.RootElement.GetProperty("mpi").GetProperty("shared_memory").GetBoolean());
+            Assert.Equal(shared && setting != "NABLA_MPI_OVERLAP=0", json.RootElement.GetProperty("mpi").GetProperty("shared_parameters").GetBoolean());
             // More processes than this host's cores: one line says MPICH's spinning waits will slow the job (none otherwise).
             Assert.Equal(n > Environment.ProcessorCount, output.Contains($"MPI: {n} processes share {Environment.ProcessorCount} cores on this host", StringComparison.Ordinal));
             Assert.Equal(expected, Results(output));
@@ -111,8 +116,12 @@ public sealed class MpiTests : IDisposable
         string[] flags = [.. Flags(2).Select(f => f == "adam" ? "sgd" : f), "--clip-grad-norm", "0.5", "--momentum", "0.9"];
         var (plainCode, _, plainErr) = Plain([.. flags, "--save", _dir.File("clip1.safetensors")]);
         Assert.True(plainCode == 0, plainErr);
-        var (code, _, err) = Mpi(3, [.. flags, "--save", _dir.File("clip3.safetensors")]);
+        var (code, output, err) = Mpi(3, [.. flags, "--save", _dir.File("clip3.safetensors"), "--json"]);
         Assert.True(code == 0, err);
+        // Every process takes the whole step: on one host, the parameters were made private again before the first.
+        using var json = JsonDocument.Parse(output.Trim().Split('\n')[^1]);
+        Assert.False(json.RootElement.GetProperty("mpi").GetProperty("shared_parameters").GetBoolean());
+        Assert.True(json.RootElement.GetProperty("mpi").GetProperty("shared_memory").GetBoolean());
         Assert.Equal(File.ReadAllBytes(_dir.File("clip1.safetensors")), File.ReadAllBytes(_dir.File("clip3.safetensors")));
     }
 
@@ -162,6 +171,7 @@ public sealed class MpiTests : IDisposable
     {
         string checkpoint = Path.Combine(_dir.Path, "ck"), last = Path.Combine(checkpoint, "last.safetensors");
         var clock = new Stopwatch();
+        var sharedBefore = SharedFiles();
         // Checkpoints after steps 3 and 6 of each 8-step epoch as well as at its end: the last one written is most
         // often mid-epoch, where the sharded optimizer's state must have been gathered for it.
         var (code, _, _) = Mpi(2, [.. Flags(100_000), "--checkpoint", checkpoint, "--checkpoint-every", "3"], p =>
@@ -176,6 +186,8 @@ public sealed class MpiTests : IDisposable
         clock.Stop();
         Assert.NotEqual(0, code);
         Assert.True(clock.Elapsed < TimeSpan.FromSeconds(10), $"the job took {clock.Elapsed.TotalSeconds:F1} s to end after a process was killed");
+        // The shared memory's files were removed once mapped: a killed job leaves none behind.
+        Assert.Empty(SharedFiles().Except(sharedBefore));
 
         int done = Nabla.Training.Checkpoint.ReadState(last).Epoch;
         int epochs = done + 2;
@@ -184,6 +196,23 @@ public sealed class MpiTests : IDisposable
         var (whole, _, errWhole) = Plain([.. Flags(epochs), "--save", _dir.File("whole.safetensors")]);
         Assert.True(whole == 0, errWhole);
         Assert.Equal(File.ReadAllBytes(_dir.File("whole.safetensors")), File.ReadAllBytes(_dir.File("resumed.safetensors")));
+    }
+
+    private static string[] SharedFiles() => Directory.Exists("/dev/shm") ? Directory.GetFiles("/dev/shm", "nabla-*") : [];
+
+    [SkippableFact]
+    public void SharedMemoryThatCannotBeMade_IsSaidInOneLine_AndTheRowsAreCopied_TheSameBits()
+    {
+        // A directory where no file can be created stands for a full or missing /dev/shm.
+        var environment = new Dictionary<string, string> { ["NABLA_MPI_SHM_DIR"] = "/proc" };
+        var (code, output, err) = Mpi(2, [.. Flags(2), "--save", _dir.File("noshm.safetensors"), "--json"], environment: environment);
+        Assert.True(code == 0, err);
+        Assert.Single(output.Split('\n'), l => l.StartsWith("MPI: the processes copy rows instead of sharing memory (cannot create /proc/nabla-", StringComparison.Ordinal));
+        using var json = JsonDocument.Parse(output.Trim().Split('\n')[^1]);
+        Assert.False(json.RootElement.GetProperty("mpi").GetProperty("shared_memory").GetBoolean());
+        var (plainCode, _, plainErr) = Plain([.. Flags(2), "--save", _dir.File("noshm1.safetensors")]);
+        Assert.True(plainCode == 0, plainErr);
+        Assert.Equal(File.ReadAllBytes(_dir.File("noshm1.safetensors")), File.ReadAllBytes(_dir.File("noshm.safetensors")));
     }
 
     /// <summary>The process id of rank <paramref name="rank"/> of the running job (from its PMI_RANK).</summary>
