@@ -40,7 +40,8 @@ public sealed class DataParallelEngine : ITrainingEngine, IDisposable
     private readonly Dropout[] _dropouts;
     private readonly Module[] _modules; // the layers as an array: a step iterates them without an enumerator
     private readonly int _features, _outputs;
-    private readonly float[] _x, _targets, _dOut;
+    private readonly float[] _targets, _dOut;
+    private Memory<float> _x; // the batch's inputs: on one host in shared memory, each process writing its own rows
     private readonly int[] _labels;
     private int[] _order = [];
     private Optimizer? _optimizer;
@@ -75,7 +76,6 @@ public sealed class DataParallelEngine : ITrainingEngine, IDisposable
         var shape = new BatchEngine(_model, inputFeatures, 1); // the layers' shapes, before any buffer is shared
         if (!shape.EachParameterOnce) throw new NotSupportedException("a parameter belongs to two layers (tied weights): data-parallel training splits each layer's gradient among the processes.");
         (_features, _outputs) = (inputFeatures, shape.OutputFeatures);
-        _x = new float[batchSize * inputFeatures];
         _labels = new int[batchSize];
         _targets = new float[batchSize * _outputs];
         _dOut = new float[batchSize * _outputs];
@@ -90,6 +90,7 @@ public sealed class DataParallelEngine : ITrainingEngine, IDisposable
         try
         {
             _engine = new BatchEngine(_model, inputFeatures, batchSize, _shared is null ? null : _shared.Allocate);
+            _x = _shared is not null && !_gatherInput ? _shared.Allocate(batchSize * inputFeatures) : new float[batchSize * inputFeatures];
             _exchange = new RowExchange(world, _parameters, overlap, _shared);
             _exchange.ShareParameters(arena);
         }
@@ -101,6 +102,7 @@ public sealed class DataParallelEngine : ITrainingEngine, IDisposable
             _shared = null;
             _engine = new BatchEngine(_model, inputFeatures, batchSize);
             _exchange = new RowExchange(world, _parameters, overlap);
+            _x = new float[batchSize * inputFeatures];
         }
     }
 
@@ -177,24 +179,37 @@ public sealed class DataParallelEngine : ITrainingEngine, IDisposable
 
     /// <summary>
     /// The batch's rows into the input buffers. On several hosts, each process reads its own rows and gathers the
-    /// others' from the processes that read them (it touches only its samples); on one host, where the processes map
-    /// one copy of the data (or read one page cache), each reads every row itself — the same values, without the
+    /// others' from the processes that read them (it touches only its samples); on one host, where the input buffer
+    /// is shared memory, each writes its own rows there; without shared memory (<c>NABLA_MPI_SHARED=0</c>, a full
+    /// /dev/shm) each reads every row itself from the one mapped copy of the data — the same values, without the
     /// exchange (<c>NABLA_MPI_GATHER_INPUT=1</c> gathers there too, to test and measure that path).
     /// </summary>
     private void LoadBatch(IDataset data, int batch, int size)
     {
         var all = _order.AsSpan(batch * _batchSize, size);
         bool regression = data.Targets > 0;
-        if (!_gatherInput)
+        var (r0, r1) = IRowSharing.Share(size, _world.Rank, _world.Size);
+        var mine = all[r0..r1];
+        var x = _x.Span;
+        if (_shared is not null && !_gatherInput)
         {
-            data.Gather(all, _x.AsSpan(0, size * _features), _labels.AsSpan(0, size));
+            // The inputs lie in shared memory: each process writes its own rows, which the others read only after the
+            // model output's gather (the first layer's weight gradient); the labels, a few bytes, each reads whole.
+            data.Gather(mine, x.Slice(r0 * _features, mine.Length * _features), _labels.AsSpan(r0, mine.Length));
+            if (!regression)
+                for (int i = 0; i < size; i++)
+                    if (i < r0 || i >= r1) _labels[i] = data.Label(all[i]);
             if (regression) data.GatherTargets(all, _targets.AsSpan(0, size * _outputs));
             return;
         }
-        var (r0, r1) = IRowSharing.Share(size, _world.Rank, _world.Size);
-        var mine = all[r0..r1];
-        data.Gather(mine, _x.AsSpan(r0 * _features, mine.Length * _features), _labels.AsSpan(r0, mine.Length));
-        _exchange.AllGatherRows(_x.AsSpan(0, size * _features), size, _features);
+        if (!_gatherInput)
+        {
+            data.Gather(all, x[..(size * _features)], _labels.AsSpan(0, size));
+            if (regression) data.GatherTargets(all, _targets.AsSpan(0, size * _outputs));
+            return;
+        }
+        data.Gather(mine, x.Slice(r0 * _features, mine.Length * _features), _labels.AsSpan(r0, mine.Length));
+        _exchange.AllGatherRows(x[..(size * _features)], size, _features);
         if (regression)
         {
             data.GatherTargets(mine, _targets.AsSpan(r0 * _outputs, mine.Length * _outputs));

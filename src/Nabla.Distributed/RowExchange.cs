@@ -104,6 +104,12 @@ internal sealed unsafe class RowExchange : IRowSharing, IDisposable
         fixed (float* p = buffer) AllGather(p, Mpi.Float, rows, width);
     }
 
+    public void AllGatherRowsBeforeNext(Span<float> buffer, int rows, int width)
+    {
+        if (Size > 1 && _shared is not null && _shared.Contains(buffer)) return; // the next gather's barrier stands for it
+        AllGatherRows(buffer, rows, width);
+    }
+
     /// <summary>
     /// Waits until every process gets here — so every row written to shared pages before it is everyone's — then
     /// applies the updates of own rows that waited for every process to be past its reads of them.

@@ -17,6 +17,7 @@ public sealed class BatchEngine
     private readonly Memory<float>[] _out;   // _out[i] = what layer i's output is this step (its buffer, or its input for identities)
     private readonly int _firstTrainable; // layers before it need no gradient at all
     private readonly Tensor[][] _own;     // _own[i] = layer i's own parameters
+    private readonly int _lastComputed;   // the last layer that is not an identity: its output is the model's
     private readonly bool[] _gathered;    // _gathered[i]: in a shared step, layer i's output is gathered (a later layer with parameters reads it, or it is the model's output)
     private Memory<float> _input;
     private int _batch;
@@ -61,6 +62,7 @@ public sealed class BatchEngine
             if (_layers[i].IsIdentity) continue;
             for (reader = i + 1; reader < n && _layers[reader].IsIdentity; reader++) { }
             _gathered[i] = reader == n || _own[reader].Length > 0;
+            _lastComputed = i;
         }
         var seen = new HashSet<Tensor>(ReferenceEqualityComparer.Instance);
         EachParameterOnce = _own.All(own => own.All(seen.Add));
@@ -110,7 +112,7 @@ public sealed class BatchEngine
     /// weight gradient needs them all). Layer outputs that a later layer with parameters reads are gathered from the
     /// other processes, and so is the model's output: the returned span holds every row.
     /// </summary>
-    internal ReadOnlySpan<float> ForwardShare(float[] x, int batch, IRowSharing sharing)
+    internal ReadOnlySpan<float> ForwardShare(Memory<float> x, int batch, IRowSharing sharing)
     {
         Start(x, batch);
         var (r0, r1) = IRowSharing.Share(batch, sharing.Rank, sharing.Size);
@@ -123,14 +125,16 @@ public sealed class BatchEngine
                 int f = _features[i], g = _features[i + 1];
                 _layers[i].ForwardRows(current.Span.Slice(r0 * f, rows * f), _acts[i].Span.Slice(r0 * g, rows * g), rows, f, rowsLike: batch);
                 current = _acts[i];
-                if (_gathered[i]) sharing.AllGatherRows(_acts[i].Span[..(batch * g)], batch, g);
+                // Hidden outputs are read by other processes only in the backward pass, after the output's gather.
+                if (i == _lastComputed) sharing.AllGatherRows(_acts[i].Span[..(batch * g)], batch, g);
+                else if (_gathered[i]) sharing.AllGatherRowsBeforeNext(_acts[i].Span[..(batch * g)], batch, g);
             }
             _out[i] = current;
         }
         return current.Span[..(batch * _features[^1])];
     }
 
-    private void Start(float[] x, int batch)
+    private void Start(Memory<float> x, int batch)
     {
         if (batch < 1 || batch > MaxBatch) throw new ArgumentOutOfRangeException(nameof(batch), $"Batch {batch} is outside [1, {MaxBatch}].");
         if (x.Length < batch * _features[0]) throw new ArgumentException($"Input holds {x.Length} floats; a batch of {batch} needs {batch * _features[0]}.");

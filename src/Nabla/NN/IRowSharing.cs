@@ -23,6 +23,12 @@ internal interface IRowSharing
     void AllGatherRows(Span<float> buffer, int rows, int width);
 
     /// <summary>
+    /// <see cref="AllGatherRows"/> of rows that are read only after the next <see cref="AllGatherRows"/> has returned:
+    /// processes that share memory let that one wait for both (a layer's output read again only in the backward pass).
+    /// </summary>
+    void AllGatherRowsBeforeNext(Span<float> buffer, int rows, int width) => AllGatherRows(buffer, rows, width);
+
+    /// <summary>
     /// <see cref="AllGatherRows"/> of <paramref name="parameter"/>'s gradient (<paramref name="rows"/> ×
     /// <paramref name="width"/>), which may still be under way when this returns: it is complete before the parameter
     /// is updated, while the backward pass goes on meanwhile.
