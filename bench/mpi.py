@@ -40,12 +40,25 @@ def run(cmd, env=None, poll=False):
     if p.returncode != 0: raise SystemExit(f"{cmd}: exit {p.returncode}: {err}")
     return json.loads(out.strip().splitlines()[-1]), (peak[0] / 1024, peak[1] / 1024)
 
+def side_by_side(cmd):
+    """Two plain runs at once, no MPI: what the machine gives two single-thread processes at that moment. Their mean
+    epoch against 1 x 1 bounds any 2-process split: 2 x (1 x 1) / (side by side) is the most it could reach."""
+    ps = [subprocess.Popen(cmd, shell=True, text=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE) for _ in range(2)]
+    outs = [p.communicate() for p in ps]
+    for p, (_, err) in zip(ps, outs):
+        if p.returncode != 0: raise SystemExit(f"{cmd}: exit {p.returncode}: {err}")
+    js = [json.loads(out.strip().splitlines()[-1]) for out, _ in outs]
+    merged = dict(js[0])
+    merged["epochs"] = [{"seconds": (a["seconds"] + b["seconds"]) / 2} for a, b in zip(js[0]["epochs"], js[1]["epochs"])]
+    return merged
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--nabla", default=f"dotnet {ROOT}/.nabla-build/Nabla.Cli.dll")
     ap.add_argument("--memory-only", action="store_true", help="only the resident memory of 1 and 4 processes")
     ap.add_argument("--old", help="another build's Nabla.Cli.dll, run as mpiexec -n 2 beside this one")
+    ap.add_argument("--quick", action="store_true", help="only 1 x 1, 1 x 2 threads, 2 processes sharing memory, and two plain runs side by side; no memory")
     ap.add_argument("--epochs", type=int, default=1, help="epochs per run; above 1, the figure is the mean of epochs 2 on (no start-up: JIT, first touch of memory)")
     a = ap.parse_args()
     global EPOCHS
@@ -60,15 +73,19 @@ def main():
         "2 processes x 1 thread, gradients gathered without overlap": (f"mpiexec.mpich -n 2 {a.nabla} {wide} --threads 1", {"NABLA_MPI_OVERLAP": "0"}),
         "2 processes x 1 thread (TCP on loopback)": (f"mpiexec.mpich -n 2 {a.nabla} {wide} --threads 1", {"MPIR_CVAR_NOLOCAL": "1", "UCX_TLS": "tcp,self", "NABLA_MPI_SHARED": "0"}),
     }
+    configs["two 1 x 1 runs side by side, no MPI (each run's epoch)"] = (f"{a.nabla} {wide} --threads 1", "pair")
+    if a.quick:
+        configs = {k: v for k, v in configs.items() if "copied" not in k and "without overlap" not in k and "TCP" not in k}
     if a.old:
         configs["2 processes x 1 thread, the older build"] = (f"mpiexec.mpich -n 2 dotnet {a.old} {wide} --threads 1", None)
     results = {k: [] for k in configs}
     for _ in range(0 if a.memory_only else a.rounds):
         for name, (cmd, env) in configs.items():
-            j, _ = run(cmd, env)
+            j = side_by_side(cmd) if env == "pair" else run(cmd, env)[0]
             results[name].append(j)
     if not a.memory_only:
         table(results)
+    if a.quick: return
     data = make_data()
     jobs = {
         # One epoch, not `nabla seed`'s 13 of 32-row batches: 4 processes on 2 vCPUs are oversubscribed, and MPICH's

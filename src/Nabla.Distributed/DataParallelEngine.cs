@@ -87,17 +87,19 @@ public sealed class DataParallelEngine : ITrainingEngine, IDisposable
         // same bits); NABLA_MPI_SHARED=0 copies rows between the processes of one host instead of sharing memory.
         bool overlap = Environment.GetEnvironmentVariable("NABLA_MPI_OVERLAP") != "0";
         _shared = Environment.GetEnvironmentVariable("NABLA_MPI_SHARED") == "0" ? null : SharedPages.TryCreate(world);
+        RowExchange? first = null;
         try
         {
             _engine = new BatchEngine(_model, inputFeatures, batchSize, _shared is null ? null : _shared.Allocate);
             _x = _shared is not null && !_gatherInput ? _shared.Allocate(batchSize * inputFeatures) : new float[batchSize * inputFeatures];
-            _exchange = new RowExchange(world, _parameters, overlap, _shared);
+            _exchange = first = new RowExchange(world, _parameters, overlap, _shared);
             _exchange.ShareParameters(arena);
         }
         catch (IOException e)
         {
             // Every process gets here alike (SharedPages agrees on failure): the same job, rows copied by MPI.
             SharedMemoryUnavailable = e.Message;
+            first?.Dispose();
             _shared!.Dispose();
             _shared = null;
             _engine = new BatchEngine(_model, inputFeatures, batchSize);
