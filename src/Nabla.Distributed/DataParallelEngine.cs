@@ -26,6 +26,9 @@ namespace Nabla.Distributed;
 /// epoch's end). With gradient clipping (which needs every gradient first) or an optimizer over other parameters, the
 /// gradients are gathered instead and every process takes the whole step. At each epoch's end a hash of the
 /// parameters is compared across processes: if they ever differ, the job stops with an error rather than train on.</para>
+/// <para>When every process runs on one host, the step's buffers and the parameters lie in memory they share
+/// (<see cref="SharedPages"/>): each process writes its own rows where the others read them, a gather is a barrier,
+/// and each process updates its own rows of the one copy of the weights in place (<see cref="RowExchange"/>).</para>
 /// </remarks>
 public sealed class DataParallelEngine : ITrainingEngine, IDisposable
 {
