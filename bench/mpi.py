@@ -69,7 +69,6 @@ def main():
         "1 process x 1 thread": (f"{a.nabla} {wide} --threads 1", None),
         "1 process x 2 threads": (f"{a.nabla} {wide} --threads 2", None),
         "2 processes x 1 thread (shared memory)": (f"mpiexec.mpich -n 2 {a.nabla} {wide} --threads 1", None),
-        "2 processes x 1 thread (shared memory), even split of the batch's rows": (f"mpiexec.mpich -n 2 {a.nabla} {wide} --threads 1", {"NABLA_MPI_BALANCE": "0"}),
         "2 processes x 1 thread, rows copied by MPI (shared memory off)": (f"mpiexec.mpich -n 2 {a.nabla} {wide} --threads 1", {"NABLA_MPI_SHARED": "0"}),
         "2 processes x 1 thread, gradients gathered without overlap": (f"mpiexec.mpich -n 2 {a.nabla} {wide} --threads 1", {"NABLA_MPI_OVERLAP": "0"}),
         "2 processes x 1 thread (TCP on loopback)": (f"mpiexec.mpich -n 2 {a.nabla} {wide} --threads 1", {"MPIR_CVAR_NOLOCAL": "1", "UCX_TLS": "tcp,self", "NABLA_MPI_SHARED": "0"}),

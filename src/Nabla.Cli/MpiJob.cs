@@ -107,7 +107,6 @@ internal sealed class MpiJob : IDisposable
             mpi["overlapped"] = engine.Overlapped;
             mpi["shared_memory"] = engine.SharedMemory;
             mpi["shared_parameters"] = engine.SharedParameters;
-            mpi["row_fraction"] = Math.Round(engine.RowFraction, 4);
         }
         json["mpi"] = mpi;
     }

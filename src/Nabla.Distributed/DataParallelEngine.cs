@@ -53,9 +53,6 @@ public sealed class DataParallelEngine : ITrainingEngine, IDisposable
     private readonly int _checkpointEvery;
     private bool _fuseUpdate, _shardedSinceState;
     private int _epoch, _batchSize;
-    private const int BalanceEvery = 8; // steps between rebalances of the batch's rows (one gather of a double each)
-    private int _stepsSinceBalance;
-    private double _workSeconds;
 
     /// <summary>Prepares the data-parallel engine for <paramref name="trainer"/> and copies rank 0's parameters to every process.</summary>
     /// <param name="world">The job.</param>
@@ -100,8 +97,6 @@ public sealed class DataParallelEngine : ITrainingEngine, IDisposable
             _x = _shared is not null && !_gatherInput ? _shared.Allocate(batchSize * inputFeatures) : new float[batchSize * inputFeatures];
             _exchange = first = new RowExchange(world, _parameters, overlap, _shared);
             _exchange.ShareParameters(arena);
-            // NABLA_MPI_BALANCE=0 keeps the even split of the batch's rows (for measuring; the same bits either way).
-            if (!_gatherInput && Environment.GetEnvironmentVariable("NABLA_MPI_BALANCE") != "0") _exchange.BalanceRows();
         }
         catch (IOException e)
         {
@@ -118,9 +113,6 @@ public sealed class DataParallelEngine : ITrainingEngine, IDisposable
 
     /// <summary>Whether the processes (all on one host) share the step's buffers in memory instead of copying rows.</summary>
     public bool SharedMemory => _shared is not null;
-
-    /// <summary>This process's share of each batch's rows now: an even share, or where balancing moved it.</summary>
-    public double RowFraction => _exchange.RowFraction;
 
     /// <summary>Whether the processes share one copy of the parameters, each updating its own rows in place.</summary>
     public bool SharedParameters => _exchange.SharedParameters;
@@ -169,18 +161,12 @@ public sealed class DataParallelEngine : ITrainingEngine, IDisposable
     /// <remarks>Every process computes the whole batch's loss and right answers, the one-process run's.</remarks>
     public StepOutcome Step(DataLoader loader, int epoch, int batch)
     {
-        if (++_stepsSinceBalance == BalanceEvery)
-        {
-            _exchange.Rebalance(_workSeconds);
-            (_stepsSinceBalance, _workSeconds) = (0, 0);
-        }
         long start = System.Diagnostics.Stopwatch.GetTimestamp();
-        double waited = _exchange.Seconds;
         var data = loader.Dataset;
         int size = loader.BatchSizeAt(batch);
         LoadBatch(data, batch, size);
         foreach (var module in _modules) module.SetStep(_epoch, batch);
-        var (r0, _) = _exchange.BatchRows(size);
+        var (r0, _) = IRowSharing.Share(size, _world.Rank, _world.Size);
         foreach (var d in _dropouts) d.FirstRow = r0; // masks keyed by the row's place in the whole batch
         var output = _engine.ForwardShare(_x, size, _exchange);
         float loss;
@@ -192,9 +178,7 @@ public sealed class DataParallelEngine : ITrainingEngine, IDisposable
             loss = _loss.ForwardBackward(output, _labels.AsSpan(0, size), _dOut, size, _outputs);
         }
         if (float.IsFinite(loss)) Backward(batch); // else the trainer stops: every process sees the same loss
-        double seconds = System.Diagnostics.Stopwatch.GetElapsedTime(start).TotalSeconds;
-        StepSeconds += seconds;
-        _workSeconds += seconds - (_exchange.Seconds - waited); // computing, not waiting for the others
+        StepSeconds += System.Diagnostics.Stopwatch.GetElapsedTime(start).TotalSeconds;
         return new StepOutcome(loss, correct, true);
     }
 
@@ -209,7 +193,7 @@ public sealed class DataParallelEngine : ITrainingEngine, IDisposable
     {
         var all = _order.AsSpan(batch * _batchSize, size);
         bool regression = data.Targets > 0;
-        var (r0, r1) = _exchange.BatchRows(size);
+        var (r0, r1) = IRowSharing.Share(size, _world.Rank, _world.Size);
         var mine = all[r0..r1];
         var x = _x.Span;
         if (_shared is not null && !_gatherInput)

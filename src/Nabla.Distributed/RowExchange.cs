@@ -67,57 +67,6 @@ internal sealed unsafe class RowExchange : IRowSharing, IDisposable
     /// <summary>Whether this step's update is sharded (each process updates its own rows; see <see cref="BeginStep"/>).</summary>
     public bool Sharded => _sharded is not null;
 
-    private const int Whole = 1 << 16;
-    private int[]? _cuts;    // balanced: process k's rows of a batch start at batch·_cuts[k] / Whole; null: the even split
-    private double[]? _times; // each process's seconds of work since the last rebalance, gathered
-
-    /// <summary>
-    /// Lets <see cref="Rebalance"/> move the batch's rows between processes (one host, buffers in shared memory: a
-    /// barrier gathers any split; MPI's gathers keep the even one).
-    /// </summary>
-    public void BalanceRows()
-    {
-        if (_shared is null || Size < 2) return;
-        _cuts = [.. Enumerable.Range(0, Size + 1).Select(k => (int)((long)Whole * k / Size))];
-        _times = new double[Size];
-    }
-
-    /// <summary>This process's share of the batch's rows of each process, as fractions (the even split unless balanced).</summary>
-    public double RowFraction => _cuts is null ? 1.0 / Size : (double)(_cuts[Rank + 1] - _cuts[Rank]) / Whole;
-
-    public (int Start, int End) BatchRows(int batch) =>
-        _cuts is null ? IRowSharing.Share(batch, Rank, Size) : ((int)((long)batch * _cuts[Rank] / Whole), (int)((long)batch * _cuts[Rank + 1] / Whole));
-
-    /// <summary>
-    /// Moves rows of the coming batches towards the processes that computed faster (collective): each process gives the
-    /// seconds it spent computing, not waiting, since the last call; every process derives the same new split from
-    /// the gathered times. Only the batch's rows move (the split of each weight's rows carries the optimizer's state).
-    /// Halfway to the split that would have equalized the times, and no share below half or above 1.5 times an even
-    /// one: the weight rows' work does not move, and a VM's vCPUs change speed from moment to moment.
-    /// </summary>
-    public void Rebalance(double seconds)
-    {
-        if (_cuts is null || _times is null) return;
-        long t0 = System.Diagnostics.Stopwatch.GetTimestamp();
-        _world.AllGather([seconds], _times);
-        Seconds += System.Diagnostics.Stopwatch.GetElapsedTime(t0).TotalSeconds;
-        double total = 0;
-        for (int k = 0; k < Size; k++)
-        {
-            if (!(_times[k] > 0)) return;
-            total += (double)(_cuts[k + 1] - _cuts[k]) / _times[k]; // rows per second
-        }
-        double even = 1.0 / Size, start = 0;
-        for (int k = 0; k < Size; k++)
-        {
-            double share = (double)(_cuts[k + 1] - _cuts[k]) / Whole;
-            double wanted = share / _times[k] * Whole / total;
-            start += Math.Clamp((share + wanted) / 2, even / 2, even * 1.5);
-            _times[k] = start; // reused: the running sum
-        }
-        for (int k = 1; k < Size; k++) _cuts[k] = (int)Math.Round(_times[k - 1] / start * Whole);
-    }
-
     /// <summary>Whether the parameters lie in the shared pages (<see cref="ShareParameters"/>).</summary>
     public bool SharedParameters { get; private set; }
 

@@ -115,7 +115,7 @@ public sealed class BatchEngine
     internal ReadOnlySpan<float> ForwardShare(Memory<float> x, int batch, IRowSharing sharing)
     {
         Start(x, batch);
-        var (r0, r1) = sharing.BatchRows(batch);
+        var (r0, r1) = IRowSharing.Share(batch, sharing.Rank, sharing.Size);
         int rows = r1 - r0;
         Memory<float> current = x;
         for (int i = 0; i < _layers.Length; i++)

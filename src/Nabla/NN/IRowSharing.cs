@@ -23,12 +23,6 @@ internal interface IRowSharing
     void AllGatherRows(Span<float> buffer, int rows, int width);
 
     /// <summary>
-    /// This process's rows of a batch of <paramref name="batch"/> rows: contiguous, in rank order (by default
-    /// <see cref="Share"/>). Any split gives the same bits; a job may move rows to a process that computes faster.
-    /// </summary>
-    (int Start, int End) BatchRows(int batch) => Share(batch, Rank, Size);
-
-    /// <summary>
     /// <see cref="AllGatherRows"/> of rows that are read only after the next <see cref="AllGatherRows"/> has returned:
     /// processes that share memory let that one wait for both (a layer's output read again only in the backward pass).
     /// </summary>

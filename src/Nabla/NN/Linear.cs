@@ -140,7 +140,7 @@ public sealed class Linear : Module
         int batch, int inputFeatures, Tensor[] own, IRowSharing sharing)
     {
         int I = InFeatures, O = OutFeatures;
-        var (r0, r1) = sharing.BatchRows(batch);
+        var (r0, r1) = IRowSharing.Share(batch, sharing.Rank, sharing.Size);
         if (!dx.IsEmpty)
             Gemm.RunObserved(false, false, r1 - r0, I, O, 1f, dy[(r0 * O)..], O, Weight.Data, I, 0f, dx[(r0 * I)..], I, null, null, rowsLike: batch);
         var (o0, o1) = IRowSharing.Share(O, sharing.Rank, sharing.Size);

@@ -226,7 +226,7 @@ public abstract class Module
         int batch, int inputFeatures, Tensor[] own, IRowSharing sharing)
     {
         if (own.Length > 0) throw new NotSupportedException($"{GetType().Name} cannot split its parameter gradients among processes.");
-        var (r0, r1) = sharing.BatchRows(batch);
+        var (r0, r1) = IRowSharing.Share(batch, sharing.Rank, sharing.Size);
         int output = OutputFeatures(inputFeatures), rows = r1 - r0;
         BackwardStep(x.Slice(r0 * inputFeatures, rows * inputFeatures), y.Slice(r0 * output, rows * output), dy.Slice(r0 * output, rows * output),
             dx.IsEmpty ? dx : dx.Slice(r0 * inputFeatures, rows * inputFeatures), rows, inputFeatures, own, overwrite: true, sink: null);

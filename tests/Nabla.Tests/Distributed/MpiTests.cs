@@ -82,10 +82,6 @@ public sealed class MpiTests : IDisposable
             bool shared = n > 1 && setting != "NABLA_MPI_SHARED=0";
             Assert.Equal(shared, json.RootElement.GetProperty("mpi").GetProperty("shared_memory").GetBoolean());
             Assert.Equal(shared && setting != "NABLA_MPI_OVERLAP=0", json.RootElement.GetProperty("mpi").GetProperty("shared_parameters").GetBoolean());
-            // Sharing memory, the batch's rows move towards the faster process (any split, the same bits), within bounds.
-            double fraction = json.RootElement.GetProperty("mpi").GetProperty("row_fraction").GetDouble();
-            Assert.InRange(fraction, 0.5 / n - 1e-9, 1.5 / n + 1e-9);
-            if (!shared || setting == "NABLA_MPI_GATHER_INPUT=1") Assert.Equal(Math.Round(1.0 / n, 4), fraction);
             // More processes than this host's cores: one line says MPICH's spinning waits will slow the job (none otherwise).
             Assert.Equal(n > Environment.ProcessorCount, output.Contains($"MPI: {n} processes share {Environment.ProcessorCount} cores on this host", StringComparison.Ordinal));
             Assert.Equal(expected, Results(output));
