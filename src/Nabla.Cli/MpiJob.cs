@@ -15,6 +15,8 @@ internal sealed class MpiJob : IDisposable
 {
     private MpiJob(MpiWorld world, string launcher) => (World, Launcher) = (world, launcher);
 
+    private DataParallelEngine? _engine; // the run's, once shared: disposed before MPI is finalized
+
     /// <summary>The job's processes.</summary>
     public MpiWorld World { get; }
 
@@ -83,6 +85,7 @@ internal sealed class MpiJob : IDisposable
         try
         {
             run.UseDevice(new DataParallel(World, checkpointEvery), required: true);
+            _engine = run.Trainer.Accelerator as DataParallelEngine;
         }
         catch (NotSupportedException e)
         {
@@ -111,6 +114,10 @@ internal sealed class MpiJob : IDisposable
         json["mpi"] = mpi;
     }
 
-    /// <summary>Finalizes MPI.</summary>
-    public void Dispose() => World.Dispose();
+    /// <summary>Gives the processes private memory again (the engine's shared pages) and finalizes MPI.</summary>
+    public void Dispose()
+    {
+        _engine?.Dispose();
+        World.Dispose();
+    }
 }

@@ -90,25 +90,37 @@ public sealed class DataParallelEngine : ITrainingEngine, IDisposable
         // same bits); NABLA_MPI_SHARED=0 copies rows between the processes of one host instead of sharing memory.
         bool overlap = Environment.GetEnvironmentVariable("NABLA_MPI_OVERLAP") != "0";
         _shared = Environment.GetEnvironmentVariable("NABLA_MPI_SHARED") == "0" ? null : SharedPages.TryCreate(world);
-        RowExchange? first = null;
         try
         {
-            _engine = new BatchEngine(_model, inputFeatures, batchSize, _shared is null ? null : _shared.Allocate);
-            _x = _shared is not null && !_gatherInput ? _shared.Allocate(batchSize * inputFeatures) : new float[batchSize * inputFeatures];
-            _exchange = first = new RowExchange(world, _parameters, overlap, _shared);
-            _exchange.ShareParameters(arena);
+            (_engine, _exchange, _x) = Buffers(arena, batchSize, overlap);
         }
         catch (IOException e)
         {
             // Every process gets here alike (SharedPages agrees on failure): the same job, rows copied by MPI.
             SharedMemoryUnavailable = e.Message;
-            first?.Dispose();
             _shared!.Dispose();
             _shared = null;
-            _engine = new BatchEngine(_model, inputFeatures, batchSize);
-            _exchange = new RowExchange(world, _parameters, overlap);
-            _x = new float[batchSize * inputFeatures];
+            (_engine, _exchange, _x) = Buffers(arena, batchSize, overlap);
         }
+    }
+
+    /// <summary>The step's buffers and exchange: in the shared pages when there are any (collective), else private.</summary>
+    /// <exception cref="IOException">The shared memory could not be made.</exception>
+    private (BatchEngine, RowExchange, Memory<float>) Buffers(TensorArena parameters, int batchSize, bool overlap)
+    {
+        var engine = new BatchEngine(_model, _features, batchSize, _shared is null ? null : _shared.Allocate);
+        Memory<float> x = _shared is not null && !_gatherInput ? _shared.Allocate(batchSize * _features) : new float[batchSize * _features];
+        var exchange = new RowExchange(_world, _parameters, overlap, _shared);
+        try
+        {
+            exchange.ShareParameters(parameters);
+        }
+        catch (IOException)
+        {
+            exchange.Dispose();
+            throw;
+        }
+        return (engine, exchange, x);
     }
 
     /// <summary>Whether the processes (all on one host) share the step's buffers in memory instead of copying rows.</summary>
@@ -201,10 +213,10 @@ public sealed class DataParallelEngine : ITrainingEngine, IDisposable
             // The inputs lie in shared memory: each process writes its own rows, which the others read only after the
             // model output's gather (the first layer's weight gradient); the labels, a few bytes, each reads whole.
             data.Gather(mine, x.Slice(r0 * _features, mine.Length * _features), _labels.AsSpan(r0, mine.Length));
-            if (!regression)
+            if (regression) data.GatherTargets(all, _targets.AsSpan(0, size * _outputs));
+            else
                 for (int i = 0; i < size; i++)
                     if (i < r0 || i >= r1) _labels[i] = data.Label(all[i]);
-            if (regression) data.GatherTargets(all, _targets.AsSpan(0, size * _outputs));
             return;
         }
         if (!_gatherInput)

@@ -29,6 +29,7 @@ internal sealed unsafe class RowExchange : IRowSharing, IDisposable
     private readonly (int Index, int Rows, int Width)[] _pending; // updates of own rows waiting for the next barrier
     private int _pendingCount;
     private Optimizer? _sharded;
+    private TensorArena? _arena; // the parameters' arena, once shared
     private int _inFlight;
 
     /// <param name="world">The job.</param>
@@ -84,8 +85,6 @@ internal sealed unsafe class RowExchange : IRowSharing, IDisposable
         (SharedParameters, _arena) = (true, arena);
     }
 
-    private TensorArena? _arena;
-
     /// <summary>Private parameters again, values kept (this process; between steps).</summary>
     public void UnshareParameters()
     {
@@ -96,7 +95,7 @@ internal sealed unsafe class RowExchange : IRowSharing, IDisposable
 
     public void AllGatherRows(Span<float> buffer, int rows, int width)
     {
-        if (Size > 1 && _shared is not null && _shared.Contains(buffer))
+        if (_shared?.Contains(buffer) == true)
         {
             Barrier();
             return;
@@ -106,7 +105,7 @@ internal sealed unsafe class RowExchange : IRowSharing, IDisposable
 
     public void AllGatherRowsBeforeNext(Span<float> buffer, int rows, int width)
     {
-        if (Size > 1 && _shared is not null && _shared.Contains(buffer)) return; // the next gather's barrier stands for it
+        if (_shared?.Contains(buffer) == true) return; // the next gather's barrier stands for it
         AllGatherRows(buffer, rows, width);
     }
 
@@ -129,11 +128,17 @@ internal sealed unsafe class RowExchange : IRowSharing, IDisposable
         for (int j = 0; j < _pendingCount; j++)
         {
             var (i, rows, width) = _pending[j];
-            var (r0, r1) = IRowSharing.Share(rows, Rank, Size);
-            _sharded!.BeginParameter(i);
-            if (r1 > r0) _sharded.UpdateRange(i, r0 * width, (r1 - r0) * width);
+            UpdateOwnRows(_sharded!, i, rows, width);
         }
         _pendingCount = 0;
+    }
+
+    /// <summary>This process's rows of parameter <paramref name="i"/>: element-wise, so they take the bits the whole update gives them.</summary>
+    private void UpdateOwnRows(Optimizer optimizer, int i, int rows, int width)
+    {
+        var (r0, r1) = IRowSharing.Share(rows, Rank, Size);
+        optimizer.BeginParameter(i);
+        if (r1 > r0) optimizer.UpdateRange(i, r0 * width, (r1 - r0) * width);
     }
 
     /// <summary>Every process's share of <paramref name="rows"/> integers (a batch's labels) into <paramref name="buffer"/>.</summary>
@@ -170,10 +175,7 @@ internal sealed unsafe class RowExchange : IRowSharing, IDisposable
         Span<float> gathered = parameter.Grad!.Data;
         if (_sharded is { } optimizer)
         {
-            // Element-wise, so this process's rows take the bits the whole update gives them.
-            var (r0, r1) = IRowSharing.Share(rows, Rank, Size);
-            optimizer.BeginParameter(i);
-            if (r1 > r0) optimizer.UpdateRange(i, r0 * width, (r1 - r0) * width);
+            UpdateOwnRows(optimizer, i, rows, width);
             gathered = parameter.Data;
         }
         long t0 = System.Diagnostics.Stopwatch.GetTimestamp();
@@ -187,7 +189,7 @@ internal sealed unsafe class RowExchange : IRowSharing, IDisposable
     /// <summary>Completes the step's gathers: every parameter (sharded) or every gradient is whole again.</summary>
     public void Finish()
     {
-        if (Size > 1 && SharedParameters && _sharded is not null)
+        if (SharedParameters && _sharded is not null)
         {
             ApplyPending(); // nobody reads the first layer's parameters in the backward pass
             Barrier();      // every row updated before any process's next forward pass reads it

@@ -25,7 +25,6 @@ namespace Nabla.Distributed;
 /// </remarks>
 internal sealed unsafe partial class SharedPages : IDisposable
 {
-    private static readonly int PageFloats = Environment.SystemPageSize / sizeof(float);
     private static readonly List<float[]> s_mapped = []; // every array with shared pages under it, in any job: kept alive
     private readonly MpiWorld _world;
     private readonly string _prefix;
@@ -52,10 +51,8 @@ internal sealed unsafe partial class SharedPages : IDisposable
     /// <exception cref="IOException">The shared memory could not be made on some process: every process throws.</exception>
     public Memory<float> Allocate(int floats)
     {
-        int paged = (floats + PageFloats - 1) / PageFloats * PageFloats;
-        var array = GC.AllocateArray<float>(paged + PageFloats, pinned: true);
-        int start = TensorArena.PageStart(array);
-        Map(array, start, paged, keep: false);
+        var (array, start) = TensorArena.AllocatePages(floats);
+        Map(array, start, TensorArena.RoundToPages(floats), keep: false);
         return new Memory<float>(array, start, floats);
     }
 

@@ -34,15 +34,26 @@ public sealed class TensorArena
         }
         if (length > Array.MaxLength - 2L * PageFloats) throw new InsufficientMemoryException($"An arena of {length:N0} floats is larger than an array can be.");
         Length = (int)length;
-        // Pinned (the pinned object heap never moves it), so the aligned start computed now stays aligned.
-        _buffer = GC.AllocateArray<float>(PagedLength + PageFloats, pinned: true);
-        _base = PageStart(_buffer);
+        (_buffer, _base) = AllocatePages(Length);
         _tensors = new Tensor[shapes.Count];
         for (int i = 0; i < shapes.Count; i++) _tensors[i] = new Tensor(_buffer, _base + _offsets[i], shapes[i]) { Arena = this };
     }
 
+    /// <summary>
+    /// A zeroed pinned array holding whole pages for <paramref name="floats"/> from <c>Start</c>, a page's first
+    /// element: the pinned object heap never moves it, so the start computed now stays a page's.
+    /// </summary>
+    internal static (float[] Buffer, int Start) AllocatePages(int floats)
+    {
+        var buffer = GC.AllocateArray<float>(RoundToPages(floats) + PageFloats, pinned: true);
+        return (buffer, PageStart(buffer));
+    }
+
+    /// <summary><paramref name="floats"/> rounded up to whole pages.</summary>
+    internal static int RoundToPages(int floats) => (floats + PageFloats - 1) / PageFloats * PageFloats;
+
     /// <summary>The index in <paramref name="buffer"/> (pinned) of its first element that starts a page.</summary>
-    internal static unsafe int PageStart(float[] buffer)
+    private static unsafe int PageStart(float[] buffer)
     {
         long address = (long)Unsafe.AsPointer(ref buffer[0]);
         int misalignment = (int)(address % (PageFloats * sizeof(float)));
@@ -50,7 +61,7 @@ public sealed class TensorArena
     }
 
     /// <summary>Floats in the whole pages from <see cref="Data"/>'s start that the arena owns: <see cref="Length"/> rounded up to a page.</summary>
-    internal int PagedLength => (Length + PageFloats - 1) / PageFloats * PageFloats;
+    internal int PagedLength => RoundToPages(Length);
 
     /// <summary>The buffer and where its pages of this arena start (see <see cref="PagedLength"/>): what may be mapped over.</summary>
     internal (float[] Buffer, int Start) Pages => (_buffer, _base);
