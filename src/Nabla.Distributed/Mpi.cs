@@ -49,6 +49,22 @@ internal static unsafe partial class Mpi
         yield return "libmpich.so";
     }
 
+    /// <summary>
+    /// Keeps UCX (MPICH's transport) from taking over the crash signals, before its library is first loaded: its
+    /// handler for SIGSEGV (<c>UCX_HANDLE_ERRORS</c>, on by default) would catch the signal .NET turns into a
+    /// <see cref="NullReferenceException"/> and end the process with a native backtrace, so a bug on one process would
+    /// never reach the CLI's error boundary (one line, the whole job ended). A value the user set is kept. Set with
+    /// libc's <c>setenv</c>: <see cref="Environment.SetEnvironmentVariable(string, string)"/> does not reach native code.
+    /// </summary>
+    internal static void KeepCrashSignals()
+    {
+        if (!OperatingSystem.IsLinux()) return;
+        SetEnv("UCX_HANDLE_ERRORS", "none", overwrite: 0);
+    }
+
+    [LibraryImport("libc", EntryPoint = "setenv", StringMarshalling = StringMarshalling.Utf8)]
+    private static partial int SetEnv(string name, string value, int overwrite);
+
     /// <summary>Whether an MPICH-ABI library can be loaded here; <paramref name="error"/> says how to get one.</summary>
     internal static bool TryLoad(out string? error)
     {

@@ -53,6 +53,7 @@ public sealed unsafe class MpiWorld : IDisposable
     {
         if (Launcher() == "Open MPI")
             throw new MpiUnavailableException("this process was started by Open MPI's mpiexec; Nabla binds the MPICH ABI (MPICH, Intel MPI, MVAPICH, Cray MPICH): launch it with mpiexec.mpich (apt-get install mpich)");
+        Mpi.KeepCrashSignals(); // before MPICH (and UCX) load
         if (!Mpi.TryLoad(out string? error)) throw new MpiUnavailableException(error!);
         Mpi.Resolve();
         Check(Mpi.Initialized(out int initialized), "MPI_Initialized");

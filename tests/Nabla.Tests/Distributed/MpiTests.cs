@@ -198,6 +198,30 @@ public sealed class MpiTests : IDisposable
         Assert.Equal(File.ReadAllBytes(_dir.File("whole.safetensors")), File.ReadAllBytes(_dir.File("resumed.safetensors")));
     }
 
+    /// <summary>
+    /// .NET turns a SIGSEGV in managed code into a NullReferenceException, which the CLI's error boundary reports in one
+    /// line before ending the whole job; UCX (MPICH's transport) by default installs its own handler for the crash
+    /// signals at start-up, which would print a native backtrace and end the process instead. The CLI keeps UCX's off:
+    /// a SIGSEGV sent to a process must not reach UCX's handler.
+    /// </summary>
+    [SkippableFact]
+    public void TheCrashSignals_StayDotNets_NotUcxs()
+    {
+        string checkpoint = Path.Combine(_dir.Path, "ck"), last = Path.Combine(checkpoint, "last.safetensors");
+        var (code, _, err) = Mpi(2, [.. Flags(100_000), "--checkpoint", checkpoint], p =>
+        {
+            var wait = Stopwatch.StartNew();
+            while (!File.Exists(last) && wait.Elapsed < TimeSpan.FromSeconds(60)) Thread.Sleep(50); // past MPI_Init
+            int victim = RankProcess(1);
+            using (var kill = Process.Start("kill", ["-SEGV", victim.ToString(System.Globalization.CultureInfo.InvariantCulture)])) kill.WaitForExit();
+            Thread.Sleep(500);
+            Process.GetProcessById(victim).Kill(); // the job ends as in the test above
+        });
+        Assert.NotEqual(0, code);
+        Assert.DoesNotContain("ucs_handle_error", err, StringComparison.Ordinal);
+        Assert.DoesNotContain("Caught signal", err, StringComparison.Ordinal);
+    }
+
     private static string[] SharedFiles() => Directory.Exists("/dev/shm") ? Directory.GetFiles("/dev/shm", "nabla-*") : [];
 
     [SkippableFact]
